@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pycodex.core import http_stream
 from pycodex.core import model_client as mc
 from pycodex.core.model_client import (
     Completed,
@@ -69,6 +70,14 @@ REQUEST: dict[str, Any] = {
     "tools": [],
     "tool_choice": "auto",
 }
+
+
+@pytest.fixture(autouse=True, params=["h11", "httpx"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs on both transports: h11 (the default) and httpx (chosen when a proxy
+    is configured; here the proxy check is forced, so requests still go straight out)."""
+    monkeypatch.setattr(http_stream, "proxy_configured", lambda: request.param == "httpx")
+    return str(request.param)
 
 
 @pytest.fixture

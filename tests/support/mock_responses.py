@@ -24,6 +24,7 @@ import itertools
 import json
 import select
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -72,9 +73,11 @@ class Reply:
     ``events`` are SSE events (dicts, serialized as ``event: <type>`` + ``data: <json>``;
     plain strings are sent as ``data: <string>``), :class:`Pause` or :class:`Raw` steps.
     ``end`` says how the body finishes: ``"eof"`` (clean end of the chunked body),
-    ``"abort"`` (socket closed mid-body), ``"stall"`` (hang until the client goes away or
-    ``stall_seconds`` pass). ``body`` replaces the SSE body for non-streaming answers.
-    ``delay`` is the time before the status line is sent. ``event_lines`` adds the
+    ``"eof-close"`` (clean end, then the socket is closed without a ``connection: close``
+    header, as an idle keep-alive timeout does), ``"abort"`` (socket closed mid-body),
+    ``"stall"`` (hang until the client goes away or ``stall_seconds`` pass). ``body``
+    replaces the SSE body for non-streaming answers. ``delay`` is the time before the
+    status line is sent. ``event_lines`` adds the
     ``event:`` line (Responses API) — chat replies leave it out.
     """
 
@@ -106,6 +109,8 @@ class RecordedRequest:
     body: Any
     reply: str = ""
     t: float = 0.0
+    #: the client's source port (the same port twice = a kept-alive connection reused)
+    client_port: int = 0
     #: set when the server saw the client close the connection before the reply ended
     closed_by_client: threading.Event = field(default_factory=threading.Event)
     #: set when the handler has finished with this request
@@ -469,7 +474,9 @@ class MockResponses:
     """The server. Start with ``start()`` (or use as a context manager), stop with
     ``close()``."""
 
-    def __init__(self, default: Callable[[], Reply] | None = None) -> None:
+    def __init__(self, default: Callable[[], Reply] | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.replies: deque[Reply] = deque()
         self.default: Callable[[], Reply] = default or text_reply
         self.responder: Callable[[RecordedRequest], Reply | None] | None = None
@@ -488,6 +495,8 @@ class MockResponses:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
@@ -514,7 +523,7 @@ class MockResponses:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/v1"
 
     def provider_toml(self, provider_id: str = "mock", **keys: Any) -> str:
         """A ``[model_providers.<id>]`` table pointing at this mock (for config.toml)."""
@@ -589,6 +598,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             t=time.monotonic(),
+            client_port=int(self.client_address[1]),
         )
         if not (split.path.endswith("/responses") or split.path.endswith("/chat/completions")):
             request.reply = "404"
@@ -668,6 +678,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+        if reply.end == "eof-close":
+            self.close_connection = True
 
     def _wait_closed(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; True as soon as the client closes the connection."""

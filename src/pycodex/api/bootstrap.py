@@ -27,13 +27,13 @@ def _startup_warnings(app: AppState) -> list[dict[str, Any]]:
     index.warm_up_in_background()
     import threading
 
-    from pycodex.api.threads import warm_up_model_client
+    from pycodex.api.threads import default_provider_endpoint, warm_up_model_client
 
     def warm_later() -> None:
         # Once the index is ready (a cold index build is read from the files meanwhile, and
         # must not compete with the warm-up for the GIL); opening a thread starts it at once.
         index.wait_ready()
-        warm_up_model_client()
+        warm_up_model_client(default_provider_endpoint(app))
 
     threading.Thread(target=warm_later, name="warm-up-later", daemon=True).start()
     for warning in warnings:

@@ -254,15 +254,17 @@ def _attach_writer(
 
 
 @functools.cache
-def warm_up_model_client() -> None:
-    """Load the HTTP stack on a worker thread (once: after the first initialize answer, or
-    when a thread is opened) so the first turn does not pay for it."""
+def warm_up_model_client(endpoint: str | None) -> None:
+    """Load the HTTP code and the engine on a worker thread (once: after the first
+    initialize answer, or when a thread is opened) so the first turn does not pay for them.
+    ``endpoint`` is the model provider's URL when known (an ``https`` one also loads the CA
+    bundle)."""
     import threading
 
     from pycodex.core import model_client
 
     def warm() -> None:
-        model_client.warm_up()
+        model_client.warm_up(endpoint)
         try:  # the engine and its tools, so the first turn.start finds them loaded
             from pycodex.core import session, tool_router
 
@@ -274,13 +276,34 @@ def warm_up_model_client() -> None:
     threading.Thread(target=warm, name="warm-up", daemon=True).start()
 
 
+def provider_endpoint(config: dict[str, Any], provider_id: str | None) -> str | None:
+    """The URL model requests go to, or None when the provider cannot be resolved."""
+    from pycodex.core.providers import resolve_provider
+
+    try:
+        return resolve_provider(config, provider_id).endpoint
+    except Exception:
+        return None
+
+
+def default_provider_endpoint(app: AppState) -> str | None:
+    """The model URL of the configured default provider (None if it cannot be resolved)."""
+    try:
+        config = app.get(config_service).effective()
+    except Exception:
+        return None
+    provider = config.get("model_provider")
+    return provider_endpoint(config, provider if isinstance(provider, str) else None)
+
+
 def _after_thread_started(ctx: RequestContext, thread: LoadedThread) -> None:
     """Once ``thread/started`` is out: load the HTTP stack for the coming turn, and warn
     (as the reference does) when the model is not in the catalog and fallback metadata
     will be used."""
     from pycodex.core.models_catalog import lookup_model
 
-    warm_up_model_client()
+    warm_up_model_client(
+        provider_endpoint(thread.settings.config, thread.settings.model_provider))
     _info, warning = lookup_model(thread.settings.model)
     if warning:
         ctx.outgoing.notify("warning", {"threadId": thread.id, "message": warning},

@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 BASE_INSTRUCTIONS = """\
 You are pycodex, a coding agent working in the user's workspace through tools. Your job is to \
@@ -33,6 +32,12 @@ Use Markdown sparingly: short lists, code in backticks, no heavy headings for sh
 AGENTS_FILENAMES = ("AGENTS.override.md", "AGENTS.md")
 DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
 PROJECT_DOC_SEPARATOR = "\n\n--- project-doc ---\n\n"
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as XML entities (``xml.sax.saxutils`` would pull in
+    ``urllib.request`` for this)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True)

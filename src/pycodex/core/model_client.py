@@ -25,16 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
 import logging
 import random
 import re
 import threading
 import time
-import weakref
 from collections.abc import AsyncGenerator, Mapping
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pycodex.core import chat_wire
@@ -58,7 +55,7 @@ from pycodex.core.providers import ProviderInfo
 from pycodex.core.sse import SseDecoder
 
 if TYPE_CHECKING:
-    import httpx
+    from pycodex.core.http_stream import StreamResponse, StreamTransport
 
 __all__ = [
     "Completed",
@@ -77,7 +74,7 @@ __all__ = [
     "TokenSource",
     "TokenUsage",
     "ToolCallInputDelta",
-    "shared_http_client",
+    "warm_up",
 ]
 
 # Texts the reference shows to users (clients match on some of them).
@@ -117,59 +114,29 @@ class TokenSource(Protocol):
         """Called after a 401: refresh credentials; True means "retry once"."""
 
 
-# --------------------------------------------------------------------------- http client
+# --------------------------------------------------------------------------- http
+
 
 logger = logging.getLogger(__name__)
 
-_clients: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[bool, httpx.AsyncClient]
-] = weakref.WeakKeyDictionary()
-
-
 _warmed = threading.Event()
-_ssl_context: Any = None
 
 
-def warm_up() -> None:
-    """Import the HTTP stack and load the CA bundle (≈100 ms) so the first turn does not
-    pay for it. Meant for a worker thread started once the server is up."""
-    global _ssl_context
+def warm_up(endpoint: str | None = None) -> None:
+    """Import the HTTP code and, for an ``https`` endpoint (or none known yet), load the CA
+    bundle, so the first turn does not pay for them. Meant for a worker thread started once
+    the server is up."""
     if _warmed.is_set():
         return
     try:
-        import anyio._backends._asyncio  # noqa: F401  (loaded on the first request otherwise)
-        import httpcore  # noqa: F401
-        import httpx
+        from pycodex.core import http_stream
 
-        _ssl_context = httpx.create_ssl_context()
+        if endpoint is None or endpoint.startswith("https:"):
+            http_stream.load_tls_context()
     except Exception:  # warm-up is an optimisation only
         logger.debug("HTTP warm-up failed", exc_info=True)
     finally:
         _warmed.set()
-
-
-def shared_http_client(secure: bool = True) -> httpx.AsyncClient:
-    """One pooled ``httpx.AsyncClient`` per event loop and kind of endpoint, created on first
-    use (httpx is imported only then, or by :func:`warm_up`, so start-up does not pay for it).
-
-    ``secure=False`` is for plain ``http://`` endpoints (local servers): that client never
-    speaks TLS (redirects are not followed), so it does not load the CA bundle.
-    """
-    import httpx
-
-    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
-    client = per_loop.get(secure)
-    if client is None or client.is_closed:
-        verify: Any = (_ssl_context if _ssl_context is not None else True) if secure else False
-        client = httpx.AsyncClient(timeout=None, follow_redirects=False, verify=verify)
-        per_loop[secure] = client
-    return client
-
-
-async def close_shared_http_client() -> None:
-    """Close this loop's shared clients (server shutdown)."""
-    for client in _clients.pop(asyncio.get_running_loop(), {}).values():
-        await client.aclose()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -195,6 +162,8 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         pass
+    import email.utils  # only for HTTP-date values (rare)
+
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):
@@ -335,6 +304,8 @@ def classify_http_error(
     if status == 400:
         kind = "invalid_image" if INVALID_IMAGE_MARKER in text else "invalid_request"
         return ModelError(text, "other", status, kind=kind)
+    from http import HTTPStatus
+
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:
@@ -430,17 +401,20 @@ class ModelClient:
         provider: ProviderInfo,
         token_source: TokenSource,
         *,
-        http: httpx.AsyncClient | None = None,
+        transport: StreamTransport | None = None,
         backoff_base: float = BACKOFF_BASE_S,
     ) -> None:
         self.provider = provider
         self.token_source = token_source
-        self._http = http
+        self._transport = transport
         self.backoff_base = backoff_base
 
-    def _client(self) -> httpx.AsyncClient:
-        return self._http or shared_http_client(
-            secure=not self.provider.endpoint.startswith("http://"))
+    def _transport_for_request(self) -> StreamTransport:
+        if self._transport is not None:
+            return self._transport
+        from pycodex.core.http_stream import default_transport
+
+        return default_transport()
 
     def _delay(self, attempt: int, err: ModelError) -> float:
         if err.retry_after is not None:
@@ -476,7 +450,7 @@ class ModelClient:
     async def _attempt(
         self, request: dict[str, Any], headers: Mapping[str, str] | None
     ) -> AsyncGenerator[ModelEvent, None]:
-        import httpx
+        from pycodex.core.http_stream import HttpTimeout, HttpTransportError, drain
 
         chat = self.provider.wire_api == "chat"
         if chat:
@@ -492,7 +466,8 @@ class ModelClient:
             decoder = SseDecoder()
             chat_state = chat_wire.ChatStream(custom_tools) if chat else None
             try:
-                async for chunk in response.aiter_raw():
+                chunks = response.aiter_raw()
+                async for chunk in chunks:
                     for sse in decoder.feed(chunk):
                         if chat_state is not None:
                             for event in chat_state.feed_data(sse.data):
@@ -511,14 +486,16 @@ class ModelClient:
                             continue
                         yield parsed
                         if isinstance(parsed, Completed):
+                            await drain(chunks)  # the connection can then be reused
                             return
                     if chat_state is not None and chat_state.done:
                         break
-            except httpx.TimeoutException:
+            except HttpTimeout:
                 raise ModelError(IDLE_TIMEOUT, "other", kind="stream", retryable=True) from None
-            except httpx.TransportError:
+            except HttpTransportError:
                 raise ModelError(BODY_ERROR, "other", kind="stream", retryable=True) from None
             if chat_state is not None:
+                await drain(chunks)
                 for event in chat_state.finish():
                     yield event
                 return
@@ -526,15 +503,14 @@ class ModelClient:
         finally:
             await response.aclose()
 
-    async def _send(self, payload: bytes, extra: Mapping[str, str] | None) -> httpx.Response:
+    async def _send(self, payload: bytes, extra: Mapping[str, str] | None) -> StreamResponse:
         """POST with the request-level retry loop; returns an open 2xx streaming response."""
-        import httpx
+        from pycodex.core.http_stream import HttpTransportError
 
         provider = self.provider
         url = provider.endpoint
         idle = provider.stream_idle_timeout_ms / 1000
-        timeout = httpx.Timeout(connect=min(CONNECT_TIMEOUT_S, idle), read=idle, write=idle,
-                                pool=idle)
+        connect_timeout = min(CONNECT_TIMEOUT_S, idle)
         refreshed = False
         attempt = 0
         while True:
@@ -547,12 +523,10 @@ class ModelClient:
             }
             if token:
                 headers["authorization"] = f"Bearer {token}"
-            client = self._client()
             try:
-                request = client.build_request("POST", url, content=payload, headers=headers,
-                                               timeout=timeout)
-                response = await client.send(request, stream=True)
-            except httpx.TransportError as exc:
+                response = await self._transport_for_request().post(
+                    url, headers, payload, connect_timeout=connect_timeout, read_timeout=idle)
+            except HttpTransportError as exc:
                 err = ModelError("Connection failed: error sending request",
                                  {"httpConnectionFailed": {"httpStatusCode": None}},
                                  kind="connection", retryable=True, request_retryable=True,
@@ -562,7 +536,7 @@ class ModelClient:
                     return response
                 try:
                     body = await response.aread()
-                except httpx.TransportError:
+                except HttpTransportError:
                     body = b""
                 finally:
                     await response.aclose()

@@ -1,7 +1,9 @@
 """What the model client yields (:data:`ModelEvent`) and raises (:class:`ModelError`).
 
 Kept apart from the HTTP code so the turn engine and the wire translators can import them
-without pulling in httpx.
+without pulling in the transport. The events are frozen ``msgspec`` structs: defining one
+costs a few microseconds where a slotted dataclass costs ~0.3 ms at import, and they are
+created per streamed delta.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class TokenUsage:
+
+class TokenUsage(msgspec.Struct, frozen=True):
     """Token counts of one model call (``response.completed`` → ``usage``)."""
 
     input_tokens: int = 0
@@ -46,50 +49,43 @@ class TokenUsage:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Created:
+class Created(msgspec.Struct, frozen=True):
     """``response.created``: the model started answering."""
 
     response_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OutputItemAdded:
+class OutputItemAdded(msgspec.Struct, frozen=True):
     """``response.output_item.added``: a message/reasoning/tool-call item began."""
 
     item: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class OutputTextDelta:
+class OutputTextDelta(msgspec.Struct, frozen=True):
     delta: str
     item_id: str | None = None
     output_index: int | None = None
     content_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningSummaryTextDelta:
+class ReasoningSummaryTextDelta(msgspec.Struct, frozen=True):
     delta: str
     summary_index: int
     item_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningSummaryPartAdded:
+class ReasoningSummaryPartAdded(msgspec.Struct, frozen=True):
     summary_index: int
     item_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningTextDelta:
+class ReasoningTextDelta(msgspec.Struct, frozen=True):
     delta: str
     content_index: int
     item_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallInputDelta:
+class ToolCallInputDelta(msgspec.Struct, frozen=True):
     """Streaming arguments of a ``function_call`` (``kind="function"``) or the input of a
     ``custom_tool_call`` (``kind="custom"``); only useful for live apply_patch progress."""
 
@@ -98,15 +94,13 @@ class ToolCallInputDelta:
     item_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OutputItemDone:
+class OutputItemDone(msgspec.Struct, frozen=True):
     """``response.output_item.done``: the complete, authoritative item."""
 
     item: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Completed:
+class Completed(msgspec.Struct, frozen=True):
     """``response.completed``. ``end_turn`` is the optional server hint (False = sample
     again)."""
 
@@ -115,8 +109,7 @@ class Completed:
     end_turn: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimits:
+class RateLimits(msgspec.Struct, frozen=True):
     """A ``RateLimitSnapshot`` (wire shape, camelCase) read from response headers. One is
     always sent for ``limitId: "codex"`` after a successful HTTP answer (all-null windows
     when the provider sends no ``x-codex-*`` headers), plus one per other limit family."""
@@ -124,8 +117,7 @@ class RateLimits:
     snapshot: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class StreamRetry:
+class StreamRetry(msgspec.Struct, frozen=True):
     """The sampling request failed with a retryable error and will be sent again after
     ``delay`` seconds. The engine should drop any partial output of the failed attempt
     and tell the client (``error`` with ``willRetry: true``, see :meth:`to_turn_error`)."""

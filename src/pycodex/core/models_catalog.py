@@ -9,29 +9,27 @@ warning text the engine sends for them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True)
-class ServiceTier:
+
+class ServiceTier(msgspec.Struct, frozen=True):
     id: str
     name: str
     description: str
 
 
-@dataclass(frozen=True)
-class ModelUpgrade:
+class ModelUpgrade(msgspec.Struct, frozen=True):
     model: str
     migration_markdown: str | None = None
     upgrade_copy: str | None = None
     model_link: str | None = None
 
 
-@dataclass(frozen=True)
-class TruncationPolicy:
+class TruncationPolicy(msgspec.Struct, frozen=True):
     """How tool output is cut before it is recorded: ``mode`` is ``"tokens"`` or
     ``"bytes"``."""
 
@@ -39,8 +37,7 @@ class TruncationPolicy:
     limit: int = 10_000
 
 
-@dataclass(frozen=True)
-class ModelInfo:
+class ModelInfo(msgspec.Struct, frozen=True):
     slug: str
     display_name: str
     description: str = ""
@@ -65,7 +62,7 @@ class ModelInfo:
     shell_type: str = "unified_exec"
     apply_patch_tool_type: str | None = None
     web_search_tool_type: str = "text"
-    truncation_policy: TruncationPolicy = field(default_factory=TruncationPolicy)
+    truncation_policy: TruncationPolicy = msgspec.field(default_factory=TruncationPolicy)
     supports_parallel_tool_calls: bool = False
     #: True for metadata made up for a slug the catalog does not know.
     is_fallback: bool = False
@@ -91,8 +88,7 @@ class ModelInfo:
         return "image" in self.input_modalities
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(msgspec.Struct, frozen=True):
     models: tuple[ModelInfo, ...]
     default_model: str
     effort_descriptions: dict[str, str]
@@ -146,7 +142,7 @@ def _model_from_json(entry: dict[str, Any]) -> ModelInfo:
 @cache
 def catalog() -> Catalog:
     """The bundled catalog, parsed once per process."""
-    text = resources.files("pycodex").joinpath("data", "models.json").read_text(encoding="utf-8")
+    text = (Path(__file__).parent.parent / "data" / "models.json").read_text(encoding="utf-8")
     raw = json.loads(text)
     defaults = raw.get("defaults") or {}
     models = tuple(_model_from_json({**defaults, **entry}) for entry in raw["models"])

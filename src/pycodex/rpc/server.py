@@ -254,7 +254,14 @@ class RpcServer:
                 self.sender.send_response(conn.id, request_id, result)
 
         ctx = RequestContext(self.app, session, request_id, method, respond)
-        return await handler(ctx, params)
+        try:
+            return await handler(ctx, params)
+        except Exception:
+            if not answered:
+                raise
+            # Every request gets exactly one answer: a failure after it went out is logged.
+            logger.exception("handler for %s failed after answering", method)
+            return DEFERRED
 
     @staticmethod
     def _decode(spec: MethodSpec, message: dict[str, Any]) -> Any:

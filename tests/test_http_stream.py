@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ async def test_kept_alive_connection_is_reused(mock: MockResponses) -> None:
     for text in ("one", "two", "three"):
         mock.push(text_reply(text))
         assert isinstance((await run(model))[-1], Completed)
+        await asyncio.sleep(0.05)  # the end of the body is read in the background
     ports = {request.client_port for request in mock.requests}
     assert len(mock.requests) == 3 and len(ports) == 1
     await transport.aclose()
@@ -82,6 +84,20 @@ async def test_connection_closed_by_the_server_while_idle_is_replaced(
     assert len(mock.requests) == 3
     assert mock.requests[0].client_port != mock.requests[1].client_port
     await transport.aclose()
+
+
+async def test_a_body_that_does_not_end_after_completed_is_closed_in_the_background(
+    mock: MockResponses,
+) -> None:
+    stalling = text_reply("done")
+    stalling.end, stalling.stall_seconds = "stall", 10
+    mock.push(stalling)
+    started = time.monotonic()
+    events = await run(client(mock.base_url, H11Transport()))
+    assert isinstance(events[-1], Completed)
+    assert time.monotonic() - started < 0.5  # the turn does not wait for the body's end
+    closed = await asyncio.to_thread(mock.requests[0].closed_by_client.wait, 5)
+    assert closed and time.monotonic() - started >= 0.9  # after release_later's 1 s
 
 
 async def test_an_unread_body_closes_the_connection(mock: MockResponses) -> None:
@@ -159,6 +175,15 @@ async def test_server_that_never_answers_times_out() -> None:
     await transport.aclose()
 
 
+async def test_header_that_http_cannot_carry_is_a_clear_error(mock: MockResponses) -> None:
+    model = client(mock.base_url, H11Transport(), http_headers={"x-team": "équipe"})
+    with pytest.raises(ModelError) as info:
+        await run(model)
+    assert info.value.kind == "connection"
+    assert "invalid request" in info.value.extra["cause"]
+    assert mock.requests == []
+
+
 async def test_unsupported_url_scheme() -> None:
     with pytest.raises(HttpTransportError, match="unsupported URL"):
         await H11Transport().post("ftp://example.com/x", {}, b"", connect_timeout=1,
@@ -219,6 +244,7 @@ async def test_https_with_a_trusted_certificate(
     tls_mock.push(text_reply("over tls"), text_reply("again"))
     model = client(tls_mock.base_url, transport)
     assert isinstance((await run(model))[-1], Completed)
+    await asyncio.sleep(0.05)
     assert isinstance((await run(model))[-1], Completed)
     assert tls_mock.requests[0].headers["authorization"] == "Bearer k"
     if kind == "h11":

@@ -575,6 +575,9 @@ class MockResponses:
 class _Handler(BaseHTTPRequestHandler):
     owner: MockResponses
     protocol_version = "HTTP/1.1"
+    #: TCP_NODELAY, as production servers stream: each SSE chunk leaves at once (with Nagle,
+    #: a small write after an unacknowledged one waits for the peer's delayed ACK, ~40 ms)
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -40,9 +40,9 @@ __all__ = [
     "StreamResponse",
     "StreamTransport",
     "default_transport",
-    "drain",
     "load_tls_context",
     "proxy_configured",
+    "release_later",
 ]
 
 READ_SIZE = 65536
@@ -104,16 +104,29 @@ class StreamTransport(Protocol):
         """Raises :class:`HttpTransportError` (or :class:`HttpTimeout`)."""
 
 
-async def drain(chunks: AsyncIterator[bytes], timeout: float = 0.25) -> None:
-    """Read what is left of a body being iterated (for at most ``timeout`` seconds), so its
-    connection can serve the next request once the response is closed; a body that does
-    not end in time (or breaks) is left to ``aclose``, which then closes the connection."""
-    try:
-        async with asyncio.timeout(timeout):
-            async for _chunk in chunks:
-                pass
-    except (TimeoutError, HttpTransportError):
-        pass
+_draining: set[asyncio.Task[None]] = set()
+
+
+def release_later(response: StreamResponse, chunks: AsyncIterator[bytes],
+                  timeout: float = 1.0) -> None:
+    """Read what is left of ``response``'s body (``chunks``, its ``aiter_raw`` being
+    iterated) on a background task, for at most ``timeout`` seconds, then close it: a body
+    read to its end gives the connection back to the pool. The caller does not wait (a
+    server may hold the last bytes of a body back for a while, e.g. under Nagle)."""
+
+    async def finish() -> None:
+        try:
+            async with asyncio.timeout(timeout):
+                async for _chunk in chunks:
+                    pass
+        except (TimeoutError, HttpTransportError):
+            pass
+        finally:
+            await response.aclose()
+
+    task = asyncio.get_running_loop().create_task(finish())
+    _draining.add(task)
+    task.add_done_callback(_draining.discard)
 
 
 # --------------------------------------------------------------------------- TLS
@@ -251,8 +264,11 @@ class H11Transport:
         origin = (scheme, parts.hostname, port)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         host = parts.netloc.rpartition("@")[2]
-        request = h11.Request(method="POST", target=target, headers=[
-            ("host", host), *headers.items(), ("content-length", str(len(body)))])
+        try:
+            request = h11.Request(method="POST", target=target, headers=[
+                ("host", host), *headers.items(), ("content-length", str(len(body)))])
+        except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
+            raise HttpTransportError(f"invalid request: {exc}") from None
         while True:
             connection, reused = self._take(origin), True
             if connection is None:
@@ -374,9 +390,8 @@ class HttpxTransport:
         import httpx
 
         if self._client is None:
-            verify: Any = load_tls_context() if url.startswith("https:") else False
             self._client = httpx.AsyncClient(timeout=None, follow_redirects=False,
-                                             verify=verify)
+                                             verify=load_tls_context())
         timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout,
                                 write=read_timeout, pool=read_timeout)
         try:

@@ -450,7 +450,7 @@ class ModelClient:
     async def _attempt(
         self, request: dict[str, Any], headers: Mapping[str, str] | None
     ) -> AsyncGenerator[ModelEvent, None]:
-        from pycodex.core.http_stream import HttpTimeout, HttpTransportError, drain
+        from pycodex.core.http_stream import HttpTimeout, HttpTransportError, release_later
 
         chat = self.provider.wire_api == "chat"
         if chat:
@@ -459,6 +459,7 @@ class ModelClient:
             body, custom_tools = {**request, "stream": True}, set()
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
         response = await self._send(payload, headers)
+        released = False
         try:
             if not chat:
                 for snapshot in parse_rate_limits(response.headers):
@@ -484,10 +485,14 @@ class ModelClient:
                         parsed = responses_event(data)
                         if parsed is None:
                             continue
-                        yield parsed
                         if isinstance(parsed, Completed):
-                            await drain(chunks)  # the connection can then be reused
+                            # The rest of the body is read in the background, so that the
+                            # connection is reused without waiting for its last bytes.
+                            release_later(response, chunks)
+                            released = True
+                            yield parsed
                             return
+                        yield parsed
                     if chat_state is not None and chat_state.done:
                         break
             except HttpTimeout:
@@ -495,13 +500,15 @@ class ModelClient:
             except HttpTransportError:
                 raise ModelError(BODY_ERROR, "other", kind="stream", retryable=True) from None
             if chat_state is not None:
-                await drain(chunks)
+                release_later(response, chunks)
+                released = True
                 for event in chat_state.finish():
                     yield event
                 return
             raise ModelError(CLOSED_EARLY, "other", kind="stream", retryable=True)
         finally:
-            await response.aclose()
+            if not released:
+                await response.aclose()
 
     async def _send(self, payload: bytes, extra: Mapping[str, str] | None) -> StreamResponse:
         """POST with the request-level retry loop; returns an open 2xx streaming response."""

@@ -9,9 +9,9 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
+import msgspec
 import pytest
 
 from pycodex.core import http_stream
@@ -95,7 +95,7 @@ def provider_for(mock: MockResponses, **kw: Any) -> ProviderInfo:
         stream_max_retries=0,
         stream_idle_timeout_ms=10_000,
     )
-    return replace(base, **kw)
+    return msgspec.structs.replace(base, **kw)
 
 
 def client_for(mock: MockResponses, token: str | None = "sk-test", **kw: Any) -> ModelClient:

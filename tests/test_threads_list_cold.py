@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from pycodex.store.index import ThreadIndex
@@ -125,7 +125,7 @@ QUERIES: list[dict[str, Any]] = [
 
 
 def as_dicts(rows: list[ThreadSummary]) -> list[dict[str, Any]]:
-    return [dataclasses.asdict(row) for row in rows]
+    return [msgspec.structs.asdict(row) for row in rows]
 
 
 def pages(home: Path, index: ThreadIndex, limit: int, **filters: Any) -> int:

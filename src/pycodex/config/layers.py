@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from pycodex.config.toml_io import TomlFileError, read_toml, to_json, version_of
 from pycodex.config.tree import deep_merge, set_dotted
@@ -43,15 +44,15 @@ def requirements_path() -> Path:
     return system_dir() / "requirements.toml"
 
 
-@dataclass
-class Layer:
+class Layer(msgspec.Struct):
     """One layer: its ``ConfigLayerSource`` (wire form), raw table and state."""
 
     source: dict[str, Any]
     config: dict[str, Any]
     disabled_reason: str | None = None
     error: TomlFileError | None = None
-    version: str = field(init=False)
+    #: derived from ``config`` (any value given is replaced)
+    version: str = ""
 
     def __post_init__(self) -> None:
         self.version = version_of(self.config)
@@ -97,8 +98,7 @@ def flags_table(overrides: list[tuple[str, Any]]) -> dict[str, Any]:
     return table
 
 
-@dataclass
-class LayerStack:
+class LayerStack(msgspec.Struct):
     """Layers lowest precedence first."""
 
     layers: list[Layer]

@@ -25,9 +25,10 @@ import asyncio
 import copy
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from pycodex.config.layers import (
     CONFIG_FILE,
@@ -66,8 +67,7 @@ class ConfigWriteError(Exception):
         self.message = message
 
 
-@dataclass
-class Edit:
+class Edit(msgspec.Struct):
     key_path: str
     value: Any
     merge_strategy: str  # "replace" | "upsert"

@@ -6,20 +6,20 @@ connections, subscriptions or files directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import msgspec
 
-@dataclass
-class TurnSettings:
+
+class TurnSettings(msgspec.Struct):
     """Sticky per-thread settings a turn runs with (wire shapes where the wire has one)."""
 
     model: str
     provider_id: str
     cwd: Path
     approval_policy: Any = "on-request"
-    sandbox_policy: dict[str, Any] = field(
+    sandbox_policy: dict[str, Any] = msgspec.field(
         default_factory=lambda: {"type": "readOnly", "networkAccess": False}
     )
     effort: str | None = None
@@ -28,11 +28,11 @@ class TurnSettings:
     service_tier: str | None = None
     base_instructions: str | None = None
     developer_instructions: str | None = None
-    dynamic_tools: list[dict[str, Any]] = field(default_factory=list)
+    dynamic_tools: list[dict[str, Any]] = msgspec.field(default_factory=list)
     approvals_reviewer: str = "user"
     #: ``default`` or ``plan`` (``turn/start.collaborationMode``, sticky).
     collaboration_mode: str = "default"
-    config: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class TurnHost(Protocol):

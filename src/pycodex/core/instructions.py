@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 BASE_INSTRUCTIONS = """\
 You are pycodex, a coding agent working in the user's workspace through tools. Your job is to \
@@ -40,8 +41,7 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@dataclass(frozen=True)
-class ProjectDocs:
+class ProjectDocs(msgspec.Struct, frozen=True):
     text: str
     sources: list[str]
 

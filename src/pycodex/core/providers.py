@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
+
+import msgspec
 
 from pycodex import PROTOCOL_VERSION
 
@@ -55,8 +56,7 @@ class MissingEnvKeyError(ProviderError):
         self.instructions = instructions
 
 
-@dataclass(frozen=True)
-class ProviderInfo:
+class ProviderInfo(msgspec.Struct, frozen=True):
     """Everything the model client needs to know about one provider."""
 
     id: str
@@ -66,9 +66,9 @@ class ProviderInfo:
     env_key: str | None = None
     env_key_instructions: str | None = None
     experimental_bearer_token: str | None = None
-    query_params: dict[str, str] = field(default_factory=dict)
-    http_headers: dict[str, str] = field(default_factory=dict)
-    env_http_headers: dict[str, str] = field(default_factory=dict)
+    query_params: dict[str, str] = msgspec.field(default_factory=dict)
+    http_headers: dict[str, str] = msgspec.field(default_factory=dict)
+    env_http_headers: dict[str, str] = msgspec.field(default_factory=dict)
     request_max_retries: int = DEFAULT_REQUEST_MAX_RETRIES
     stream_max_retries: int = DEFAULT_STREAM_MAX_RETRIES
     stream_idle_timeout_ms: int = DEFAULT_STREAM_IDLE_TIMEOUT_MS

@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -66,23 +65,22 @@ class TurnNotActive(Exception):
     """A steer/interrupt that names no running turn."""
 
 
-@dataclass
-class ActiveTurn:
+class ActiveTurn(msgspec.Struct):
     id: str
     kind: str = "regular"  # "regular" | "compact"
-    started_at: int = field(default_factory=lambda: int(time.time()))
-    started_perf: float = field(default_factory=time.perf_counter)
-    pending_input: list[list[dict[str, Any]]] = field(default_factory=list)
-    items: list[dict[str, Any]] = field(default_factory=list)
+    started_at: int = msgspec.field(default_factory=lambda: int(time.time()))
+    started_perf: float = msgspec.field(default_factory=time.perf_counter)
+    pending_input: list[list[dict[str, Any]]] = msgspec.field(default_factory=list)
+    items: list[dict[str, Any]] = msgspec.field(default_factory=list)
     task: asyncio.Task[None] | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    interrupt_waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    done: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
+    interrupt_waiters: list[asyncio.Future[None]] = msgspec.field(default_factory=list)
     last_agent_message: str | None = None
-    diff_changes: dict[str, Any] = field(default_factory=dict)
+    diff_changes: dict[str, Any] = msgspec.field(default_factory=dict)
     first_token_ms: int | None = None
-    started_ms: int = field(default_factory=now_ms)
+    started_ms: int = msgspec.field(default_factory=now_ms)
     #: ``responsesapiClientMetadata`` of turn/start, forwarded in ``client_metadata``
-    client_metadata: dict[str, str] = field(default_factory=dict)
+    client_metadata: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 def turn_wire(turn: ActiveTurn | None, *, turn_id: str, status: str, started_at: int | None,

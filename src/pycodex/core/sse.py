@@ -9,11 +9,11 @@ an event with no data is not dispatched.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class SseEvent:
+class SseEvent(msgspec.Struct, frozen=True):
     data: str
     event: str = "message"
     id: str | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -30,8 +29,7 @@ class ConfigError(Exception):
     """The config cannot produce valid settings (reported as ``error deriving config``)."""
 
 
-@dataclass
-class Overrides:
+class Overrides(msgspec.Struct):
     """Typed request overrides; ``None`` = not given."""
 
     model: str | None = None

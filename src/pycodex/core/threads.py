@@ -17,9 +17,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from pycodex.protocol.types.items import (
     ActiveThreadStatus,
@@ -57,8 +58,7 @@ DEFAULT_UNLOAD_DELAY_SECS = 30 * 60.0
 Notify = Callable[[str, Any, "Iterable[int] | None"], None]
 
 
-@dataclass
-class ThreadSettings:
+class ThreadSettings(msgspec.Struct):
     """What a turn needs to know about its thread's configuration."""
 
     model: str
@@ -78,11 +78,10 @@ class ThreadSettings:
     persist_extended_history: bool = False
     active_permission_profile: dict[str, Any] | None = None
     #: The effective config (config.toml keys, snake_case) the thread was built from.
-    config: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-@dataclass(eq=False)
-class LoadedThread:
+class LoadedThread(msgspec.Struct, eq=False):
     """A thread in memory."""
 
     id: str
@@ -97,11 +96,11 @@ class LoadedThread:
     name: str | None = None
     git_info: GitInfo | None = None
     forked_from_id: str | None = None
-    subscribers: set[int] = field(default_factory=set)
+    subscribers: set[int] = msgspec.field(default_factory=set)
     #: Id of the running turn, if any (set through ``ThreadManager.turn_started``).
     active_turn_id: str | None = None
     system_error: bool = False
-    pending: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, int] = msgspec.field(default_factory=dict)
     last_status: ThreadStatus | None = None
     updated_at: int = 0
     _manager: ThreadManager | None = None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from pycodex.core.model_events import TokenUsage
 
@@ -37,10 +38,9 @@ def add(a: TokenUsage, b: TokenUsage) -> TokenUsage:
     return TokenUsage(**{f: getattr(a, f) + getattr(b, f) for f in _FIELDS})
 
 
-@dataclass
-class TokenLedger:
-    total: TokenUsage = field(default_factory=TokenUsage)
-    last: TokenUsage = field(default_factory=TokenUsage)
+class TokenLedger(msgspec.Struct):
+    total: TokenUsage = msgspec.field(default_factory=TokenUsage)
+    last: TokenUsage = msgspec.field(default_factory=TokenUsage)
     context_window: int | None = None
 
     def record(self, usage: TokenUsage) -> None:

@@ -12,8 +12,9 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from pycodex.core import tool_specs
 from pycodex.core.host import ClientAnswerError
@@ -25,8 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ToolCall:
+class ToolCall(msgspec.Struct, frozen=True):
     kind: str  # "function" | "custom" | "local_shell"
     name: str
     call_id: str
@@ -63,8 +63,7 @@ class ToolError(Exception):
     """A tool failure that is reported to the model as the tool's output."""
 
 
-@dataclass
-class ToolContext:
+class ToolContext(msgspec.Struct):
     session: Session
     turn: ActiveTurn
 
@@ -122,8 +121,7 @@ Handler = Callable[[ToolCall, ToolContext], Awaitable[ToolOutput]]
 SpecFn = Callable[["Session", Any], dict[str, Any] | None]
 
 
-@dataclass(frozen=True)
-class Tool:
+class Tool(msgspec.Struct, frozen=True):
     name: str
     handler: Handler
     spec: SpecFn

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from pycodex.protocol.types.items import (
     AgentMessageItem,
@@ -70,13 +71,12 @@ def turn_error_from_core(raw: Any) -> TurnError | None:
     )
 
 
-@dataclass
-class _TurnAcc:
+class _TurnAcc(msgspec.Struct):
     id: str
     explicit: bool
     started_at: int | None = None
-    items: list[ThreadItem] = field(default_factory=list)
-    index: dict[str, int] = field(default_factory=dict)
+    items: list[ThreadItem] = msgspec.field(default_factory=list)
+    index: dict[str, int] = msgspec.field(default_factory=dict)
     status: str = "inProgress"
     error: TurnError | None = None
     completed_at: int | None = None
@@ -356,8 +356,7 @@ _HANDLERS: dict[str, Any] = {
 # -- one pass over a stored thread ----------------------------------------------------
 
 
-@dataclass
-class StoredThread:
+class StoredThread(msgspec.Struct):
     """What one read of a rollout yields for ``thread/resume``: the ``session_meta``
     payload, the turns, the last ``turn_context`` and the ordinal for the next line."""
 

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +127,7 @@ def _summary_params(s: ThreadSummary) -> tuple[Any, ...]:
 
 _UPSERT = f"INSERT OR REPLACE INTO threads ({_SELECT}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
 
-assert {f.name for f in fields(ThreadSummary)} >= set(_COLUMNS) - {"source_json", "source_kind"}
+assert set(ThreadSummary.__struct_fields__) >= set(_COLUMNS) - {"source_json", "source_kind"}
 
 
 class ThreadIndex:

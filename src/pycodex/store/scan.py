@@ -22,9 +22,10 @@ import calendar
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+import msgspec
 
 from pycodex.store.names import METADATA_FILE, NAMES_FILE, read_git_infos, read_names
 from pycodex.store.rollout import ARCHIVED_DIR, SESSIONS_DIR, parse_filename
@@ -39,8 +40,7 @@ GitInfos = dict[str, tuple[str | None, str | None, str | None]]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ListQuery:
+class ListQuery(msgspec.Struct, frozen=True):
     """One ``thread/list`` page request, as both the index and the file walk take it."""
 
     archived: bool = False

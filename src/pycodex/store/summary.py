@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from pycodex.store.history import user_message_preview
 from pycodex.store.rollout import iter_rollout, parse_filename, parse_timestamp_ms
@@ -17,8 +18,7 @@ PREVIEW_LIMIT = 10_000
 INTERACTIVE_SOURCES = ("cli", "vscode")
 
 
-@dataclass
-class ThreadSummary:
+class ThreadSummary(msgspec.Struct):
     """Index row: everything ``thread/list`` needs without opening the file."""
 
     id: str
@@ -43,7 +43,7 @@ class ThreadSummary:
     name: str | None = None
     file_size: int = 0
     file_mtime_ns: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
     def source_kind(self) -> str:

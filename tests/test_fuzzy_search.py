@@ -200,3 +200,30 @@ def test_alignment_prefers_word_starts() -> None:
     assert got is not None
     assert got[1] == [4, 10]
     assert fuzzy_search.align("abc", "abd") is None
+
+
+async def test_session_reports_only_the_latest_query(spawn: ServerFactory, tree: Path) -> None:
+    """Updates sent while earlier ones are pending supersede them: the superseded queries
+    are never reported after a newer one (no flood of stale snapshots)."""
+    client = await spawn(initialize=False)
+    await client.initialize(experimental=True)
+    start = {"sessionId": "s2", "roots": [str(tree)]}
+    assert await client.request("fuzzyFileSearch/sessionStart", start) == {}
+    await client.wait_notification("fuzzyFileSearch/sessionCompleted")
+    queries = ["m", "ma", "mai", "main", "mainl", "mainly"]
+    ids = [client.next_id() for _ in queries]
+    await client.send_many([  # one write, read together: a fast typist
+        {"method": "fuzzyFileSearch/sessionUpdate", "id": rid,
+         "params": {"sessionId": "s2", "query": query}}
+        for rid, query in zip(ids, queries, strict=True)])
+    for rid in ids:
+        assert (await client.wait_for(lambda m, rid=rid: m.get("id") == rid))["result"] == {}
+    last = await client.wait_notification(
+        "fuzzyFileSearch/sessionUpdated", where=lambda p: p["query"] == "mainly")
+    assert [f["path"] for f in last["files"]] == ["src/mainly.rs"]
+    await client.wait_notification("fuzzyFileSearch/sessionCompleted")
+    await asyncio.sleep(0.3)  # anything stale would have arrived by now
+    reported = [m["params"]["query"] for m in client.received
+                if m.get("method") == "fuzzyFileSearch/sessionUpdated"
+                and m["params"]["sessionId"] == "s2"]
+    assert reported == ["", "mainly"]

@@ -178,6 +178,13 @@ class AppServerClient:
             self._methods[message["id"]] = message["method"]
         await self.send_raw(json.dumps(message).encode() + b"\n")
 
+    async def send_many(self, messages: list[dict[str, Any]]) -> None:
+        """Several messages in one write (the server reads them together)."""
+        for message in messages:
+            if "method" in message and "id" in message:
+                self._methods[message["id"]] = message["method"]
+        await self.send_raw(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
+
     async def send_raw(self, data: bytes) -> None:
         assert self.proc and self.proc.stdin
         self.proc.stdin.write(data)

@@ -310,13 +310,30 @@ async def fs_unwatch(ctx: RequestContext, params: FsUnwatchParams) -> FsUnwatchR
 
 
 # -- fuzzy file search ------------------------------------------------------------------------
+class FuzzySession:
+    """An experimental search session: its roots, owner and the query being searched."""
+
+    def __init__(self, roots: list[str], connection_id: int) -> None:
+        self.roots = roots
+        self.connection_id = connection_id
+        self.generation = 0
+        self.cancel = threading.Event()
+
+    def next_query(self) -> tuple[int, threading.Event]:
+        """A new query supersedes the running one: it is cancelled and never reported."""
+        self.cancel.set()
+        self.generation += 1
+        self.cancel = threading.Event()
+        return self.generation, self.cancel
+
+
 class FuzzySearchService:
     """Cancellation tokens of running searches and the experimental search sessions."""
 
     def __init__(self, app: AppState) -> None:
         self.app = app
         self.tokens: dict[str, threading.Event] = {}
-        self.sessions: dict[str, list[str]] = {}
+        self.sessions: dict[str, FuzzySession] = {}
 
 
 def fuzzy_search_service(app: AppState) -> FuzzySearchService:
@@ -361,31 +378,37 @@ async def fuzzy_file_search(
 
 
 async def _session_search(app: AppState, session_id: str, query: str) -> None:
+    """Search for the session's latest query; a query superseded by a newer update (while
+    waiting or searching) is dropped, so fast typing costs one result per settled query."""
     service = app.get(fuzzy_search_service)
-    roots = service.sessions.get(session_id)
-    if roots is None:
+    session = service.sessions.get(session_id)
+    if session is None:
         return
-    matches = await asyncio.to_thread(fuzzy_search.search, query, roots) if query else []
-    if service.sessions.get(session_id) is not roots:
-        return  # stopped (or restarted) meanwhile
+    generation, cancel = session.next_query()
+    await asyncio.sleep(0)  # let the response go out (and later updates in the same read)
+    if session.generation != generation:
+        return
+    matches = (await asyncio.to_thread(fuzzy_search.search, query, session.roots,
+                                       cancel=cancel) if query else [])
+    if service.sessions.get(session_id) is not session or session.generation != generation:
+        return  # stopped, restarted or superseded meanwhile
+    to = [session.connection_id]
     app.outgoing.notify(
         "fuzzyFileSearch/sessionUpdated",
         FuzzyFileSearchSessionUpdatedNotification(
             session_id=session_id, query=query, files=_wire_matches(matches)
         ),
+        to,
     )
     app.outgoing.notify(
         "fuzzyFileSearch/sessionCompleted",
         FuzzyFileSearchSessionCompletedNotification(session_id=session_id),
+        to,
     )
 
 
 def _spawn_session_search(app: AppState, session_id: str, query: str) -> None:
-    async def later() -> None:
-        await asyncio.sleep(0)  # let the response go out first
-        await _session_search(app, session_id, query)
-
-    task = asyncio.get_running_loop().create_task(later())
+    task = asyncio.get_running_loop().create_task(_session_search(app, session_id, query))
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
 
@@ -400,7 +423,10 @@ async def fuzzy_session_start(
     if not params.session_id:
         raise invalid_request("sessionId must not be empty")
     service = ctx.app.get(fuzzy_search_service)
-    service.sessions[params.session_id] = list(params.roots)
+    previous = service.sessions.get(params.session_id)
+    if previous is not None:
+        previous.cancel.set()
+    service.sessions[params.session_id] = FuzzySession(list(params.roots), ctx.connection_id)
     _spawn_session_search(ctx.app, params.session_id, "")
     return FuzzyFileSearchSessionEmptyResponse()
 
@@ -420,7 +446,9 @@ async def fuzzy_session_update(
 async def fuzzy_session_stop(
     ctx: RequestContext, params: FuzzyFileSearchSessionStopParams
 ) -> FuzzyFileSearchSessionEmptyResponse:
-    ctx.app.get(fuzzy_search_service).sessions.pop(params.session_id, None)
+    session = ctx.app.get(fuzzy_search_service).sessions.pop(params.session_id, None)
+    if session is not None:
+        session.cancel.set()
     return FuzzyFileSearchSessionEmptyResponse()
 
 

@@ -14,6 +14,7 @@ from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
 from pycodex.api.router import route
+from pycodex.core.git_info import collect_git_info
 from pycodex.core.thread_config import (
     ConfigError,
     Overrides,
@@ -240,6 +241,12 @@ def _attach_writer(
     mgr: ThreadManager, thread: LoadedThread, created: float, forked_from: str | None = None
 ) -> None:
     meta = _session_meta(thread.id, created, thread, forked_from=forked_from)
+    git = collect_git_info(Path(thread.settings.cwd))
+    if git is not None:  # in a repository (an unborn one records an empty table)
+        meta["git"] = git
+    if git:
+        thread.git_info = GitInfo(sha=git.get("commit_hash"), branch=git.get("branch"),
+                                  origin_url=git.get("repository_url"))
     if thread.ephemeral:
         thread.writer = MemoryRolloutWriter(meta)
     else:

@@ -45,6 +45,8 @@ from pycodex.protocol.types.threads import (
     ThreadStartedNotification,
     ThreadStartParams,
     ThreadStartResponse,
+    ThreadTurnsListParams,
+    ThreadTurnsListResponse,
     ThreadUnarchiveParams,
     ThreadUnsubscribeParams,
     ThreadUnsubscribeResponse,
@@ -615,6 +617,33 @@ async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadRe
         raise invalid_request(f"thread not loaded: {thread_id}")
     turns = _load_turns(Path(summary.path), thread_id) if params.include_turns else []
     return ThreadResponse(thread=mgr.wire_summary(summary, turns))
+
+
+@route("thread/turns/list")
+async def thread_turns_list(
+    ctx: RequestContext, params: ThreadTurnsListParams
+) -> ThreadTurnsListResponse:
+    """A page of a thread's turns, rebuilt from its rollout (a running turn included)."""
+    from pycodex.api.turn_pages import apply_view, paginate
+
+    mgr = ctx.app.get(thread_manager)
+    thread_id = _thread_id(params.thread_id)
+    loaded = mgr.get(thread_id)
+    if loaded is not None:
+        if loaded.ephemeral:
+            raise invalid_request("ephemeral threads do not support thread/turns/list")
+        turns = (_load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
+                 if loaded.materialized else [])
+    else:
+        summary = _locate(mgr, thread_id)
+        if summary is None:
+            raise invalid_request(f"thread not loaded: {thread_id}")
+        turns = _load_turns(Path(summary.path), thread_id)
+    view = params.items_view or "summary"
+    page = paginate([apply_view(turn, view) for turn in turns], params.cursor, params.limit,
+                    params.sort_direction or "desc")
+    return ThreadTurnsListResponse(data=page.turns, next_cursor=page.next_cursor,
+                                   backwards_cursor=page.backwards_cursor)
 
 
 # -- archive / unarchive / delete -----------------------------------------------------

@@ -35,7 +35,7 @@ from pycodex.core.model_events import (
 )
 from pycodex.core.token_usage import TokenLedger
 from pycodex.core.tool_router import ToolCall, ToolContext, ToolRouter
-from pycodex.protocol.types.items import ThreadItem, TurnError
+from pycodex.protocol.types.items import ReasoningItem, ThreadItem, TurnError
 from pycodex.store import events
 
 logger = logging.getLogger(__name__)
@@ -704,7 +704,8 @@ class Session:
             content = [p.get("text", "") for p in item.get("content") or []
                        if isinstance(p, dict)]
             outputs.append(item)
-            await host.persist([("response_item", item)])
+            recorded = ReasoningItem(id=item_id, summary=summary, content=content)
+            await host.persist([*events.reasoning(recorded), ("response_item", item)])
             if state is not None or summary or content:
                 if state is None:
                     await host.emit("item/started", {

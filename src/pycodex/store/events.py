@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycodex.protocol.types.items import ThreadItem, TurnError
+from pycodex.protocol.types.items import ReasoningItem, ThreadItem, TurnError
 from pycodex.store.history import error_info_to_wire
 from pycodex.store.item_codec import item_to_core, snake
 from pycodex.store.rollout import RolloutItem
@@ -107,6 +107,17 @@ def item_completed(
             "completed_at_ms": completed_at_ms,
         },
     )
+
+
+def reasoning(item: ReasoningItem) -> list[RolloutItem]:
+    """A finished reasoning item as the reference records it: one ``agent_reasoning`` per
+    summary part and one ``agent_reasoning_raw_content`` per raw text (thread/read and
+    resume rebuild the item from them)."""
+    lines: list[RolloutItem] = [
+        ("event_msg", {"type": "agent_reasoning", "text": text}) for text in item.summary]
+    lines += [("event_msg", {"type": "agent_reasoning_raw_content", "text": text})
+              for text in item.content]
+    return lines
 
 
 def response_item(item: dict[str, Any]) -> RolloutItem:

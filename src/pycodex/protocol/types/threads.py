@@ -17,6 +17,7 @@ from pycodex.protocol.types.items import (
     SandboxPolicy,
     ThreadStatus,
     Turn,
+    TurnItemsView,
 )
 
 ThreadSourceKind = Literal[
@@ -252,6 +253,20 @@ class ThreadReadParams(WireStruct):
     include_turns: bool = False
 
 
+class ThreadTurnsListParams(WireStruct):
+    thread_id: str
+    cursor: str | None = None
+    limit: int | None = None
+    sort_direction: Literal["asc", "desc"] | None = None
+    items_view: TurnItemsView | None = None
+
+
+class ThreadTurnsListResponse(WireStruct):
+    data: list[Turn]
+    next_cursor: str | None = None
+    backwards_cursor: str | None = None
+
+
 # -- notifications --------------------------------------------------------------------
 
 
@@ -287,6 +302,7 @@ REQUESTS: list[MethodSpec] = [
     MethodSpec("thread/list", ThreadListParams, ThreadListResponse),
     MethodSpec("thread/loaded/list", ThreadLoadedListParams, ThreadLoadedListResponse),
     MethodSpec("thread/read", ThreadReadParams, ThreadResponse),
+    MethodSpec("thread/turns/list", ThreadTurnsListParams, ThreadTurnsListResponse),
 ]
 NOTIFICATIONS: dict[str, Any] = {
     "thread/started": ThreadStartedNotification,

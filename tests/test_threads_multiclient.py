@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pycodex.api.bootstrap import create_app
 from pycodex.api.context import ServerOptions
 from pycodex.api.threads import thread_manager
@@ -100,3 +102,28 @@ async def test_two_clients_share_a_thread(tmp_path: Path) -> None:
     left = await b.request("thread/unsubscribe", {"threadId": tid})
     assert left["result"] == {"status": "unsubscribed"}
     await server.shutdown()
+
+
+async def test_a_failure_after_the_answer_is_logged_not_answered_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """thread/start answers, then its post-answer step fails: the client still gets
+    exactly one answer for the id (a second, error answer used to follow)."""
+    import pycodex.api.threads as threads_api
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("post-answer step failed")
+
+    monkeypatch.setattr(threads_api, "_after_thread_started", broken)
+    sender = OutgoingSender()
+    app = create_app(ServerOptions(codex_home=tmp_path / "home", cwd=tmp_path), sender)
+    peer = Peer(RpcServer(app, sender), "alpha")
+    await peer.initialize()
+    started = await peer.request("thread/start", {})
+    assert "result" in started
+    await settle()
+    answers = [m for m in peer.messages if m.get("id") == started["id"] and "method" not in m]
+    assert answers == [started]
+    assert "failed after answering" in caplog.text
+    again = await peer.request("thread/loaded/list", {})  # the connection carries on
+    assert again["result"]["data"] == [started["result"]["thread"]["id"]]

@@ -263,8 +263,10 @@ async def test_steer_adds_input_to_the_running_turn(
     bad = await client.request_raw("turn/steer", {
         "threadId": thread_id, "expectedTurnId": "other",
         "input": [{"type": "text", "text": "x"}]})
-    assert bad["error"] == {"code": -32600, "message":
-                            f"expected active turn id `other` but found `{turn_id}`"}
+    assert bad["error"] == {
+        "code": -32600, "message": f"expected active turn id `other` but found `{turn_id}`",
+        "data": {"reason": "expectedTurnMismatch", "expectedTurnId": "other",
+                 "activeTurnId": turn_id}}
     steered = await client.request("turn/steer", {
         "threadId": thread_id, "expectedTurnId": turn_id,
         "input": [{"type": "text", "text": "also this"}]})
@@ -277,7 +279,8 @@ async def test_steer_adds_input_to_the_running_turn(
     after = await client.request_raw("turn/steer", {
         "threadId": thread_id, "expectedTurnId": turn_id,
         "input": [{"type": "text", "text": "late"}]})
-    assert after["error"] == {"code": -32600, "message": "no active turn to steer"}
+    assert after["error"] == {"code": -32600, "message": "no active turn to steer",
+                              "data": {"reason": "noActiveTurn"}}
 
 
 async def test_reasoning_summaries_are_streamed(
@@ -333,6 +336,26 @@ async def test_compaction_replaces_history_with_a_summary(
     assert any("SUMMARY OF WORK" in t for t in texts)
     assert "answer one" not in texts
     assert "first question" in texts
+
+
+async def test_a_compaction_turn_cannot_be_steered(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    thread_id = await start_thread(client, workdir)
+    mock.push(slow_text_reply("SUMMARY", "OF", "WORK", interval=0.2))
+    assert await client.request("thread/compact/start", {"threadId": thread_id}) == {}
+    started = await client.wait_notification("turn/started")
+    turn_id = started["turn"]["id"]
+    refused = await client.request_raw("turn/steer", {
+        "threadId": thread_id, "expectedTurnId": turn_id,
+        "input": [{"type": "text", "text": "x"}]})
+    assert refused["error"] == {"code": -32600, "message": "cannot steer a compact turn",
+                                "data": {"message": "cannot steer a compact turn",
+                                         "codexErrorInfo": {
+                                             "activeTurnNotSteerable": {"turnKind": "compact"}},
+                                         "additionalDetails": None}}
+    completed = await client.wait_notification("turn/completed", timeout=30)
+    assert completed["turn"]["status"] == "completed"
 
 
 async def test_unknown_model_warns_after_thread_started(

@@ -100,13 +100,10 @@ async def turn_steer(ctx: RequestContext, params: TurnSteerParams) -> dict[str, 
         raise invalid_request("input must not be empty")
     _check_input_size(params.input)
     session = await session_for(ctx, params.thread_id)
-    if session.turn is not None and session.running and session.turn.kind != "regular":
-        raise invalid_request(f"cannot steer a {session.turn.kind} turn",
-                              {"reason": "activeTurnNotSteerable"})
     try:
         turn_id = session.steer(_inputs(params.input), params.expected_turn_id)
     except TurnNotActive as exc:
-        raise invalid_request(str(exc)) from None
+        raise invalid_request(str(exc), exc.data) from None
     return {"turnId": turn_id}
 
 

@@ -62,7 +62,13 @@ KEEP_USER_TOKENS = 20_000
 
 
 class TurnNotActive(Exception):
-    """A steer/interrupt that names no running turn."""
+    """A steer that cannot join the running turn. ``data`` is machine-readable detail for
+    the JSON-RPC error (``reason`` plus the ids, or the reference's ``TurnError`` shape
+    for a turn that cannot be steered)."""
+
+    def __init__(self, message: str, data: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.data = data
 
 
 class ActiveTurn(msgspec.Struct):
@@ -259,11 +265,18 @@ class Session:
     def steer(self, inputs: list[dict[str, Any]], expected_turn_id: str | None) -> str:
         turn = self.turn
         if turn is None or turn.done.is_set():
-            raise TurnNotActive("no active turn to steer")
+            raise TurnNotActive("no active turn to steer", {"reason": "noActiveTurn"})
         if expected_turn_id is not None and expected_turn_id != turn.id:
             raise TurnNotActive(
-                f"expected active turn id `{expected_turn_id}` but found `{turn.id}`"
-            )
+                f"expected active turn id `{expected_turn_id}` but found `{turn.id}`",
+                {"reason": "expectedTurnMismatch", "expectedTurnId": expected_turn_id,
+                 "activeTurnId": turn.id})
+        if turn.kind != "regular":
+            message = f"cannot steer a {turn.kind} turn"
+            raise TurnNotActive(message, {
+                "message": message,
+                "codexErrorInfo": {"activeTurnNotSteerable": {"turnKind": turn.kind}},
+                "additionalDetails": None})
         turn.pending_input.append(inputs)
         return turn.id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,8 @@ class AppState:
             lambda app: []
         )
         self._services: dict[Callable[[AppState], Any], Any] = {}
+        #: services are built once even when a warm-up thread asks at the same time
+        self._services_lock = threading.RLock()
         self.shutdown_hooks: list[Callable[[], Any]] = []
         #: Called with a connection id when that connection closes (kill its processes,
         #: drop its subscriptions and watches...).
@@ -109,8 +112,11 @@ class AppState:
         try:
             return self._services[factory]  # type: ignore[no-any-return]
         except KeyError:
-            service = self._services[factory] = factory(self)
-            return service
+            pass
+        with self._services_lock:
+            if factory not in self._services:
+                self._services[factory] = factory(self)
+            return self._services[factory]  # type: ignore[no-any-return]
 
     def peek(self, factory: Callable[[AppState], T]) -> T | None:
         """The service if it was already built, else ``None``."""

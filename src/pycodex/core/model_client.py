@@ -29,7 +29,6 @@ import json
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -119,15 +118,10 @@ class TokenSource(Protocol):
 
 logger = logging.getLogger(__name__)
 
-_warmed = threading.Event()
-
-
 def warm_up(endpoint: str | None = None) -> None:
     """Import the HTTP code and, for an ``https`` endpoint (or none known yet), load the CA
-    bundle, so the first turn does not pay for them. Meant for a worker thread started once
-    the server is up."""
-    if _warmed.is_set():
-        return
+    bundle, so the first turn does not pay for them. Meant for a worker thread; cheap to
+    call again (both are cached)."""
     try:
         from pycodex.core import http_stream
 
@@ -135,8 +129,6 @@ def warm_up(endpoint: str | None = None) -> None:
             http_stream.load_tls_context()
     except Exception:  # warm-up is an optimisation only
         logger.debug("HTTP warm-up failed", exc_info=True)
-    finally:
-        _warmed.set()
 
 
 # --------------------------------------------------------------------------- helpers

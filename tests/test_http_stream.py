@@ -289,3 +289,39 @@ async def test_server_runs_turns_against_an_https_provider(
             assert message["item"]["text"] == expected
     assert [r.path for r in tls_mock.requests] == ["/v1/responses"] * 2
     assert tls_mock.requests[0].client_port == tls_mock.requests[1].client_port
+
+
+async def test_closing_a_tls_stream_does_not_wait_for_a_silent_peer(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, fresh_tls_context: None,
+) -> None:
+    """An interrupted turn closes its stream at once even when the TLS peer never answers
+    the close (asyncio would otherwise wait up to its 30 s shutdown timeout)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    release = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError), listener:
+            raw, _ = listener.accept()
+            with context.wrap_socket(raw, server_side=True) as conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                             b"transfer-encoding: chunked\r\n\r\n"
+                             b"b\r\ndata: {}\n\n\r\n")
+                release.wait(10)  # never reads again: no close_notify answer
+
+    threading.Thread(target=serve, daemon=True).start()
+    transport = H11Transport()
+    response = await transport.post(f"https://127.0.0.1:{port}/v1/responses", {}, b"{}",
+                                    connect_timeout=5, read_timeout=5)
+    chunks = response.aiter_raw()
+    assert (await chunks.__anext__()).startswith(b"data:")
+    started = time.monotonic()
+    await response.aclose()
+    assert time.monotonic() - started < 2
+    release.set()

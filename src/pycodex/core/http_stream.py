@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 READ_SIZE = 65536
+CLOSE_WAIT_S = 0.5
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
 
@@ -177,10 +178,16 @@ class _Connection:
             self.writer.close()
 
     async def aclose(self) -> None:
-        """Close and wait until the socket is gone (the server sees it at once)."""
+        """Close and wait until the socket is gone (the server sees it at once). A TLS
+        peer that does not answer the close is cut off after ``CLOSE_WAIT_S``."""
         self.close()
-        with contextlib.suppress(Exception):
-            await self.writer.wait_closed()
+        try:
+            async with asyncio.timeout(CLOSE_WAIT_S):
+                await self.writer.wait_closed()
+        except TimeoutError:
+            self.writer.transport.abort()
+        except Exception:
+            pass
 
     async def next_event(self, read_timeout: float) -> Any:
         """The next h11 event, reading from the socket as needed."""

@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pycodex.core import http_stream
 from pycodex.core.http_stream import (
@@ -325,3 +328,34 @@ async def test_closing_a_tls_stream_does_not_wait_for_a_silent_peer(
     await response.aclose()
     assert time.monotonic() - started < 2
     release.set()
+
+
+# --------------------------------------------------------------------------- fuzz
+
+_HEADS = [
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n",
+    b"HTTP/1.0 200 OK\r\n\r\n",
+    b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 3\r\n\r\n",
+    b"",
+]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(head=st.sampled_from(_HEADS), tail=st.binary(max_size=300),
+       cut=st.integers(min_value=0, max_value=400))
+def test_any_answer_ends_in_events_or_a_model_error(head: bytes, tail: bytes, cut: int) -> None:
+    """Whatever bytes the server sends (a valid head with a garbage body, a torn head,
+    pure noise) the model client ends: with events, or a ModelError, never a hang or an
+    unexpected exception."""
+    answer = (head + tail)[: cut + len(head) // 2]
+
+    async def run_one(port: int) -> None:
+        model = client(f"http://127.0.0.1:{port}/v1", H11Transport())
+        model.provider = msgspec.structs.replace(model.provider, stream_idle_timeout_ms=500)
+        with contextlib.suppress(ModelError):  # anything else (or a hang) fails the test
+            await asyncio.wait_for(run(model), 5)
+
+    with raw_server(answer) as port:
+        asyncio.run(run_one(port))

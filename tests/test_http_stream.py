@@ -46,6 +46,15 @@ async def run(model: ModelClient) -> list[Any]:
     return [event async for event in model.stream(REQUEST)]
 
 
+async def settled(transport: H11Transport, idle: int = 1) -> None:
+    """Wait until the background read of the last body has given its connection back."""
+    for _ in range(500):
+        if sum(len(pool) for pool in transport._idle.values()) >= idle:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the connection never went back to the pool")
+
+
 @pytest.fixture
 def mock() -> Iterator[MockResponses]:
     with MockResponses() as server:
@@ -65,7 +74,7 @@ async def test_kept_alive_connection_is_reused(mock: MockResponses) -> None:
     for text in ("one", "two", "three"):
         mock.push(text_reply(text))
         assert isinstance((await run(model))[-1], Completed)
-        await asyncio.sleep(0.05)  # the end of the body is read in the background
+        await settled(transport)  # the end of the body is read in the background
     ports = {request.client_port for request in mock.requests}
     assert len(mock.requests) == 3 and len(ports) == 1
     await transport.aclose()
@@ -247,7 +256,10 @@ async def test_https_with_a_trusted_certificate(
     tls_mock.push(text_reply("over tls"), text_reply("again"))
     model = client(tls_mock.base_url, transport)
     assert isinstance((await run(model))[-1], Completed)
-    await asyncio.sleep(0.05)
+    if isinstance(transport, H11Transport):
+        await settled(transport)
+    else:
+        await asyncio.sleep(0.05)
     assert isinstance((await run(model))[-1], Completed)
     assert tls_mock.requests[0].headers["authorization"] == "Bearer k"
     if kind == "h11":

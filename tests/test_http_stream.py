@@ -107,7 +107,7 @@ async def test_a_body_that_does_not_end_after_completed_is_closed_in_the_backgro
     started = time.monotonic()
     events = await run(client(mock.base_url, H11Transport()))
     assert isinstance(events[-1], Completed)
-    assert time.monotonic() - started < 0.5  # the turn does not wait for the body's end
+    assert time.monotonic() - started < 3  # not the 10 s the body stalls for
     closed = await asyncio.to_thread(mock.requests[0].closed_by_client.wait, 5)
     assert closed and time.monotonic() - started >= 0.9  # after release_later's 1 s
 
@@ -338,7 +338,7 @@ async def test_closing_a_tls_stream_does_not_wait_for_a_silent_peer(
     assert (await chunks.__anext__()).startswith(b"data:")
     started = time.monotonic()
     await response.aclose()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # not asyncio's 30 s TLS shutdown wait
     release.set()
 
 

@@ -1,4 +1,4 @@
-"""turn/start, turn/steer, turn/interrupt and thread/compact/start."""
+"""turn/start, turn/steer, turn/interrupt, thread/compact/start and thread/inject_items."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pycodex.core.session import TurnNotActive
 from pycodex.protocol.errors import RpcError, internal_error, invalid_params, invalid_request
 from pycodex.protocol.types.turns import (
     ThreadCompactStartParams,
+    ThreadInjectItemsParams,
     TurnInterruptParams,
     TurnStartParams,
     TurnSteerParams,
@@ -132,4 +133,53 @@ async def thread_compact_start(ctx: RequestContext, params: ThreadCompactStartPa
     if session.running:
         raise internal_error("failed to start compaction: a turn is already running")
     session.start_turn([], kind="compact")
+    return {}
+
+
+#: Required fields of the Responses item kinds the engine reads; other kinds are accepted
+#: and dropped, as the reference's catch-all item variant does.
+_ITEM_FIELDS: dict[str, tuple[str, ...]] = {
+    "message": ("role", "content"),
+    "reasoning": ("summary",),
+    "function_call": ("name", "arguments", "call_id"),
+    "function_call_output": ("call_id", "output"),
+    "custom_tool_call": ("name", "input", "call_id"),
+    "custom_tool_call_output": ("call_id", "output"),
+    "local_shell_call": ("action",),
+    "web_search_call": (),
+}
+
+
+def _response_items(raw: list[Any]) -> list[dict[str, Any]]:
+    """The items the engine keeps; ``-32600`` naming the first invalid one."""
+    kept: list[dict[str, Any]] = []
+    for index, item in enumerate(raw):
+        def invalid(detail: str, index: int = index) -> RpcError:
+            return invalid_request(f"items[{index}] is not a valid response item: {detail}")
+
+        if not isinstance(item, dict):
+            raise invalid("invalid type: expected an object")
+        kind = item.get("type")
+        if not isinstance(kind, str):
+            raise invalid("missing field `type`")
+        fields = _ITEM_FIELDS.get(kind)
+        if fields is None:
+            continue
+        for name in fields:
+            if name not in item:
+                raise invalid(f"missing field `{name}`")
+        if kind == "message" and not isinstance(item["content"], list):
+            raise invalid("invalid type: `content` must be a list")
+        kept.append(item)
+    return kept
+
+
+@route("thread/inject_items")
+async def thread_inject_items(ctx: RequestContext, params: ThreadInjectItemsParams
+                              ) -> dict[str, Any]:
+    """Append raw Responses items to a loaded thread's model-visible history."""
+    session = await session_for(ctx, params.thread_id)
+    items = _response_items(params.items)
+    if items:
+        await session.inject(items)
     return {}

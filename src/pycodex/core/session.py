@@ -77,6 +77,8 @@ class ActiveTurn(msgspec.Struct):
     started_at: int = msgspec.field(default_factory=lambda: int(time.time()))
     started_perf: float = msgspec.field(default_factory=time.perf_counter)
     pending_input: list[list[dict[str, Any]]] = msgspec.field(default_factory=list)
+    #: raw Responses items injected while the turn runs (``thread/inject_items``)
+    pending_items: list[dict[str, Any]] = msgspec.field(default_factory=list)
     items: list[dict[str, Any]] = msgspec.field(default_factory=list)
     task: asyncio.Task[None] | None = None
     done: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
@@ -332,6 +334,8 @@ class Session:
             status = "failed"
             error = full_turn_error({"message": str(exc) or repr(exc),
                                      "codexErrorInfo": "other"})
+        with contextlib.suppress(Exception):  # injected after the last request: keep them
+            await self._record_injected(turn)
         await self._finish_turn(turn, status, error)
 
     async def _finish_turn(self, turn: ActiveTurn, status: str,
@@ -441,14 +445,32 @@ class Session:
         first = True
         while True:
             if not first:
+                await self._record_injected(turn)
                 while turn.pending_input:
                     await self._record_user_input(turn, turn.pending_input.pop(0))
             first = False
             needs_follow_up = await self._sample(turn, output_schema)
             if needs_follow_up and self._over_compact_limit():
                 await self._compact(turn, mid_turn=True)
-            if not needs_follow_up and not turn.pending_input:
+            if not needs_follow_up and not turn.pending_input and not turn.pending_items:
                 return
+
+    async def inject(self, items: list[dict[str, Any]]) -> None:
+        """Append raw Responses items to the model-visible history (``thread/inject_items``).
+        A running turn takes them before its next model request (and makes one more);
+        otherwise they are recorded at once."""
+        turn = self.turn
+        if turn is not None and not turn.done.is_set() and turn.kind == "regular":
+            turn.pending_items.extend(items)
+            return
+        self.history.extend(items)
+        await self.host.persist([events.response_item(item) for item in items])
+
+    async def _record_injected(self, turn: ActiveTurn) -> None:
+        if turn.pending_items:
+            items, turn.pending_items = turn.pending_items, []
+            self.history.extend(items)
+            await self.host.persist([events.response_item(item) for item in items])
 
     def _over_compact_limit(self) -> bool:
         limit = self._model_info().auto_compact_limit

@@ -81,6 +81,15 @@ class ThreadCompactStartResponse(WireStruct):
     pass
 
 
+class ThreadInjectItemsParams(WireStruct):
+    thread_id: str
+    items: list[Any]
+
+
+class ThreadInjectItemsResponse(WireStruct):
+    pass
+
+
 class TurnStartedNotification(WireStruct):
     thread_id: str
     turn: dict[str, Any]
@@ -122,6 +131,7 @@ REQUESTS = [
     MethodSpec("turn/steer", TurnSteerParams, TurnSteerResponse),
     MethodSpec("turn/interrupt", TurnInterruptParams, TurnInterruptResponse),
     MethodSpec("thread/compact/start", ThreadCompactStartParams, ThreadCompactStartResponse),
+    MethodSpec("thread/inject_items", ThreadInjectItemsParams, ThreadInjectItemsResponse),
 ]
 NOTIFICATIONS: dict[str, Any] = {
     "turn/started": TurnStartedNotification,

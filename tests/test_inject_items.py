@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ServerFactory
+from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
 from tests.test_turns import run_turn, start_thread, write_config
 
@@ -26,17 +27,24 @@ def mock() -> Iterator[MockResponses]:
         yield server
 
 
+@pytest.fixture
+async def opened(spawn: ServerFactory, codex_home: Path, workdir: Path,
+                 mock: MockResponses) -> tuple[AppServerClient, str]:
+    """A server on the mock provider and a new thread on it."""
+    write_config(codex_home, mock)
+    client = await spawn(env={"MOCK_API_KEY": "k"})
+    return client, await start_thread(client, workdir)
+
+
 def texts(request_input: list[dict[str, Any]]) -> list[str]:
     return [part.get("text", "") for item in request_input if item.get("type") == "message"
             for part in item.get("content", [])]
 
 
 async def test_injected_items_reach_the_next_request_and_survive_a_restart(
-    spawn: ServerFactory, codex_home: Path, workdir: Path, mock: MockResponses
+    spawn: ServerFactory, opened: tuple[AppServerClient, str], mock: MockResponses
 ) -> None:
-    write_config(codex_home, mock)
-    client = await spawn(env={"MOCK_API_KEY": "k"})
-    thread_id = await start_thread(client, workdir)
+    client, thread_id = opened
     mock.push(text_reply("first answer"), text_reply("second answer"), text_reply("third"))
     await run_turn(client, thread_id, "first question")
     odd = {"type": "future_item_kind", "payload": 1}  # unknown kinds are accepted, dropped
@@ -62,11 +70,9 @@ async def test_injected_items_reach_the_next_request_and_survive_a_restart(
 
 
 async def test_items_injected_during_a_turn_join_it(
-    spawn: ServerFactory, codex_home: Path, workdir: Path, mock: MockResponses
+    opened: tuple[AppServerClient, str], mock: MockResponses
 ) -> None:
-    write_config(codex_home, mock)
-    client = await spawn(env={"MOCK_API_KEY": "k"})
-    thread_id = await start_thread(client, workdir)
+    client, thread_id = opened
     mock.push(slow_text_reply("a", "b", "c", interval=0.2), text_reply("with the note"))
     started = await client.request("turn/start", {
         "threadId": thread_id, "input": [{"type": "text", "text": "go"}]})
@@ -90,12 +96,9 @@ async def test_items_injected_during_a_turn_join_it(
      "items[0] is not a valid response item: missing field `call_id`"),
 ])
 async def test_invalid_items_are_refused(
-    spawn: ServerFactory, codex_home: Path, workdir: Path, mock: MockResponses,
-    items: list[Any], detail: str,
+    opened: tuple[AppServerClient, str], items: list[Any], detail: str
 ) -> None:
-    write_config(codex_home, mock)
-    client = await spawn(env={"MOCK_API_KEY": "k"})
-    thread_id = await start_thread(client, workdir)
+    client, thread_id = opened
     response = await client.request_raw("thread/inject_items",
                                         {"threadId": thread_id, "items": items})
     assert response["error"] == {"code": -32600, "message": detail}

@@ -463,14 +463,17 @@ class Session:
         if turn is not None and not turn.done.is_set() and turn.kind == "regular":
             turn.pending_items.extend(items)
             return
-        self.history.extend(items)
-        await self.host.persist([events.response_item(item) for item in items])
+        await self._record_items(items)
 
     async def _record_injected(self, turn: ActiveTurn) -> None:
         if turn.pending_items:
             items, turn.pending_items = turn.pending_items, []
-            self.history.extend(items)
-            await self.host.persist([events.response_item(item) for item in items])
+            await self._record_items(items)
+
+    async def _record_items(self, items: list[dict[str, Any]]) -> None:
+        """Injected items into the model history and the rollout."""
+        self.history.extend(items)
+        await self.host.persist([events.response_item(item) for item in items])
 
     def _over_compact_limit(self) -> bool:
         limit = self._model_info().auto_compact_limit

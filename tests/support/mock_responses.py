@@ -246,61 +246,41 @@ def reasoning_events(
     return events
 
 
+def _tool_call_events(kind: str, field: str, delta_type: str, id_prefix: str, name: str,
+                      payload: str, call_id: str | None) -> list[Step]:
+    """added (``field`` empty) → one ``delta_type`` delta carrying ``payload`` → done."""
+    call_id = call_id or _next_id("call")
+    item_id = _next_id(id_prefix)
+    item = {
+        "type": kind,
+        "id": item_id,
+        "status": "completed",
+        "name": name,
+        field: payload,
+        "call_id": call_id,
+    }
+    return [
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**item, field: "", "status": "in_progress"},
+        },
+        {"type": delta_type, "item_id": item_id, "output_index": 0, "delta": payload},
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+    ]
+
+
 def function_call_events(
     name: str, arguments: str | dict[str, Any], call_id: str | None = None
 ) -> list[Step]:
     args = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    call_id = call_id or _next_id("call")
-    item_id = _next_id("fc")
-    item = {
-        "type": "function_call",
-        "id": item_id,
-        "status": "completed",
-        "name": name,
-        "arguments": args,
-        "call_id": call_id,
-    }
-    return [
-        {
-            "type": "response.output_item.added",
-            "output_index": 0,
-            "item": {**item, "arguments": "", "status": "in_progress"},
-        },
-        {
-            "type": "response.function_call_arguments.delta",
-            "item_id": item_id,
-            "output_index": 0,
-            "delta": args,
-        },
-        {"type": "response.output_item.done", "output_index": 0, "item": item},
-    ]
+    return _tool_call_events("function_call", "arguments",
+                             "response.function_call_arguments.delta", "fc", name, args, call_id)
 
 
 def custom_tool_call_events(name: str, input_text: str, call_id: str | None = None) -> list[Step]:
-    call_id = call_id or _next_id("call")
-    item_id = _next_id("ctc")
-    item = {
-        "type": "custom_tool_call",
-        "id": item_id,
-        "status": "completed",
-        "name": name,
-        "input": input_text,
-        "call_id": call_id,
-    }
-    return [
-        {
-            "type": "response.output_item.added",
-            "output_index": 0,
-            "item": {**item, "input": "", "status": "in_progress"},
-        },
-        {
-            "type": "response.custom_tool_call_input.delta",
-            "item_id": item_id,
-            "output_index": 0,
-            "delta": input_text,
-        },
-        {"type": "response.output_item.done", "output_index": 0, "item": item},
-    ]
+    return _tool_call_events("custom_tool_call", "input", "response.custom_tool_call_input.delta",
+                             "ctc", name, input_text, call_id)
 
 
 def response_reply(

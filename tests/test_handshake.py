@@ -6,6 +6,7 @@ import asyncio
 import platform
 
 from tests.conftest import ServerFactory
+from tests.support.client import wait_for_line
 
 
 async def test_initialize_reports_user_agent_and_platform(spawn: ServerFactory) -> None:
@@ -107,7 +108,7 @@ async def test_malformed_lines_are_dropped_and_the_server_carries_on(server) -> 
     # Nothing but that one answer came back for the garbage.
     answers = [m for m in server.received if "id" in m and "method" not in m]
     assert len(answers) == 2  # initialize + foo/after
-    assert any("Failed to deserialize JSONRPCMessage" in line for line in server.stderr_lines)
+    assert await wait_for_line(server.stderr_lines, "Failed to deserialize JSONRPCMessage")
 
 
 async def test_stdin_eof_exits_cleanly_and_quickly(server) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support import schema
-from tests.support.client import server_command, server_env
+from tests.support.client import server_command, server_env, wait_for_line
 
 TOKEN = "capability-token-for-tests"
 SECRET = "s" * 64
@@ -78,13 +78,6 @@ class WsServer:
     def stderr(self) -> str:
         return "\n".join(self.stderr_lines)
 
-    async def stderr_with(self, text: str, timeout: float = TIMEOUT) -> str:
-        """stderr once ``text`` has been read from it (the pipe is read on a thread, so a
-        line the server wrote before an answer may still be in flight when it arrives)."""
-        deadline = time.monotonic() + timeout
-        while text not in self.stderr and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        return self.stderr
 
     @property
     def url(self) -> str:
@@ -369,7 +362,7 @@ async def test_tokens_are_not_logged(module_home: Path, clients: Any) -> None:
         await client.ws.close()
         await asyncio.sleep(0.2)
         # the header dump is there, redacted
-        assert "Authorization" in await server.stderr_with("Authorization")
+        assert await wait_for_line(server.stderr_lines, "Authorization")
         assert TOKEN not in server.stderr
         assert "wrong-secret-value" not in server.stderr
 
@@ -601,8 +594,7 @@ async def test_binary_and_malformed_frames_are_dropped(open_server: WsServer, cl
     result = await client.initialize("after-junk")
     assert result["userAgent"].endswith("(after-junk; 1.0.0)")
     assert client.received[0]["id"] == 1  # nothing was answered before
-    assert "dropping binary websocket frame" in await open_server.stderr_with(
-        "dropping binary websocket frame")
+    assert await wait_for_line(open_server.stderr_lines, "dropping binary websocket frame")
 
 
 async def test_ping_is_answered(open_server: WsServer, clients: Any) -> None:

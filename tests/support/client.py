@@ -19,6 +19,18 @@ from tests.support import schema
 DEFAULT_TIMEOUT = 15.0
 
 
+async def wait_for_line(lines: list[str], text: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """True once a line containing ``text`` is in ``lines`` (filled by a stderr reader, which
+    may still be behind the server's answers), False after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not any(text in line for line in lines):
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
 class ServerError(Exception):
     """An error answer from the server."""
 

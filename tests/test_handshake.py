@@ -12,7 +12,7 @@ from tests.support.client import wait_for_line
 async def test_initialize_reports_user_agent_and_platform(spawn: ServerFactory) -> None:
     client = await spawn(initialize=False)
     result = await client.initialize(name="probe", version="0.0.1")
-    assert result["userAgent"].startswith("probe/0.169.0 (")
+    assert result["userAgent"].startswith("probe/0.171.0 (")
     assert result["userAgent"].endswith(
         f"; {platform.machine()}) unknown (probe; 0.0.1)"
     ) or result["userAgent"].endswith("(probe; 0.0.1)")

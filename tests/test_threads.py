@@ -79,7 +79,7 @@ async def test_start_matches_reference_shape_and_defaults(
     assert list(thread) == REFERENCE_THREAD_KEYS
     assert thread["status"] == {"type": "idle"}
     assert thread["preview"] == "" and thread["turns"] == [] and thread["ephemeral"] is False
-    assert thread["cliVersion"] == "0.169.0" and thread["source"] == "vscode"
+    assert thread["cliVersion"] == "0.171.0" and thread["source"] == "vscode"
     assert thread["sessionId"] == thread["id"] and thread["originator"] == "pytest"
     assert thread["canAcceptDirectInput"] is True
     assert Path(thread["path"]).name.endswith(f"-{thread['id']}.jsonl")

@@ -11,20 +11,16 @@ from typing import Any
 import jsonschema
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
-SCHEMA_DIR = SHARED / "spec" / "schema"
-BUNDLE = SCHEMA_DIR / "codex_app_server_protocol.experimental.schemas.json.gz"
-STABLE_BUNDLE = SCHEMA_DIR / "codex_app_server_protocol.stable.schemas.json.gz"
-
-
-def _fallback_bundle() -> Path:
-    """The bundle shipped in tests/data when ../shared is not beside the checkout."""
-    return Path(__file__).resolve().parents[1] / "data" / BUNDLE.name
+DATA = Path(__file__).resolve().parents[1] / "data"
+#: The reference 0.171.0 bundles (``codex app-server generate-json-schema [--experimental]``,
+#: copied from the spec).
+BUNDLE = DATA / "codex_app_server_protocol.experimental.0171.schemas.json.gz"
+STABLE_BUNDLE = DATA / "codex_app_server_protocol.stable.0171.schemas.json.gz"
 
 
 @cache
 def bundle() -> dict[str, Any]:
-    path = BUNDLE if BUNDLE.exists() else _fallback_bundle()
-    with gzip.open(path) as fh:
+    with gzip.open(BUNDLE) as fh:
         data: dict[str, Any] = json.load(fh)
     return data
 

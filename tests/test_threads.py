@@ -85,7 +85,7 @@ async def test_start_matches_reference_shape_and_defaults(
     assert Path(thread["path"]).name.endswith(f"-{thread['id']}.jsonl")
     assert Path(thread["path"]).parent.parent.parent.parent == codex_home / "sessions"
     assert not Path(thread["path"]).exists(), "a thread without turns leaves nothing on disk"
-    assert result["model"] == "gpt-6.1-sol" and result["modelProvider"] == "openai"
+    assert result["model"] == "gpt-6.2-sol" and result["modelProvider"] == "openai"
     assert result["approvalPolicy"] == "on-request" and result["approvalsReviewer"] == "user"
     assert result["sandbox"] == {"type": "readOnly", "networkAccess": False}
     assert result["activePermissionProfile"] == {"id": ":read-only", "extends": None}

@@ -10,6 +10,10 @@ from typing import Any
 
 import jsonschema
 
+from pycodex.protocol.codegen import RESPONSE_NAMES
+from pycodex.protocol.types import server_notifications, server_requests
+from tests.support.manifest import PENDING_ELSEWHERE
+
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 DATA = Path(__file__).resolve().parents[1] / "data"
 #: The reference 0.171.0 bundles (``codex app-server generate-json-schema [--experimental]``,
@@ -65,6 +69,7 @@ RESPONSE_OVERRIDES = {
     "configRequirements/read": "ConfigRequirementsReadResponse",
     "account/rateLimits/read": "GetAccountRateLimitsResponse",
     "account/logout": "LogoutAccountResponse",
+    **RESPONSE_NAMES,
 }
 
 
@@ -99,8 +104,8 @@ def response_ref(method: str) -> str | None:
 
 
 def server_request_response_ref(method: str) -> str | None:
-    _, _, server_requests = _unions()
-    params_ref = server_requests.get(method)
+    _, _, requests = _unions()
+    params_ref = requests.get(method)
     if not params_ref:
         return None
     return _resolve_def(_ref_name(params_ref)[: -len("Params")] + "Response")
@@ -132,19 +137,29 @@ def validate_response(method: str, result: Any) -> list[str]:
     return _errors(ref, result)
 
 
+def in_table(union: str, method: str) -> bool:
+    """Whether pycodex's method table lists ``method`` (or another branch is adding it)."""
+    table = server_notifications() if union == "ServerNotification" else server_requests()
+    return method in table or method in PENDING_ELSEWHERE[union]
+
+
 def validate_notification(method: str, params: Any) -> list[str]:
     _, notifications, _ = _unions()
     ref = notifications.get(method)
     if ref is None:
         return [f"unknown notification method {method}"]
+    if not in_table("ServerNotification", method):
+        return [f"notification method {method} is not in pycodex's method table"]
     return _errors(ref, params) if ref else []
 
 
 def validate_server_request(method: str, params: Any) -> list[str]:
-    _, _, server_requests = _unions()
-    ref = server_requests.get(method)
+    _, _, requests = _unions()
+    ref = requests.get(method)
     if ref is None:
         return [f"unknown server request method {method}"]
+    if not in_table("ServerRequest", method):
+        return [f"server request method {method} is not in pycodex's method table"]
     return _errors(ref, params) if ref else []
 
 

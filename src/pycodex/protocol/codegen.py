@@ -269,6 +269,17 @@ class Generator:
         self._add(_Decl(name, f"{name} = {t.expr}\n", True, t.deps))
         return t
 
+    def _unique(self, name: str) -> str:
+        """``name``, or ``name2``, ``name3``… if a type of that name exists already."""
+        taken = set(self.defs) | set(self.kinds) | set(self.existing)
+        for decls in self.decls.values():
+            taken |= set(decls)
+        base, n = name, 2
+        while name in taken:
+            name = f"{base}{n}"
+            n += 1
+        return name
+
     def _add(self, decl: _Decl) -> None:
         self.decls.setdefault(self.family, {})[decl.name] = decl
 
@@ -331,7 +342,8 @@ class Generator:
         for i, variant in enumerate(schema["oneOf"]):
             variant = self._merge_all_of(variant)
             tag = self._tag_of(variant)
-            vname = _title(variant) or name + (_cap(_ident(tag[1])) if tag else str(i))
+            suffix = _cap(_ident(tag[1])) if tag else str(i)
+            vname = self._unique(_title(variant) or name + suffix)
             members.append(self._struct(vname, variant, schema.get("properties"),
                                         schema.get("required", [])))
         return self._union(members, name)

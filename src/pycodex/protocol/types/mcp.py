@@ -47,6 +47,7 @@ __all__ = [
     "McpServerElicitationRequestParams",
     "McpServerElicitationRequestParamsForm",
     "McpServerElicitationRequestParamsOpenaiForm",
+    "McpServerElicitationRequestParamsOpenaiForm2",
     "McpServerElicitationRequestParamsOpenaiUserVerification",
     "McpServerElicitationRequestParamsUrl",
     "McpServerElicitationRequestResponse",
@@ -382,6 +383,18 @@ class McpServerElicitationRequestParamsForm(WireStruct, kw_only=True, tag_field=
 
 
 class McpServerElicitationRequestParamsOpenaiForm(
+    WireStruct, kw_only=True, tag_field="mode", tag="openai/form"
+):
+    environment_id: str | None = None
+    server_name: str
+    thread_id: str
+    turn_id: str | None = None
+    meta: Any = msgspec.field(name="_meta", default=None)
+    message: str
+    requested_schema: Any
+
+
+class McpServerElicitationRequestParamsOpenaiForm2(
     WireStruct, kw_only=True, tag_field="mode", tag="openaiForm"
 ):
     environment_id: str | None = None
@@ -439,6 +452,7 @@ McpServerElicitationRequestParams = (
     McpServerElicitationRequestParamsOpenaiUserVerification
     | McpServerElicitationRequestParamsForm
     | McpServerElicitationRequestParamsOpenaiForm
+    | McpServerElicitationRequestParamsOpenaiForm2
     | McpServerElicitationRequestParamsUrl
 )
 McpServerElicitationAction = Literal["accept", "decline", "cancel"]

@@ -715,18 +715,29 @@ def generate(bundle_path: Path, stable_path: Path) -> dict[Path, str]:
     return files
 
 
+def _ruff(args: list[str], path: Path, text: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "ruff", *args, "-q", "--stdin-filename",
+                           str(path), "-"], input=text, capture_output=True, text=True,
+                          check=False)
+    return done.stdout if done.stdout else text
+
+
+def render(bundle: Path = DEFAULT_BUNDLE, stable: Path = STABLE_BUNDLE) -> dict[Path, str]:
+    """The generated files' final text: unused imports dropped, lines wrapped by the project's
+    formatter (ruff, a dev dependency)."""
+    files = generate(bundle, stable)
+    return {path: _ruff(["format"], path, _ruff(["check", "--fix"], path, text))
+            for path, text in files.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pycodex.protocol.codegen")
     parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
     parser.add_argument("--stable-bundle", type=Path, default=STABLE_BUNDLE)
     args = parser.parse_args(argv)
-    files = generate(args.bundle, args.stable_bundle)
+    files = render(args.bundle, args.stable_bundle)
     for path, text in files.items():
         path.write_text(text)
-    paths = [str(p) for p in files]
-    # Line wrapping and import order are left to the project's formatter.
-    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", *paths], check=False)
-    subprocess.run([sys.executable, "-m", "ruff", "check", "-q", "--fix", *paths], check=False)
     print(f"wrote {len(files)} files")
     return 0
 

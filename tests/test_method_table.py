@@ -20,6 +20,7 @@ from pycodex.api.router import handlers
 from pycodex.protocol import codegen
 from pycodex.protocol.codegen import flat_definitions, load_bundle, unions
 from pycodex.protocol.reference_order import REFERENCE_METHOD_ORDER
+from pycodex.protocol.schema_export import collect_types
 from pycodex.protocol.types import (
     client_requests,
     published_requests,
@@ -294,6 +295,29 @@ def test_generated_modules_are_up_to_date() -> None:
              if path.read_text() != text]
     assert stale == [], "run: python -m pycodex.protocol.codegen"
     assert all(text.startswith("# GENERATED CODE!") for text in rendered.values())
+
+
+def test_published_type_names_are_unique() -> None:
+    """Each type name means one class (exported schemas are keyed by name). After merging a
+    branch that hand-writes a type the generator also wrote, re-run the generator: it then
+    imports the hand-written one."""
+    classes: dict[str, set[type]] = {}
+    for info in msgspec.inspect.multi_type_info(collect_types(experimental=True)):
+        stack = [info]
+        seen: set[int] = set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, msgspec.inspect.StructType):
+                classes.setdefault(node.cls.__name__, set()).add(node.cls)
+                stack.extend(f.type for f in node.fields)
+            for attr in ("types", "item_type", "value_type", "key_type"):
+                child = getattr(node, attr, None)
+                stack.extend(child if isinstance(child, tuple) else [child] if child else [])
+    assert {name: sorted(c.__module__ for c in found) for name, found in classes.items()
+            if len(found) > 1} == {}
 
 
 # -- export -------------------------------------------------------------------------------

@@ -223,6 +223,8 @@ class Generator:
     kinds: dict[str, _Type] = field(default_factory=dict)
     family: str = ""
     fallbacks: list[str] = field(default_factory=list)
+    stable_defs: dict[str, Any] = field(default_factory=dict)
+    """definitions of the stable bundle: fields missing there are experimental."""
 
     # -- naming -------------------------------------------------------------------------
     def ref(self, name: str) -> _Type:
@@ -327,6 +329,13 @@ class Generator:
                 lines.append(f"    {attr}: {t.expr} = {value}\n")
             else:
                 lines.append(f"    {attr}: {t.expr}" + (f" = {default}" if default else "") + "\n")
+        stable = self.stable_defs.get(name)
+        if isinstance(stable, dict) and "properties" in stable:
+            gated = {_snake(w): w for w in props
+                     if w not in stable["properties"] and not (tag and w == tag[0])}
+            if gated:
+                lines.insert(0, f"    __experimental__: ClassVar[dict[str, str]] = {gated!r}\n"
+                             .replace("'", '"'))
         bases = "WireStruct, kw_only=True"
         if tag:
             bases += f', tag_field="{tag[0]}", tag="{tag[1]}"'
@@ -606,7 +615,7 @@ def _module_text(gen: Generator, family: str, spec: Family, rows: dict[str, list
     aliases = _ordered_aliases([d for d in decls.values() if d.is_alias])
     doc = textwrap.fill(spec.doc, 96)
     out = [HEADER, f'"""{doc}"""\n\n', "from __future__ import annotations\n\n",
-           "from typing import Any, Literal\n\n", "import msgspec\n\n",
+           "from typing import Any, ClassVar, Literal\n\n", "import msgspec\n\n",
            "from pycodex.protocol.base import UNSET, UnsetType, WireStruct\n",
            "from pycodex.protocol.methods import MethodSpec, ServerRequestSpec\n"]
     for module, imported in sorted(imports.items()):
@@ -684,7 +693,8 @@ def generate(bundle_path: Path, stable_path: Path) -> dict[Path, str]:
     defs = flat_definitions(bundle)
     rows = unions(bundle)
     by_union = {u: dict(r) for u, r in rows.items()}
-    gen = Generator(defs=defs, existing=existing_types(FAMILIES))
+    gen = Generator(defs=defs, existing=existing_types(FAMILIES),
+                    stable_defs=flat_definitions(load_bundle(stable_path)))
     files: dict[Path, str] = {}
     family_rows: dict[str, dict[str, list[Any]]] = {}
     for family, spec in FAMILIES.items():

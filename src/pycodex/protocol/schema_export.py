@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,12 +166,45 @@ def _bundle_ref(name: str) -> str:
 UNIONS = ("ClientRequest", "ClientNotification", "ServerNotification", "ServerRequest")
 
 
+def iter_struct_classes(roots: list[Any]) -> Iterator[type]:
+    """Every struct class reachable from ``roots`` (each once)."""
+    stack: list[Any] = list(msgspec.inspect.multi_type_info(roots))
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, msgspec.inspect.StructType):
+            yield node.cls
+            stack.extend(f.type for f in node.fields)
+        for attr in ("types", "item_type", "value_type", "key_type"):
+            child = getattr(node, attr, None)
+            stack.extend(child if isinstance(child, tuple) else [child] if child else [])
+
+
+def _without_experimental_fields(schema: dict[str, Any], cls: type) -> dict[str, Any]:
+    gated = set(getattr(cls, "__experimental__", {}).values())
+    if not gated or "properties" not in schema:
+        return schema
+    props = {k: v for k, v in schema["properties"].items() if k not in gated}
+    out = {**schema, "properties": props}
+    if "required" in schema:
+        out["required"] = [k for k in schema["required"] if k not in gated]
+    return out
+
+
 def type_definitions(experimental: bool) -> dict[str, Any]:
-    """name → JSON Schema of every published type (refs as ``#/definitions/<name>``)."""
-    _, components = msgspec.json.schema_components(collect_types(experimental),
-                                                   ref_template=FLAT + "{name}")
-    definitions = {name: {**schema, "title": schema.get("title", name)}
-                   for name, schema in components.items()}
+    """name → JSON Schema of every published type (refs as ``#/definitions/<name>``);
+    without ``experimental``, fields gated behind ``experimentalApi`` are left out."""
+    roots = collect_types(experimental)
+    _, components = msgspec.json.schema_components(roots, ref_template=FLAT + "{name}")
+    classes = {} if experimental else {c.__name__: c for c in iter_struct_classes(roots)}
+    definitions = {}
+    for name, schema in components.items():
+        if name in classes:
+            schema = _without_experimental_fields(schema, classes[name])
+        definitions[name] = {**schema, "title": schema.get("title", name)}
     definitions["RequestId"] = REQUEST_ID
     return dict(sorted(definitions.items()))
 

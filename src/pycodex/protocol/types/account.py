@@ -153,6 +153,9 @@ Account = ApiKeyAccount | ChatgptAccount
 
 
 class GetAccountResponse(WireStruct):
+    #: Not in the stable schema (left out of the stable export).
+    __experimental__: ClassVar[dict[str, str]] = {"workspace_routing": "workspaceRouting"}
+
     account: Account | None
     user_id: str | None
     requires_openai_auth: bool

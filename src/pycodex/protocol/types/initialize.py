@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pycodex.protocol.base import WireStruct
 from pycodex.protocol.methods import MethodSpec, ServerRequestSpec
@@ -15,6 +15,11 @@ class ClientInfo(WireStruct):
 
 
 class InitializeCapabilities(WireStruct):
+    #: Not in the stable schema (left out of the stable export).
+    __experimental__: ClassVar[dict[str, str]] = {
+        "mcp_server_open_ai_form_elicitation": "mcpServerOpenAiFormElicitation"
+    }
+
     experimental_api: bool = False
     opt_out_notification_methods: list[str] | None = None
     request_attestation: bool = False

@@ -7,7 +7,7 @@ background terminals, sampling and predictions, read state."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pycodex.protocol.base import UNSET, UnsetType, WireStruct
 from pycodex.protocol.methods import MethodSpec, ServerRequestSpec
@@ -357,6 +357,7 @@ class ThreadItemsReadParams(WireStruct, kw_only=True):
 
 
 class ThreadItemEntry(WireStruct, kw_only=True):
+    __experimental__: ClassVar[dict[str, str]] = {"output_deferred": "outputDeferred"}
     completed_at_ms: int | None = None
     item: ThreadItem
     output_deferred: bool | UnsetType = UNSET
@@ -374,6 +375,10 @@ class ActivePermissionProfile(WireStruct, kw_only=True):
 
 
 class ThreadSettings(WireStruct, kw_only=True):
+    __experimental__: ClassVar[dict[str, str]] = {
+        "environments": "environments",
+        "multi_agent_mode": "multiAgentMode",
+    }
     active_permission_profile: ActivePermissionProfile | None = None
     approval_policy: AskForApproval
     approvals_reviewer: ApprovalsReviewer

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import re
 import subprocess
 import sys
 from functools import cache
@@ -86,14 +87,18 @@ UNTYPED = {"AccountSessionsSwitchResponse"}
 @cache
 def reference(kind: str) -> dict[str, list[str]]:
     """Union → methods of the reference 0.171 ``kind`` ("stable"/"experimental") bundle."""
+    return {u: [m for m, _ in rows] for u, rows in unions(reference_bundle(kind)).items()}
+
+
+@cache
+def reference_bundle(kind: str) -> dict[str, Any]:
     path = ROOT / "tests" / "data" / f"codex_app_server_protocol.{kind}.0171.schemas.json.gz"
-    return {u: [m for m, _ in rows] for u, rows in unions(load_bundle(path)).items()}
+    return load_bundle(path)
 
 
 @cache
 def reference_definitions(kind: str) -> dict[str, Any]:
-    path = ROOT / "tests" / "data" / f"codex_app_server_protocol.{kind}.0171.schemas.json.gz"
-    return flat_definitions(load_bundle(path))
+    return flat_definitions(reference_bundle(kind))
 
 
 def table(union: str) -> set[str]:
@@ -336,6 +341,13 @@ def test_generated_schema_and_typescript_publish_the_reference_unions(
                     if m not in manifest.PENDING_ELSEWHERE[union]]
         extras = [m for m in listed if m in NOT_IN_REFERENCE_UNION]
         assert listed == expected + extras, union
+        ref_variants = {v["properties"]["method"]["enum"][0]: v
+                        for v in reference_bundle(kind)["definitions"][union]["oneOf"]}
+        differing = [v["properties"]["method"]["enum"][0] for v in definitions[union]["oneOf"]
+                     if v["properties"]["method"]["enum"][0] in ref_variants
+                     and v != {k: x for k, x in ref_variants[v["properties"]["method"]["enum"][0]]
+                               .items() if k != "description"}]
+        assert differing == (["account/rateLimits/read"] if union == "ClientRequest" else [])
         union_file = json.loads((out / f"{union}.json").read_text())
         assert [v["title"] for v in union_file["oneOf"]] == [v["title"] for v in
                                                              definitions[union]["oneOf"]]
@@ -352,6 +364,12 @@ def test_generated_schema_and_typescript_publish_the_reference_unions(
                 if extra:
                     leaked[name] = sorted(extra)
         assert leaked == {}, "experimental fields in the stable export"
+    for document in [bundle, *(json.loads(f.read_text()) for f in out.rglob("*.json"))]:
+        text = json.dumps(document)
+        for ref in set(re.findall(r'"\$ref": "#/definitions/([^"]+)"', text)):
+            node = document["definitions"]
+            for part in ref.split("/"):
+                node = node[part]  # KeyError: a dangling reference
     variant = definitions["ClientRequest"]["oneOf"][0]
     assert variant["title"] == "InitializeRequest"
     assert variant["properties"]["method"]["title"] == "InitializeRequestMethod"

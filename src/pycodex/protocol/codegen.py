@@ -672,7 +672,7 @@ def _order_module(bundle: dict[str, Any]) -> str:
                 and k not in bundle["definitions"].get("v2", {}))
     lines = [HEADER, '"""The reference\'s method order of each union (used to list known methods\n'
              'in the ``unknown variant`` error and to order exported unions) and the names of\n'
-             'its v1 (top-level) types."""\n\n']
+             'its v1 (top-level) types and notification params type names."""\n\n']
 
     def tuple_of(name: str, values: Iterable[str]) -> None:
         lines.append(f"{name}: tuple[str, ...] = (\n")
@@ -683,6 +683,11 @@ def _order_module(bundle: dict[str, Any]) -> str:
     tuple_of("REFERENCE_NOTIFICATION_ORDER", (m for m, _ in rows["ServerNotification"]))
     tuple_of("REFERENCE_SERVER_REQUEST_ORDER", (m for m, _ in rows["ServerRequest"]))
     tuple_of("REFERENCE_V1_TYPES", v1)
+    lines.append("#: Notification → its params type name in the reference.\n")
+    lines.append("REFERENCE_NOTIFICATION_TYPES: dict[str, str] = {\n")
+    lines.extend(f'    "{m}": "{params_name(schema)}",\n'
+                 for m, schema in rows["ServerNotification"] if params_name(schema))
+    lines.append("}\n")
     return "".join(lines).rstrip("\n") + "\n"
 
 
@@ -702,9 +707,13 @@ def generate(bundle_path: Path, stable_path: Path) -> dict[Path, str]:
         got: dict[str, list[Any]] = {k: [] for k in ("params", "results", "notifications",
                                                      "sreq_params", "sreq_results")}
         for method in spec.requests:
-            params = params_name(by_union["ClientRequest"][method])
+            schema = by_union["ClientRequest"][method]
+            params = params_name(schema)
             result = response_name(method, params, defs)
-            got["params"].append(gen.ref(params).expr if params else None)
+            optional = isinstance(schema, dict) and "anyOf" in schema
+            got["params"].append(
+                (gen.ref(params).expr + (" | None" if optional else "")) if params else None
+            )
             got["results"].append(gen.ref(result).expr if result else None)
         for method in spec.notifications:
             params = params_name(by_union["ServerNotification"][method])

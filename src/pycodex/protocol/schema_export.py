@@ -23,10 +23,16 @@ import msgspec
 from pycodex.protocol.reference_order import (
     REFERENCE_METHOD_ORDER,
     REFERENCE_NOTIFICATION_ORDER,
+    REFERENCE_NOTIFICATION_TYPES,
     REFERENCE_SERVER_REQUEST_ORDER,
     REFERENCE_V1_TYPES,
 )
-from pycodex.protocol.types import published_requests, server_notifications, server_requests
+from pycodex.protocol.types import (
+    named_unions,
+    published_requests,
+    server_notifications,
+    server_requests,
+)
 
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
 FLAT = "#/definitions/"
@@ -44,6 +50,9 @@ class UnionEntry:
     params: Any
     """The params type; ``None``: no params; ``X | None``: optional params."""
     has_id: bool
+    alias: str | None = None
+    """The reference's name of the params type, when pycodex's type is named otherwise (the
+    export publishes that name too, pointing at pycodex's type)."""
 
 
 def _name(tp: Any) -> str:
@@ -76,7 +85,9 @@ def union_entries(experimental: bool) -> dict[str, list[UnionEntry]]:
         "ClientRequest": [UnionEntry(m, requests[m].params, True)
                           for m in _ordered(list(requests), REFERENCE_METHOD_ORDER)],
         "ClientNotification": [UnionEntry("initialized", None, False)],
-        "ServerNotification": [UnionEntry(m, notifications[m], False)
+        "ServerNotification": [UnionEntry(m, notifications[m], False,
+                                          _alias(notifications[m],
+                                                 REFERENCE_NOTIFICATION_TYPES.get(m)))
                                for m in _ordered(list(notifications),
                                                  REFERENCE_NOTIFICATION_ORDER)],
         "ServerRequest": [UnionEntry(m, server[m].params, True)
@@ -84,16 +95,26 @@ def union_entries(experimental: bool) -> dict[str, list[UnionEntry]]:
     }
 
 
-def collect_types(experimental: bool) -> list[Any]:
-    """Every params/result type of the published methods, deduplicated by name."""
+def _top_level_types(experimental: bool) -> list[Any]:
+    """The params/result types of the published methods, as the table spells them."""
     found: list[Any] = []
     for spec in published_requests().values():
-        if spec.experimental and not experimental:
-            continue
-        found.extend(m for t in (spec.params, spec.result) for m in members(t))
-    found.extend(m for t in server_notifications().values() for m in members(t))
+        if experimental or not spec.experimental:
+            found.extend((spec.params, spec.result))
+    found.extend(server_notifications().values())
     for sreq in server_requests().values():
-        found.extend(m for t in (sreq.params, sreq.result) for m in members(t))
+        found.extend((sreq.params, sreq.result))
+    return [t for t in found if t is not None]
+
+
+def _alias(tp: Any, reference_name: str | None) -> str | None:
+    names = type_names(tp)
+    return reference_name if reference_name and names != [reference_name] else None
+
+
+def collect_types(experimental: bool) -> list[Any]:
+    """Every struct type used by the published methods, deduplicated by name."""
+    found = [m for t in _top_level_types(experimental) for m in members(t)]
     seen: dict[str, Any] = {}
     for tp in found:
         seen.setdefault(_name(tp), tp)
@@ -101,13 +122,28 @@ def collect_types(experimental: bool) -> list[Any]:
 
 
 def _cap(method: str) -> str:
-    return method[:1].upper() + method[1:]
+    """``thread/inject_items`` → ``Thread/injectItems`` (the reference's variant titles)."""
+    camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), method)
+    return camel[:1].upper() + camel[1:]
+
+
+def union_name(tp: Any) -> str | None:
+    """The name of a module-level union of structs (``LoginAccountParams``), if ``tp`` is one
+    (or one ``| None``)."""
+    args = tuple(a for a in typing.get_args(tp) if a is not type(None))
+    return named_unions().get(args) if len(args) > 1 else None
+
+
+def type_names(tp: Any) -> list[str]:
+    """How ``tp`` is referenced: its union's name, else the names of its structs."""
+    name = union_name(tp)
+    return [name] if name else [_name(m) for m in members(tp)]
 
 
 def _params_schema(params: Any, ref: str) -> dict[str, Any] | None:
     if params is None:
         return None
-    refs = [{"$ref": ref + _name(m)} for m in members(params)]
+    refs = [{"$ref": ref + name} for name in type_names(params)]
     schema: dict[str, Any] = refs[0] if len(refs) == 1 else {"anyOf": refs}
     if _optional(params):
         schema = {"anyOf": [*refs, {"type": "null"}]}
@@ -128,7 +164,8 @@ def union_schema(title: str, entries: list[UnionEntry], ref: typing.Callable[[st
         props["method"] = {"enum": [entry.method], "title": f"{_cap(entry.method)}{kind}Method",
                            "type": "string"}
         required.append("method")
-        params = _params_schema(entry.params, "")
+        params = ({"$ref": entry.alias} if entry.alias
+                  else _params_schema(entry.params, ""))
         if params is not None:
             props["params"] = _rewrite(params, ref)
             if not _optional(entry.params):
@@ -200,11 +237,21 @@ def type_definitions(experimental: bool) -> dict[str, Any]:
     roots = collect_types(experimental)
     _, components = msgspec.json.schema_components(roots, ref_template=FLAT + "{name}")
     classes = {} if experimental else {c.__name__: c for c in iter_struct_classes(roots)}
-    definitions = {}
+    definitions: dict[str, Any] = {}
     for name, schema in components.items():
         if name in classes:
             schema = _without_experimental_fields(schema, classes[name])
         definitions[name] = {**schema, "title": schema.get("title", name)}
+    for tp in _top_level_types(experimental):
+        union = union_name(tp)
+        if union:
+            definitions[union] = {"oneOf": [{"$ref": FLAT + _name(m)} for m in members(tp)],
+                                  "title": union}
+    for entries in union_entries(experimental).values():
+        for entry in entries:
+            if entry.alias:
+                (target,) = type_names(entry.params)
+                definitions[entry.alias] = {"$ref": FLAT + target, "title": entry.alias}
     definitions["RequestId"] = REQUEST_ID
     return dict(sorted(definitions.items()))
 
@@ -252,6 +299,9 @@ def write_json_schema(out: Path, *, experimental: bool = False) -> None:
         definitions[title] = union_schema(title, entries, flat_ref)
     _dump(out / "codex_app_server_protocol.schemas.json", build_bundle(experimental))
     v2 = {n: s for n, s in definitions.items() if not _is_v1(n) and n not in UNIONS}
+    for name in list(v2):
+        v2.update(_closure(name, definitions))
+    v2 = dict(sorted(v2.items()))
     _dump(out / "codex_app_server_protocol.v2.schemas.json",
           {"$schema": DRAFT7, "definitions": v2, "title": "CodexAppServerProtocolV2",
            "type": "object"})

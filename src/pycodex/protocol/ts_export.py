@@ -10,7 +10,13 @@ from typing import Any
 from msgspec import inspect as mi
 
 from pycodex.protocol.reference_order import REFERENCE_V1_TYPES
-from pycodex.protocol.schema_export import collect_types, members, union_entries
+from pycodex.protocol.schema_export import (
+    collect_types,
+    members,
+    type_names,
+    union_entries,
+    union_name,
+)
 
 HEADER = (
     "// GENERATED CODE! DO NOT MODIFY BY HAND!\n"
@@ -112,8 +118,25 @@ def write_typescript(out: Path, *, experimental: bool = False) -> None:
         _write(out, name, [_import(name, d) for d in deps], decl)
     _write(out, "RequestId", [], "export type RequestId = string | number;\n")
     unions = union_entries(experimental)
+    named: set[str] = set()
+    for entries in unions.values():
+        for entry in entries:
+            alias = union_name(entry.params)
+            if alias and alias not in named:
+                named.add(alias)
+                parts = [m.__name__ for m in members(entry.params)]
+                _write(out, alias, [_import(alias, n) for n in parts],
+                       f"export type {alias} = {' | '.join(parts)};\n")
+    for entries in unions.values():
+        for entry in entries:
+            if entry.alias and entry.alias not in named:
+                named.add(entry.alias)
+                (target,) = type_names(entry.params)
+                _write(out, entry.alias, [_import(entry.alias, target)],
+                       f"export type {entry.alias} = {target};\n")
     for union, entries in unions.items():
-        names = sorted({m.__name__ for e in entries for m in members(e.params)})
+        names = sorted({n for e in entries if e.params is not None
+                        for n in ([e.alias] if e.alias else type_names(e.params))})
         if entries and entries[0].has_id:
             names = sorted({*names, "RequestId"})
         variants = []
@@ -122,7 +145,7 @@ def write_typescript(out: Path, *, experimental: bool = False) -> None:
             if entry.has_id:
                 parts.append("id: RequestId")
             if entry.params is not None:
-                typed = " | ".join(m.__name__ for m in members(entry.params))
+                typed = entry.alias or " | ".join(type_names(entry.params))
                 if type(None) in getattr(entry.params, "__args__", ()):
                     typed += " | undefined"
                 parts.append(f'"params": {typed}')
@@ -132,7 +155,7 @@ def write_typescript(out: Path, *, experimental: bool = False) -> None:
         body = " | ".join(variants) if variants else "never"
         _write(out, union, [_import(union, n) for n in names],
                f"export type {union} = {body};\n")
-    exported = sorted({*emitter.named, *unions, "RequestId"})
+    exported = sorted({*emitter.named, *unions, *named, "RequestId"})
     root = [n for n in exported if "/" not in _path(n)]
     v2 = [n for n in exported if _path(n).startswith("v2/")]
     (out / "index.ts").write_text(

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import types
+import typing
 from functools import cache
 from types import ModuleType
 from typing import Any
+
+import msgspec
 
 from pycodex.protocol.methods import MethodSpec, ServerRequestSpec
 
@@ -46,6 +50,23 @@ FAMILIES = (
 @cache
 def _modules() -> tuple[ModuleType, ...]:
     return tuple(importlib.import_module(f"{__name__}.{name}") for name in FAMILIES)
+
+
+@cache
+def named_unions() -> dict[tuple[Any, ...], str]:
+    """Module-level unions of structs (``LoginAccountParams = A | B``) by their members, so
+    exports can name them like the reference does."""
+    names: dict[tuple[Any, ...], str] = {}
+    for module in _modules():
+        for name, value in vars(module).items():
+            args = typing.get_args(value)
+            if (
+                name[:1].isupper()
+                and typing.get_origin(value) in (typing.Union, types.UnionType)
+                and all(isinstance(a, type) and issubclass(a, msgspec.Struct) for a in args)
+            ):
+                names.setdefault(args, name)
+    return names
 
 
 @cache

@@ -127,14 +127,14 @@ RemoteControlClientsListOrder = Literal["asc", "desc"]
 REQUESTS: list[MethodSpec] = [
     MethodSpec(
         "remoteControl/enable",
-        RemoteControlEnableParams,
+        RemoteControlEnableParams | None,
         RemoteControlEnableResponse,
         experimental=True,
         served=False,
     ),
     MethodSpec(
         "remoteControl/disable",
-        RemoteControlDisableParams,
+        RemoteControlDisableParams | None,
         RemoteControlDisableResponse,
         experimental=True,
         served=False,

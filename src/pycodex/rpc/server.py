@@ -112,7 +112,10 @@ class RpcServer:
         """Register a connection; ``send`` writes one chunk to the peer."""
         state = self.dispatcher.new_connection(next(self._ids))
         writer = ConnectionWriter(send, batch=newline, on_backed_up=on_backed_up)
-        conn = Connection(state, writer, asyncio.Queue(INBOUND_CAPACITY), on_backed_up is not None)
+        # Room for the requests plus as many notifications: only the requests count towards
+        # the bound, so a queued notification never costs a request its slot.
+        inbound: asyncio.Queue[Any] = asyncio.Queue(2 * INBOUND_CAPACITY)
+        conn = Connection(state, writer, inbound, on_backed_up is not None)
         self._connections[conn.id] = conn
         self.sender.add_peer(Peer(state, writer, newline))
         writer.start()

@@ -179,6 +179,10 @@ class RpcServer:
             return
         if conn.writer.backed_up and not conn.closes_when_backed_up:
             await conn.writer.wait_writable()
+        elif conn.in_flight > INBOUND_CAPACITY // 2:
+            # A burst read in one go: let the queued requests run before the next line, so
+            # the bound refuses what the server cannot keep up with, not what came together.
+            await asyncio.sleep(0)
 
     def _accept_request(self, conn: Connection, message: dict[str, Any]) -> None:
         request_id = message["id"]

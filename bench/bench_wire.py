@@ -1,0 +1,192 @@
+"""Wire benchmark (issue 10 item 3, issue 11 item 2): head-of-line delay and request bursts.
+
+* ``hol``: a trivial request (``thread/loaded/list``) sent on the same stdio connection while
+  a ``thread/resume`` of a big rollout (~200 MB) is running: how long it waits.
+* ``burst``: N small requests written in one write; how many get a result, how many the
+  ``-32001`` overload error, how many no answer at all.
+
+Runs pycodex and, when installed, the reference binary with the same script; prints ratios.
+
+    python -m bench.bench_wire [--resume-mb 200] [--burst 3000] [--runs 3] [--only hol|burst]
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import time
+from typing import Any
+
+from bench.bench_threads import BASE, write_rollout
+from bench.common import (
+    JsonlServer,
+    Target,
+    cleanup,
+    fresh_home,
+    median,
+    print_table,
+    targets,
+)
+
+OVERLOADED = -32001
+
+
+def _initialize(server: JsonlServer) -> None:
+    server.request(
+        "initialize",
+        {
+            "clientInfo": {"name": "bench", "title": None, "version": "1.0"},
+            "capabilities": {"experimentalApi": True},
+        },
+    )
+    server.send({"method": "initialized"})
+
+
+def _answer(server: JsonlServer, rid: Any, timeout: float = 300) -> dict[str, Any]:
+    return server.wait(lambda m: m.get("id") == rid and "method" not in m, timeout)
+
+
+def hol_once(target: Target, home: Any, thread_id: str) -> dict[str, float]:
+    """Delay of a trivial request queued behind a big ``thread/resume`` on one connection."""
+    server = JsonlServer(target, home)
+    try:
+        _initialize(server)
+        idle_started = time.perf_counter()
+        _answer_now = server.request("thread/loaded/list", {})
+        idle_ms = (time.perf_counter() - idle_started) * 1000
+        assert "result" in _answer_now, _answer_now
+        resume_started = time.perf_counter()
+        server.send({"method": "thread/resume", "id": "resume", "params": {"threadId": thread_id}})
+        time.sleep(0.05)  # let the resume get going
+        sent = time.perf_counter()
+        server.send({"method": "thread/loaded/list", "id": "probe", "params": {}})
+        got: dict[Any, float] = {}
+        while len(got) < 2:
+            message = server.wait(lambda m: m.get("id") in ("probe", "resume"), 600)
+            got[message["id"]] = time.perf_counter()
+            if "error" in message:
+                raise RuntimeError(f"{target.name}: {message['id']} failed: {message['error']}")
+        return {
+            "idle_ms": idle_ms,
+            "probe_ms": (got["probe"] - sent) * 1000,
+            "resume_ms": (got["resume"] - resume_started) * 1000,
+        }
+    finally:
+        server.close()
+
+
+def burst_once(target: Target, count: int) -> dict[str, float]:
+    """Answers to ``count`` requests written at once; silence for 5 s ends the count."""
+    home = fresh_home(f"burst-{target.name}")
+    server = JsonlServer(target, home)
+    try:
+        _initialize(server)
+        ids = [f"b{i}" for i in range(count)]
+        server.send_many(
+            [
+                {"method": "mock/experimentalMethod", "id": rid, "params": {"value": rid}}
+                for rid in ids
+            ]
+        )
+        wanted = set(ids)
+        ok = overloaded = other = 0
+        started = time.perf_counter()
+        while wanted:
+            try:
+                message = server.queue.get(timeout=5)
+            except queue.Empty:
+                break
+            if message is None:
+                break
+            rid = message.get("id")
+            if "method" in message or rid not in wanted:
+                continue
+            wanted.discard(rid)
+            if "result" in message:
+                ok += 1
+            elif message.get("error", {}).get("code") == OVERLOADED:
+                overloaded += 1
+            else:
+                other += 1
+        elapsed = (time.perf_counter() - started) * 1000
+        alive = "result" in server.request("thread/loaded/list", {}, timeout=30)
+        return {
+            "ok": ok,
+            "overloaded": overloaded,
+            "other": other,
+            "lost": len(wanted),
+            "ms": elapsed,
+            "alive": float(alive),
+        }
+    finally:
+        server.close()
+        cleanup(home)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--resume-mb", type=float, default=200.0)
+    parser.add_argument("--burst", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["hol", "burst"])
+    args = parser.parse_args()
+    chosen = targets()
+
+    if args.only in (None, "hol"):
+        answer = "x" * 9_000
+        turns = [
+            (f"turn {i}: explain", answer)
+            for i in range(int(args.resume_mb * 1_000_000 / (3 * len(answer) + 1_500)))
+        ]
+        hol: dict[str, list[dict[str, float]]] = {}
+        for target in chosen:
+            home = fresh_home(f"hol-{target.name}")
+            try:
+                thread_id = write_rollout(home, 1, BASE, turns)
+                size = sum(p.stat().st_size for p in (home / "sessions").rglob("*.jsonl"))
+                print(f"{target.name}: rollout is {size / 1e6:.0f} MB, {len(turns)} turns")
+                hol[target.name] = [hol_once(target, home, thread_id) for _ in range(args.runs)]
+                for run in hol[target.name]:
+                    print(f"  {target.name}: {run}")
+            finally:
+                cleanup(home)
+
+        def pick(key: str) -> dict[str, float]:
+            return {name: median([r[key] for r in runs]) for name, runs in hol.items()}
+
+        print_table(
+            f"head-of-line: trivial request behind a ~{args.resume_mb:.0f} MB thread/resume, "
+            f"same stdio connection (median of {args.runs})",
+            [
+                ("trivial request, idle server", pick("idle_ms"), "ms", True),
+                ("trivial request during the resume", pick("probe_ms"), "ms", True),
+                ("thread/resume latency", pick("resume_ms"), "ms", True),
+            ],
+        )
+
+    if args.only in (None, "burst"):
+        bursts: dict[str, list[dict[str, float]]] = {}
+        for target in chosen:
+            bursts[target.name] = [burst_once(target, args.burst) for _ in range(args.runs)]
+            for run in bursts[target.name]:
+                print(f"  {target.name}: {run}")
+
+        def worst(key: str) -> dict[str, float]:
+            return {name: max(r[key] for r in runs) for name, runs in bursts.items()}
+
+        def best(key: str) -> dict[str, float]:
+            return {name: min(r[key] for r in runs) for name, runs in bursts.items()}
+
+        print_table(
+            f"burst of {args.burst} requests in one stdio write ({args.runs} runs)",
+            [
+                ("answered with a result (fewest)", best("ok"), "", False),
+                ("answered -32001 (most)", worst("overloaded"), "", True),
+                ("never answered (most)", worst("lost"), "", True),
+                ("server alive afterwards (all runs)", best("alive"), "", False),
+            ],
+        )
+
+
+if __name__ == "__main__":
+    main()

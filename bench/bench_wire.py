@@ -129,8 +129,9 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["hol", "burst"])
+    parser.add_argument("--no-reference", action="store_true")
     args = parser.parse_args()
-    chosen = targets()
+    chosen = targets(include_reference=not args.no_reference)
 
     if args.only in (None, "hol"):
         answer = "x" * 9_000

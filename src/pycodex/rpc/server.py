@@ -79,11 +79,6 @@ class Connection:
     def id(self) -> int:
         return self.state.connection_id
 
-    @property
-    def session(self) -> ConnectionState:
-        """Former name of :attr:`state`."""
-        return self.state
-
 
 def _log_unreadable(reason: object) -> None:
     logger.error("Failed to deserialize JSONRPCMessage: %s", reason)

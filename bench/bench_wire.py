@@ -17,7 +17,7 @@ import queue
 import time
 from typing import Any
 
-from bench.bench_threads import BASE, write_rollout
+from bench.bench_threads import write_big_rollout
 from bench.common import (
     JsonlServer,
     Target,
@@ -134,18 +134,11 @@ def main() -> None:
     chosen = targets(include_reference=not args.no_reference)
 
     if args.only in (None, "hol"):
-        answer = "x" * 9_000
-        turns = [
-            (f"turn {i}: explain", answer)
-            for i in range(int(args.resume_mb * 1_000_000 / (3 * len(answer) + 1_500)))
-        ]
         hol: dict[str, list[dict[str, float]]] = {}
         for target in chosen:
             home = fresh_home(f"hol-{target.name}")
             try:
-                thread_id = write_rollout(home, 1, BASE, turns)
-                size = sum(p.stat().st_size for p in (home / "sessions").rglob("*.jsonl"))
-                print(f"{target.name}: rollout is {size / 1e6:.0f} MB, {len(turns)} turns")
+                thread_id = write_big_rollout(home, args.resume_mb, target.name)
                 hol[target.name] = [hol_once(target, home, thread_id) for _ in range(args.runs)]
                 for run in hol[target.name]:
                     print(f"  {target.name}: {run}")

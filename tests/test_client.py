@@ -16,6 +16,7 @@ from pycodex.protocol.types.threads import (
     ThreadStartParams,
     ThreadStartResponse,
 )
+from tests.support.inprocess import use_mock_provider
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 
 
@@ -62,12 +63,10 @@ async def test_opt_out_and_experimental_opt_in(codex_home: Path, workdir: Path) 
 
 @pytest.fixture
 def mock(codex_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockResponses]:
-    monkeypatch.setenv("MOCK_API_KEY", "sk-mock")
     with MockResponses() as server:
-        (codex_home / "config.toml").write_text(
-            'model = "gpt-5.5"\nmodel_provider = "mock"\napproval_policy = "untrusted"\n'
-            'sandbox_mode = "danger-full-access"\n\n' + server.provider_toml()
-        )
+        env = use_mock_provider(codex_home, server, approval_policy="untrusted")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
         yield server
 
 

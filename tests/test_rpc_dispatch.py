@@ -15,6 +15,7 @@ from pycodex.api import router
 from pycodex.api.context import RequestContext
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
+from tests.support.inprocess import use_mock_provider
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
 
 OVERLOADED = {"code": -32001, "message": "Server overloaded; retry later."}
@@ -124,12 +125,10 @@ async def test_at_most_128_requests_are_queued_or_running(
 # -- same-thread ordering with real turns -----------------------------------------------------
 @pytest.fixture
 def mock(codex_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockResponses]:
-    monkeypatch.setenv("MOCK_API_KEY", "sk-mock")
     with MockResponses() as server:
-        (codex_home / "config.toml").write_text(
-            'model = "gpt-5.5"\nmodel_provider = "mock"\napproval_policy = "never"\n'
-            'sandbox_mode = "danger-full-access"\n\n' + server.provider_toml()
-        )
+        env = use_mock_provider(codex_home, server)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
         yield server
 
 

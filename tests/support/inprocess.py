@@ -12,6 +12,7 @@ from pathlib import Path
 from pycodex.logs import TextFormatter
 from pycodex.transport.inprocess import InProcessConnection, start_server
 from tests.support.client import AppServerClient
+from tests.support.mock_responses import MockResponses
 
 
 class _LineCollector(logging.Handler):
@@ -71,3 +72,15 @@ class InProcessClient(AppServerClient):
         self._logger.removeHandler(self._logs)
         self._logger.setLevel(self._old_level)
         return 0
+
+
+def use_mock_provider(
+    codex_home: Path, mock: MockResponses, *, approval_policy: str = "never"
+) -> dict[str, str]:
+    """Point ``codex_home`` at ``mock`` (full access, no retries). Returns the environment an
+    in-process server needs (its API key), for the test to set with ``monkeypatch``."""
+    (codex_home / "config.toml").write_text(
+        f'model = "gpt-5.5"\nmodel_provider = "mock"\napproval_policy = "{approval_policy}"\n'
+        'sandbox_mode = "danger-full-access"\n\n' + mock.provider_toml()
+    )
+    return {"MOCK_API_KEY": "sk-mock"}

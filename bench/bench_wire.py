@@ -1,7 +1,8 @@
 """Wire benchmark (issue 10 item 3, issue 11 item 2): head-of-line delay and request bursts.
 
-* ``hol``: a trivial request (``thread/loaded/list``) sent on the same stdio connection while
-  a ``thread/resume`` of a big rollout (~200 MB) is running: how long it waits.
+* ``hol``: a trivial request (``thread/loaded/list``) sent while a ``thread/resume`` of a big
+  rollout (~200 MB) is running, on the same stdio connection and on a second websocket
+  connection: how long it waits.
 * ``burst``: N small requests written in one write; how many get a result, how many the
   ``-32001`` overload error, how many no answer at all.
 
@@ -13,8 +14,14 @@ Runs pycodex and, when installed, the reference binary with the same script; pri
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import queue
+import re
+import subprocess
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.bench_threads import write_big_rollout
@@ -46,7 +53,7 @@ def _answer(server: JsonlServer, rid: Any, timeout: float = 300) -> dict[str, An
     return server.wait(lambda m: m.get("id") == rid and "method" not in m, timeout)
 
 
-def hol_once(target: Target, home: Any, thread_id: str) -> dict[str, float]:
+def hol_once(target: Target, home: Path, thread_id: str) -> dict[str, float]:
     """Delay of a trivial request queued behind a big ``thread/resume`` on one connection."""
     server = JsonlServer(target, home)
     try:
@@ -73,6 +80,61 @@ def hol_once(target: Target, home: Any, thread_id: str) -> dict[str, float]:
         }
     finally:
         server.close()
+
+
+def _listening_port(proc: subprocess.Popen[bytes]) -> int:
+    assert proc.stderr is not None
+    for raw in proc.stderr:
+        found = re.search(rb"listening on: ws://[^:]+:(\d+)", raw)
+        if found:
+            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining
+            return int(found.group(1))
+    raise RuntimeError("the server printed no websocket address")
+
+
+def _ws_request(ws: Any, request_id: str, method: str, params: Any) -> float:
+    """Send one request and wait for its answer (skipping notifications); seconds taken."""
+    started = time.perf_counter()
+    ws.send(json.dumps({"method": method, "id": request_id, "params": params}))
+    while True:
+        message = json.loads(ws.recv(timeout=600))
+        if message.get("id") == request_id and "method" not in message:
+            if "error" in message:
+                raise RuntimeError(f"{method} failed: {message['error']}")
+            return time.perf_counter() - started
+
+
+def hol_other_connection(target: Target, home: Path, thread_id: str) -> dict[str, float]:
+    """Delay of a trivial request on a second websocket connection during the resume."""
+    from websockets.sync.client import connect
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEX_")}
+    env.update({"CODEX_HOME": str(home), "MOCK_API_KEY": "bench", **target.extra_env})
+    proc = subprocess.Popen([*target.argv, "--listen", "ws://127.0.0.1:0"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
+    try:
+        url = f"ws://127.0.0.1:{_listening_port(proc)}"
+        hello = {"clientInfo": {"name": "bench", "title": None, "version": "1.0"}}
+        with connect(url, max_size=None) as busy, connect(url, max_size=None) as other:
+            _ws_request(busy, "i", "initialize", hello)
+            _ws_request(other, "i", "initialize", hello)
+            resume_started = time.perf_counter()
+            busy.send(json.dumps({"method": "thread/resume", "id": "resume",
+                                  "params": {"threadId": thread_id}}))
+            time.sleep(0.05)  # let the resume get going
+            probe = _ws_request(other, "probe", "thread/loaded/list", {})
+            while json.loads(busy.recv(timeout=600)).get("id") != "resume":
+                pass
+            return {"other_ms": probe * 1000,
+                    "resume_ws_ms": (time.perf_counter() - resume_started) * 1000}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def burst_once(target: Target, count: int) -> dict[str, float]:
@@ -139,7 +201,11 @@ def main() -> None:
             home = fresh_home(f"hol-{target.name}")
             try:
                 thread_id = write_big_rollout(home, args.resume_mb, target.name)
-                hol[target.name] = [hol_once(target, home, thread_id) for _ in range(args.runs)]
+                hol[target.name] = [
+                    {**hol_once(target, home, thread_id),
+                     **hol_other_connection(target, home, thread_id)}
+                    for _ in range(args.runs)
+                ]
                 for run in hol[target.name]:
                     print(f"  {target.name}: {run}")
             finally:
@@ -149,11 +215,14 @@ def main() -> None:
             return {name: median([r[key] for r in runs]) for name, runs in hol.items()}
 
         print_table(
-            f"head-of-line: trivial request behind a ~{args.resume_mb:.0f} MB thread/resume, "
-            f"same stdio connection (median of {args.runs})",
+            f"head-of-line: trivial request behind a ~{args.resume_mb:.0f} MB thread/resume "
+            f"(median of {args.runs})",
             [
                 ("trivial request, idle server", pick("idle_ms"), "ms", True),
-                ("trivial request during the resume", pick("probe_ms"), "ms", True),
+                ("trivial request during the resume, same connection", pick("probe_ms"), "ms",
+                 True),
+                ("trivial request during the resume, other connection (websocket)",
+                 pick("other_ms"), "ms", True),
                 ("thread/resume latency", pick("resume_ms"), "ms", True),
             ],
         )

@@ -30,6 +30,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str], bool]] = {
     "threads": ("bench.bench_threads", [],
                 ["--threads", "2000", "--repeat", "5", "--resume-mb", "5"], False),
     "fuzzy": ("bench.bench_fuzzy", [], ["--files", "20000", "--rounds", "3"], False),
+    "wire": ("bench.bench_wire", [], ["--resume-mb", "20", "--runs", "1"], False),
 }
 
 

@@ -1,8 +1,10 @@
-"""Shared fixtures: a fresh CODEX_HOME and spawned servers that are always cleaned up and
-whose every message is checked against the reference schema."""
+"""Shared fixtures: a fresh CODEX_HOME and servers (in-process by default, spawned where the
+process matters) that are always cleaned up and whose every message is checked against the
+reference schema."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient
+from tests.support.inprocess import InProcessClient
 
 
 @pytest.fixture
@@ -28,16 +31,36 @@ def workdir(tmp_path: Path) -> Path:
 
 ServerFactory = Callable[..., Awaitable[AppServerClient]]
 
+#: Options only a spawned process can honour.
+PROCESS_OPTIONS = ("args", "env", "cwd", "command")
+
+#: ``PYCODEX_TEST_SERVER=process`` spawns every server (to compare both modes).
+ALWAYS_SPAWN = os.environ.get("PYCODEX_TEST_SERVER") == "process"
+
 
 @pytest.fixture
 async def spawn(codex_home: Path) -> AsyncIterator[ServerFactory]:
-    """``await spawn(args=..., env=..., initialize=True)`` → a started client."""
+    """``await spawn(initialize=True)`` → a started client of a fresh server.
+
+    The server runs in the test's process unless the test asks for a process
+    (``process=True``) or passes an option only a process honours (``args``, ``env``,
+    ``cwd``, ``command``): tests of stdio framing, logging, signals and flags.
+    ``PYCODEX_TEST_SERVER=process`` in the environment spawns every server.
+    """
     clients: list[AppServerClient] = []
 
     async def factory(
-        *, initialize: bool = True, home: Path | None = None, **kw: Any
+        *,
+        initialize: bool = True,
+        home: Path | None = None,
+        process: bool = False,
+        **kw: Any,
     ) -> AppServerClient:
-        client = AppServerClient(home or codex_home, **kw)
+        client: AppServerClient
+        if process or ALWAYS_SPAWN or any(kw.get(name) is not None for name in PROCESS_OPTIONS):
+            client = AppServerClient(home or codex_home, **kw)
+        else:
+            client = InProcessClient(home or codex_home, **kw)
         clients.append(client)
         await client.start()
         if initialize:

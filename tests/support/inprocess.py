@@ -1,0 +1,86 @@
+"""The test client of :mod:`tests.support.client`, talking to a server in the test's own
+process through :class:`pycodex.transport.inprocess.InProcessConnection` instead of a spawned
+``pycodex app-server``: same interface, same schema checks, no process start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from pycodex.logs import TextFormatter
+from pycodex.transport.inprocess import InProcessConnection, start_server
+from tests.support.client import AppServerClient
+from tests.support.mock_responses import MockResponses
+
+
+class _LineCollector(logging.Handler):
+    """Formats the server's log records into ``lines``, as a process's stderr would hold."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
+        self.setFormatter(TextFormatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            self.lines.append(self.format(record))
+
+
+class InProcessClient(AppServerClient):
+    """One in-process connection; ``stderr_lines`` collects the server's info logs."""
+
+    def __init__(self, codex_home: Path, *, validate: bool = True) -> None:
+        super().__init__(codex_home, validate=validate)
+        self.connection: InProcessConnection | None = None
+        self._partial = b""
+        self._logs = _LineCollector(self.stderr_lines)
+        self._logger = logging.getLogger("pycodex")
+        self._old_level = self._logger.level
+
+    async def start(self) -> AppServerClient:
+        self._logger.addHandler(self._logs)
+        if self._logger.getEffectiveLevel() > logging.INFO:
+            self._logger.setLevel(logging.INFO)
+        self.connection = InProcessConnection(start_server(self.codex_home))
+        self._reader = asyncio.create_task(self._read_frames(self.connection))
+        return self
+
+    async def _read_frames(self, connection: InProcessConnection) -> None:
+        while (frame := await connection.receive()) is not None:
+            await self._on_line(frame + b"\n")
+        await self._queue.put(None)
+
+    async def send_raw(self, data: bytes) -> None:
+        """Split ``data`` into lines as the stdio transport does and feed each one."""
+        assert self.connection is not None
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        for line in lines:
+            if line.strip():
+                await self.connection.send(line)
+
+    async def close(self) -> int | None:
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return None
+        await connection.close()
+        await connection.server.shutdown()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._reader, 5)
+        self._logger.removeHandler(self._logs)
+        self._logger.setLevel(self._old_level)
+        return 0
+
+
+def use_mock_provider(
+    codex_home: Path, mock: MockResponses, *, approval_policy: str = "never"
+) -> dict[str, str]:
+    """Point ``codex_home`` at ``mock`` (full access, no retries). Returns the environment an
+    in-process server needs (its API key), for the test to set with ``monkeypatch``."""
+    (codex_home / "config.toml").write_text(
+        f'model = "gpt-5.5"\nmodel_provider = "mock"\napproval_policy = "{approval_policy}"\n'
+        'sandbox_mode = "danger-full-access"\n\n' + mock.provider_toml()
+    )
+    return {"MOCK_API_KEY": "sk-mock"}

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from pycodex.api.context import DEFERRED, AppState, RequestContext, Session
+from pycodex.api.errors import rpc_error
 from pycodex.api.router import handler_for
 from pycodex.core.platform import (
     is_valid_header_value,
@@ -210,11 +211,17 @@ class RpcServer:
             outcome = f"error {err.code}"
             self.sender.send_error(conn.id, request_id, err.to_wire())
         except Exception as exc:
-            outcome = "internal error"
-            logger.exception("handler for %s failed", method)
-            self.sender.send_error(
-                conn.id, request_id, {"code": INTERNAL_ERROR, "message": str(exc) or repr(exc)}
-            )
+            mapped = rpc_error(exc)  # engine errors (core.errors) → their JSON-RPC error
+            if mapped is not None:
+                outcome = f"error {mapped.code}"
+                self.sender.send_error(conn.id, request_id, mapped.to_wire())
+            else:
+                outcome = "internal error"
+                logger.exception("handler for %s failed", method)
+                self.sender.send_error(
+                    conn.id, request_id,
+                    {"code": INTERNAL_ERROR, "message": str(exc) or repr(exc)},
+                )
         finally:
             current_span.reset(token)
             end_span(span, outcome=outcome)

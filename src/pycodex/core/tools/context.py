@@ -139,3 +139,16 @@ class ToolContext:
         finally:
             if flag:
                 await self.host.waiting(flag, False)
+
+
+Handler = Callable[[ToolCall, ToolContext], Awaitable[ToolOutput]]
+#: ``spec(settings, model_info)``: the tool's definition, or None when it is not offered.
+SpecFn = Callable[[TurnSettings, Any], dict[str, Any] | None]
+
+
+class Tool(msgspec.Struct, frozen=True):
+    """A built-in tool: its handler and when / how it is offered to the model."""
+
+    name: str
+    handler: Handler
+    spec: SpecFn

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pycodex.core import tool_specs
-from pycodex.core.approvals import ApprovalOutcome, request_command_approval
+from pycodex.core.approvals import ApprovalOutcome, _shell_join, request_command_approval
 from pycodex.core.ids import now_ms
-from pycodex.core.tool_router import ToolCall, ToolContext, ToolError, ToolOutput, builtin
+from pycodex.core.tools import patch_tool
+from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.core.truncation import approx_tokens, truncate_middle
 from pycodex.protocol.types.items import (
     CommandExecutionOutputDeltaNotification,
@@ -114,7 +115,6 @@ def _stdin_spec(settings: Any, info: Any) -> dict[str, Any]:
     return tool_specs.WRITE_STDIN
 
 
-@builtin("exec_command", _exec_spec)
 async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     args = call.json_arguments()
     cmd = args.get("cmd")
@@ -133,8 +133,6 @@ async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         snapshot = _shell_snapshot(ctx, shell)
         if snapshot is not None:
             snapshot.start()
-
-    from pycodex.core.tools import patch_tool
 
     intercepted = await patch_tool.maybe_intercept(argv, cwd, call, ctx)
     if intercepted is not None:
@@ -191,7 +189,6 @@ def _shell_snapshot(ctx: ToolContext, shell: str) -> ShellSnapshot | None:
 
 async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
                args: dict[str, Any], outcome: ApprovalOutcome, *, source: str) -> _RunResult:
-    from pycodex.core.approvals import _shell_join
     from pycodex.core.exec import spawn_command
     from pycodex.core.exec.buffer import HeadTailBuffer
     from pycodex.core.sandbox import SandboxPolicy, SandboxUnavailable
@@ -311,7 +308,6 @@ async def _pump(ctx: ToolContext, sess: ExecSession) -> None:
             await ctx.finish_item(done, sess.started_ms, turn_id=sess.turn_id)
 
 
-@builtin("write_stdin", _stdin_spec)
 async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     args = call.json_arguments()
     session_id = args.get("session_id")
@@ -344,3 +340,7 @@ async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         return format_output(text, wall, exit_code=sess.exit_code, session_id=None,
                              max_tokens=budget)
     return format_output(text, wall, exit_code=None, session_id=sess.id, max_tokens=budget)
+
+
+TOOLS = [Tool("exec_command", exec_command, _exec_spec),
+         Tool("write_stdin", write_stdin, _stdin_spec)]

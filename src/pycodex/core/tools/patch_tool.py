@@ -11,7 +11,7 @@ from typing import Any
 from pycodex.core import tool_specs
 from pycodex.core.approvals import APPROVAL_FAILED, PATCH_DECLINED, request_patch_approval
 from pycodex.core.ids import now_ms
-from pycodex.core.tool_router import ToolCall, ToolContext, ToolError, ToolOutput, builtin
+from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.protocol.types.turns import TurnDiffUpdatedNotification
 
 
@@ -22,7 +22,6 @@ def _spec(settings: Any, info: Any) -> dict[str, Any] | None:
     return tool_specs.APPLY_PATCH_FUNCTION
 
 
-@builtin("apply_patch", _spec)
 async def apply_patch_tool(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     if call.kind == "custom":
         text = call.payload
@@ -118,3 +117,6 @@ async def run_patch(patch: Any, cwd: Path, call: ToolCall, ctx: ToolContext) -> 
             await ctx.emit(TurnDiffUpdatedNotification(thread_id=ctx.thread_id,
                                                        turn_id=ctx.turn_id, diff=diff))
     return format_tool_output(result.exit_code, time.perf_counter() - started, result.output)
+
+
+TOOLS = [Tool("apply_patch", apply_patch_tool, _spec)]

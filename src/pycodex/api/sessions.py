@@ -5,7 +5,6 @@ into JSON-RPC messages (the method of each params type comes from the protocol t
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ logger = logging.getLogger(__name__)
 _FLAG_KINDS = {"waitingOnApproval": "approval", "waitingOnUserInput": "userInput"}
 
 
-@functools.cache
 def _methods() -> dict[type, str]:
     """Method of each notification / server-request params type (types registered under
     more than one method are left out: they cannot be sent by type)."""
@@ -44,12 +42,19 @@ def _methods() -> dict[type, str]:
     return table
 
 
+#: The reverse of the protocol tables, filled on first use (deltas look it up per chunk).
+_METHOD_BY_TYPE: dict[type, str] = {}
+
+
 def method_of(params: Notification | ServerRequest) -> str:
     """The JSON-RPC method that sends ``params``."""
-    try:
-        return _methods()[type(params)]
-    except KeyError:
-        raise TypeError(f"{type(params).__name__} is not registered under one method") from None
+    method = _METHOD_BY_TYPE.get(type(params))
+    if method is None:
+        _METHOD_BY_TYPE.update(_methods())
+        method = _METHOD_BY_TYPE.get(type(params))
+        if method is None:
+            raise TypeError(f"{type(params).__name__} is not registered under one method")
+    return method
 
 
 class ThreadHost:

@@ -41,6 +41,7 @@ from pycodex.protocol.types.turns import (
     ErrorNotification,
     TokenUsageUpdatedNotification,
     TurnCompletedNotification,
+    TurnDiffUpdatedNotification,
     TurnStartedNotification,
 )
 from pycodex.store import events
@@ -291,15 +292,16 @@ class ThreadEngine:
         return ModelClient(provider, self.host.token_source(self.settings.provider_id))
 
     async def _sample(self, turn: ActiveTurn, output_schema: Any, *, tools: bool = True,
-                      extra: list[ResponseItem] | None = None) -> bool:
-        """One sampling request (with its retries); True when the model wants more."""
+                      announce: bool = True, extra: list[ResponseItem] | None = None) -> bool:
+        """One sampling request (with its retries); True when the model wants more.
+        ``announce=False`` keeps the answer's items from the client (compaction)."""
         host = self.host
         client = self._client()
         info = self._model_info()
         specs = self.router.specs(self.settings, info) if tools else []
         request = self.requests.build(turn, self.settings, self.history.for_request(extra),
                                       info, specs, output_schema)
-        consumer = StreamConsumer(host, turn)
+        consumer = StreamConsumer(host, turn, announce=announce)
         try:
             async with contextlib.aclosing(client.stream(request,
                                                          self.requests.headers(request))
@@ -319,6 +321,7 @@ class ThreadEngine:
                 thread_id=host.thread_id, turn_id=turn.id, token_usage=self.tokens.to_wire()))
             await host.persist([events.token_count(self.tokens.to_rollout())])
         await self._rate_limits(result.rate_limits)
+        await self._turn_diff(turn)
         for call in result.calls:
             ctx = ToolContext(host=host, turn_id=turn.id, settings=self.settings,
                               model_info=info, thread_state=self.tool_state,
@@ -340,6 +343,15 @@ class ThreadEngine:
             await host.persist([("response_item", output)])
         return bool(result.calls) or (completed is not None and completed.end_turn is False)
 
+    async def _turn_diff(self, turn: ActiveTurn) -> None:
+        """The turn's aggregated diff so far, re-sent after each model answer once the
+        turn changed files (as the reference does)."""
+        tracker = turn.tool_state.diff_tracker
+        diff = tracker.unified_diff() if tracker is not None else None
+        if diff is not None:
+            await self.host.emit(TurnDiffUpdatedNotification(
+                thread_id=self.host.thread_id, turn_id=turn.id, diff=diff))
+
     async def _rate_limits(self, snapshots: list[dict[str, Any]]) -> None:
         for snapshot in snapshots:
             await self.host.emit(AccountRateLimitsUpdatedNotification(
@@ -347,12 +359,16 @@ class ThreadEngine:
 
     # -- compaction ----------------------------------------------------------------------
     async def _compact(self, turn: ActiveTurn) -> None:
+        """Replace the history with a summary. As the reference, the summary request's
+        own items are not announced; the ``contextCompaction`` item stands for it."""
         host = self.host
-        item = {"type": "contextCompaction", "id": uuid7()}
-        await host.emit(item_events.started(host.thread_id, turn.id, item, now_ms()))
+        started = now_ms()
+        item = {"type": "contextCompaction", "id": uuid7(), "startedAtMs": started,
+                "completedAtMs": None}
+        await host.emit(item_events.started(host.thread_id, turn.id, item, started))
         mark = len(self.history)
         saved_items = list(turn.items)
-        await self._sample(turn, None, tools=False, extra=[
+        await self._sample(turn, None, tools=False, announce=False, extra=[
             compaction.compact_prompt(self.settings.config.get("compact_prompt"))])
         produced = self.history.since(mark)
         self.history.truncate(mark)
@@ -363,4 +379,6 @@ class ThreadEngine:
         self.history.replace(replacement)
         self.requests.window_number += 1
         await host.persist([events.compacted(summary, replacement)])
-        await host.emit(item_events.completed(host.thread_id, turn.id, item, now_ms()))
+        done = now_ms()
+        await host.emit(item_events.completed(host.thread_id, turn.id,
+                                              {**item, "completedAtMs": done}, done))

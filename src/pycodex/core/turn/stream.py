@@ -69,14 +69,20 @@ class StreamResult(msgspec.Struct):
 
 
 class StreamConsumer:
-    """Turns the events of one model stream into what the client sees and records."""
+    """Turns the events of one model stream into what the client sees and records
+    (``announce=False``: records only, the client sees no items or deltas)."""
 
-    def __init__(self, host: TurnHost, turn: ActiveTurn) -> None:
+    def __init__(self, host: TurnHost, turn: ActiveTurn, *, announce: bool = True) -> None:
         self.host = host
         self.turn = turn
+        self.announce = announce
         self.thread_id = host.thread_id
         self.live: dict[str, LiveItem] = {}
         self.result = StreamResult()
+
+    async def _emit(self, notification: msgspec.Struct) -> None:
+        if self.announce:
+            await self.host.emit(notification)
 
     async def consume(self, stream: AsyncIterator[Any]) -> StreamResult:
         host, turn, result, live = self.host, self.turn, self.result, self.live
@@ -87,27 +93,28 @@ class StreamConsumer:
                                               * 1000)
                 state = live.get(event.item_id or "") or self._ensure_message(event)
                 state.deltas.append(event.delta)  # not str +=: that copies (quadratic)
-                await host.emit(AgentMessageDeltaNotification(
-                    thread_id=self.thread_id, turn_id=turn.id, item_id=state.id,
-                    delta=event.delta))
+                if self.announce:  # the hot path: no extra call per delta
+                    await host.emit(AgentMessageDeltaNotification(
+                        thread_id=self.thread_id, turn_id=turn.id, item_id=state.id,
+                        delta=event.delta))
             elif isinstance(event, OutputItemAdded):
                 await self._item_added(event.item)
             elif isinstance(event, ReasoningSummaryTextDelta):
                 found = live.get(event.item_id or "")
                 if found is not None:
-                    await host.emit(ReasoningSummaryTextDeltaNotification(
+                    await self._emit(ReasoningSummaryTextDeltaNotification(
                         thread_id=self.thread_id, turn_id=turn.id, item_id=found.id,
                         delta=event.delta, summary_index=event.summary_index))
             elif isinstance(event, ReasoningSummaryPartAdded):
                 found = live.get(event.item_id or "")
                 if found is not None:
-                    await host.emit(ReasoningSummaryPartAddedNotification(
+                    await self._emit(ReasoningSummaryPartAddedNotification(
                         thread_id=self.thread_id, turn_id=turn.id, item_id=found.id,
                         summary_index=event.summary_index))
             elif isinstance(event, ReasoningTextDelta):
                 found = live.get(event.item_id or "")
                 if found is not None:
-                    await host.emit(ReasoningTextDeltaNotification(
+                    await self._emit(ReasoningTextDeltaNotification(
                         thread_id=self.thread_id, turn_id=turn.id, item_id=found.id,
                         delta=event.delta, content_index=event.content_index))
             elif isinstance(event, OutputItemDone):
@@ -145,7 +152,7 @@ class StreamConsumer:
             wire = _reasoning_wire(item_id, [], [])
         else:
             return
-        await self.host.emit(item_events.started(self.thread_id, self.turn.id, wire, started))
+        await self._emit(item_events.started(self.thread_id, self.turn.id, wire, started))
 
     async def _item_done(self, item: dict[str, Any]) -> ToolCall | None:
         kind = item.get("type")
@@ -167,9 +174,8 @@ class StreamConsumer:
             action = item.get("action") or {}
             wire = {"type": "webSearch", "id": item_id, "query": action.get("query") or "",
                     "action": None}
-            await self.host.emit(item_events.started(self.thread_id, self.turn.id, wire, now))
-            await self.host.emit(item_events.completed(self.thread_id, self.turn.id, wire,
-                                                       now))
+            await self._emit(item_events.started(self.thread_id, self.turn.id, wire, now))
+            await self._emit(item_events.completed(self.thread_id, self.turn.id, wire, now))
         return None
 
     async def _message_done(self, item: dict[str, Any], item_id: str, now: int) -> None:
@@ -185,10 +191,10 @@ class StreamConsumer:
             turn.last_agent_message = text
         self.result.outputs.append(item)
         wire = msgspec.to_builtins(done)
-        await self.host.persist([
-            *item_events.item_lines(self.thread_id, turn.id, wire, state.started, now),
-            events.response_item(item)])
-        await self.host.emit(item_events.completed(self.thread_id, turn.id, wire, now))
+        shown = (item_events.item_lines(self.thread_id, turn.id, wire, state.started, now)
+                 if self.announce else [])
+        await self.host.persist([*shown, events.response_item(item)])
+        await self._emit(item_events.completed(self.thread_id, turn.id, wire, now))
 
     async def _reasoning_done(self, item: dict[str, Any], item_id: str, now: int) -> None:
         state = self.live.pop(item_id, None)
@@ -200,7 +206,7 @@ class StreamConsumer:
         if state is None and not summary and not content:
             return
         if state is None:
-            await self.host.emit(item_events.started(
+            await self._emit(item_events.started(
                 self.thread_id, self.turn.id, _reasoning_wire(item_id, [], []), now))
-        await self.host.emit(item_events.completed(
+        await self._emit(item_events.completed(
             self.thread_id, self.turn.id, _reasoning_wire(item_id, summary, content), now))

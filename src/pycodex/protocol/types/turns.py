@@ -119,10 +119,25 @@ class ErrorNotification(WireStruct):
     turn_id: str
 
 
+class TokenUsageBreakdown(WireStruct):
+    total_tokens: int
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_input_tokens: int
+    output_tokens: int
+    reasoning_output_tokens: int
+
+
+class ThreadTokenUsage(WireStruct):
+    total: TokenUsageBreakdown
+    last: TokenUsageBreakdown
+    model_context_window: int | None
+
+
 class TokenUsageUpdatedNotification(WireStruct):
     thread_id: str
     turn_id: str
-    token_usage: dict[str, Any]
+    token_usage: ThreadTokenUsage
 
 
 class TurnPlanStep(WireStruct):

@@ -338,6 +338,29 @@ async def test_compaction_replaces_history_with_a_summary(
     assert "first question" in texts
 
 
+async def test_a_compaction_turn_shows_only_its_context_compaction_item(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference 0.171: the summary request's own message is not announced, and
+    the ``contextCompaction`` item carries its start and completion times."""
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("answer one"), text_reply("SUMMARY OF WORK"))
+    first, _ = await run_turn(client, thread_id, "first question")
+    start = len(client.received)
+    assert await client.request("thread/compact/start", {"threadId": thread_id}) == {}
+    await client.wait_notification(
+        "turn/completed", where=lambda p: p["turn"]["id"] != first["turn"]["id"], timeout=30)
+    methods = [m["method"] for m in client.received[start:] if "method" in m]
+    assert [m for m in methods if m.startswith("item/")] == ["item/started", "item/completed"]
+    started, completed = [m["params"] for m in client.received[start:]
+                          if m.get("method") in ("item/started", "item/completed")]
+    assert started["item"] == {"type": "contextCompaction", "id": started["item"]["id"],
+                               "startedAtMs": started["startedAtMs"], "completedAtMs": None}
+    assert completed["item"] == {**started["item"],
+                                 "completedAtMs": completed["completedAtMs"]}
+    assert "thread/compacted" not in methods  # 0.171 no longer sends the legacy signal
+
+
 async def test_a_compaction_turn_cannot_be_steered(
     client: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:

@@ -9,7 +9,9 @@ import logging
 from typing import Any
 
 from pycodex.api.context import AppState, ConnectionState, RequestContext, Responder
+from pycodex.api.errors import rpc_error
 from pycodex.api.router import handler_for
+from pycodex.core.errors import CodexError
 from pycodex.protocol.errors import RpcError, invalid_request
 from pycodex.protocol.gating import experimental_descriptor
 from pycodex.protocol.methods import MethodSpec
@@ -102,7 +104,12 @@ class ApiDispatcher:
         handler = handler_for(method, spec.family)
         if handler is None:  # a table entry without a handler is a bug; answer clearly
             raise RpcError(-32601, f"method not found: {method}")
-        return await handler(RequestContext(self.app, state, request_id, method, respond), params)
+        try:
+            return await handler(
+                RequestContext(self.app, state, request_id, method, respond), params
+            )
+        except CodexError as exc:  # engine errors get their JSON-RPC shape in one place
+            raise (rpc_error(exc) or exc) from exc
 
     @staticmethod
     def _decode(spec: MethodSpec, message: dict[str, Any]) -> Any:

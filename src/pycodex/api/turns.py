@@ -10,14 +10,14 @@ import msgspec
 
 from pycodex.api.context import DEFERRED, RequestContext
 from pycodex.api.router import route
-from pycodex.api.sessions import session_for
-from pycodex.core.session import TurnNotActive
+from pycodex.api.sessions import engine_for
 from pycodex.protocol.errors import RpcError, internal_error, invalid_params, invalid_request
 from pycodex.protocol.types.turns import (
     ThreadCompactStartParams,
     ThreadInjectItemsParams,
     TurnInterruptParams,
     TurnStartParams,
+    TurnStartResponse,
     TurnSteerParams,
 )
 
@@ -39,10 +39,10 @@ def _inputs(items: list[Any]) -> list[dict[str, Any]]:
 
 
 @route("turn/start")
-async def turn_start(ctx: RequestContext, params: TurnStartParams) -> dict[str, Any]:
+async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
     _check_input_size(params.input)
-    session = await session_for(ctx, params.thread_id)
-    s = session.settings
+    engine = await engine_for(ctx, params.thread_id)
+    s = engine.settings
     if params.cwd is not None:
         cwd = Path(params.cwd)
         if not cwd.is_absolute():
@@ -76,21 +76,19 @@ async def turn_start(ctx: RequestContext, params: TurnStartParams) -> dict[str, 
         if mode.settings.developer_instructions is not None:
             s.developer_instructions = mode.settings.developer_instructions
     inputs = _inputs(params.input)
-    if session.running and session.turn is not None:
+    running = engine.running_turn()
+    if running is not None and engine.turn is not None:
         # turn/start on a busy thread adds the input to the running turn, as the reference.
-        if session.turn.kind != "regular":
+        if engine.turn.kind != "regular":
             raise invalid_request("cannot add input to a turn that is not steerable")
-        session.steer(inputs, None)
-        turn: dict[str, Any] = {"id": session.turn.id, "rootTurnId": session.turn.id, "items": [],
-                "itemsView": "notLoaded", "status": "inProgress", "error": None,
-                "startedAt": session.turn.started_at, "completedAt": None, "durationMs": None}
-        return {"turn": turn}
+        engine.steer(inputs, None)
+        return TurnStartResponse(turn=running)
     try:
-        turn = session.start_turn(inputs, output_schema=params.output_schema,
-                                  client_metadata=params.responsesapi_client_metadata)
+        turn = engine.start_turn(inputs, output_schema=params.output_schema,
+                                 client_metadata=params.responsesapi_client_metadata)
     except Exception as exc:
         raise internal_error(f"failed to start turn: {exc}") from None
-    return {"turn": turn}
+    return TurnStartResponse(turn=turn)
 
 
 @route("turn/steer")
@@ -100,23 +98,19 @@ async def turn_steer(ctx: RequestContext, params: TurnSteerParams) -> dict[str, 
     if not params.input:
         raise invalid_request("input must not be empty")
     _check_input_size(params.input)
-    session = await session_for(ctx, params.thread_id)
-    try:
-        turn_id = session.steer(_inputs(params.input), params.expected_turn_id)
-    except TurnNotActive as exc:
-        raise invalid_request(str(exc), exc.data) from None
-    return {"turnId": turn_id}
+    engine = await engine_for(ctx, params.thread_id)
+    return {"turnId": engine.steer(_inputs(params.input), params.expected_turn_id)}
 
 
 @route("turn/interrupt")
 async def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> Any:
-    session = await session_for(ctx, params.thread_id)
-    if not session.running:
+    engine = await engine_for(ctx, params.thread_id)
+    if not engine.running:
         return {}
 
     async def wait_and_answer() -> None:
         try:
-            await session.interrupt()
+            await engine.interrupt()
         except Exception as exc:  # never leave an interrupt unanswered
             ctx.respond(error=RpcError(-32603, f"failed to interrupt turn: {exc}"))
         else:
@@ -129,10 +123,10 @@ async def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> An
 @route("thread/compact/start")
 async def thread_compact_start(ctx: RequestContext, params: ThreadCompactStartParams
                                ) -> dict[str, Any]:
-    session = await session_for(ctx, params.thread_id)
-    if session.running:
+    engine = await engine_for(ctx, params.thread_id)
+    if engine.running:
         raise internal_error("failed to start compaction: a turn is already running")
-    session.start_turn([], kind="compact")
+    engine.start_turn([], kind="compact")
     return {}
 
 
@@ -178,8 +172,8 @@ def _response_items(raw: list[Any]) -> list[dict[str, Any]]:
 async def thread_inject_items(ctx: RequestContext, params: ThreadInjectItemsParams
                               ) -> dict[str, Any]:
     """Append raw Responses items to a loaded thread's model-visible history."""
-    session = await session_for(ctx, params.thread_id)
+    engine = await engine_for(ctx, params.thread_id)
     items = _response_items(params.items)
     if items:
-        await session.inject(items)
+        await engine.inject(items)
     return {}

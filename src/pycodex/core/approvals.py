@@ -14,10 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from msgspec import UNSET
+
 from pycodex.atomic import atomic_write
 from pycodex.core.host import ClientAnswerError
 from pycodex.core.ids import now_ms
-from pycodex.core.tool_router import ToolContext
+from pycodex.core.tools.context import ToolContext
+from pycodex.protocol.types.items import (
+    CommandExecutionRequestApprovalParams,
+    FileChangeRequestApprovalParams,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -212,8 +218,7 @@ class PolicyVerdict:
 
 def evaluate_rules(ctx: ToolContext, argv: list[str]) -> PolicyVerdict:
     """What the exec policy rules say about ``argv`` (``None``: no opinion)."""
-    rules = [*load_rules(ctx.session.host.codex_home),
-             *ctx.session.state.get("session_rules", [])]
+    rules = [*load_rules(ctx.codex_home), *ctx.thread_state.session_rules]
     if not rules:
         return PolicyVerdict(None)
     commands = _script_argv(argv) or [argv]
@@ -254,8 +259,8 @@ def _persist_rule(ctx: ToolContext, prefix: list[str]) -> None:
     import json
 
     rule = PrefixRule(tuple((word,) for word in prefix), "allow")
-    ctx.session.state.setdefault("session_rules", []).append(rule)
-    rules = ctx.session.host.codex_home / "rules" / "default.rules"
+    ctx.thread_state.session_rules.append(rule)
+    rules = ctx.codex_home / "rules" / "default.rules"
     line = f'prefix_rule(pattern={json.dumps(prefix)}, decision="allow")\n'
     try:
         rules.parent.mkdir(parents=True, exist_ok=True)
@@ -300,7 +305,7 @@ async def request_command_approval(
     prefix_rule: list[str] | None = None,
     retry: bool = False,
 ) -> ApprovalOutcome:
-    settings = ctx.session.settings
+    settings = ctx.settings
     policy = settings.approval_policy
     name = _policy_name(policy)
     sandbox_kind = settings.sandbox_policy.get("type")
@@ -311,7 +316,7 @@ async def request_command_approval(
         outcome.rejected = escalation_refusal(policy)
         return outcome
     command_key = f"{shlex.join(argv)}\0{cwd}"
-    if command_key in ctx.session.approved_for_session:
+    if command_key in ctx.thread_state.approved_for_session:
         outcome.sandboxed = not escalate and not retry
         return outcome
 
@@ -355,7 +360,7 @@ async def request_command_approval(
             "processId": None, "source": "agent", "status": "inProgress",
             "commandActions": actions, "aggregatedOutput": None, "exitCode": None,
             "durationMs": None, "startedAtMs": now_ms(), "completedAtMs": None}
-    host = ctx.session.host
+    host = ctx.host
     await host.waiting("waitingOnApproval", True)
     started = await ctx.item_started(item)
     outcome.item_started = True
@@ -366,19 +371,14 @@ async def request_command_approval(
     if amendment:
         decisions.append({"acceptWithExecpolicyAmendment": {"execpolicy_amendment": amendment}})
     decisions.append("cancel")
-    params: dict[str, Any] = {
-        "threadId": ctx.thread_id, "turnId": ctx.turn_id, "itemId": call_id,
-        "startedAtMs": started, "command": command, "cwd": str(cwd),
-        "commandActions": actions, "availableDecisions": decisions,
-    }
-    if justification:
-        params["reason"] = justification
-    if amendment:
-        params["proposedExecpolicyAmendment"] = amendment
+    params = CommandExecutionRequestApprovalParams(
+        thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=call_id, started_at_ms=started,
+        command=command, cwd=str(cwd), command_actions=actions, available_decisions=decisions,
+        reason=justification or UNSET, proposed_execpolicy_amendment=amendment or UNSET)
     decision: Any
     failed = False
     try:
-        answer = await host.request("item/commandExecution/requestApproval", params)
+        answer = await host.ask(params)
         decision = answer.get("decision") if isinstance(answer, dict) else None
         if not _valid_command_decision(decision):
             decision, failed = "decline", True
@@ -405,7 +405,7 @@ async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome, item: dict
                   .get("network_policy_amendment") or {}).get("action")
         decision = "accept" if action == "allow" else "decline"
     if decision == "acceptForSession":
-        ctx.session.approved_for_session.add(command_key)
+        ctx.thread_state.approved_for_session.add(command_key)
         decision = "accept"
     if decision == "accept":
         outcome.sandboxed = not unsandboxed
@@ -437,12 +437,13 @@ async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
                                  grant_root: str | None = None) -> str:
     """Ask about a file change whose ``item/started`` was already sent. Returns
     ``accept``, ``decline`` or ``failed``; raises CancelledError for ``cancel``."""
-    host = ctx.session.host
+    host = ctx.host
     await host.waiting("waitingOnApproval", True)
-    params = {"threadId": ctx.thread_id, "turnId": ctx.turn_id, "itemId": item["id"],
-              "startedAtMs": now_ms(), "reason": reason, "grantRoot": grant_root}
+    params = FileChangeRequestApprovalParams(
+        thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=item["id"],
+        started_at_ms=now_ms(), reason=reason, grant_root=grant_root)
     try:
-        answer = await host.request("item/fileChange/requestApproval", params)
+        answer = await host.ask(params)
         decision = answer.get("decision") if isinstance(answer, dict) else None
         if decision not in _DECISIONS:
             decision = "failed"
@@ -452,7 +453,7 @@ async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
         await host.waiting("waitingOnApproval", False)
     if decision == "acceptForSession":
         for change in item.get("changes", []):
-            ctx.session.approved_for_session.add(f"patch\0{change.get('path')}")
+            ctx.thread_state.approved_for_session.add(f"patch\0{change.get('path')}")
         return "accept"
     if decision == "accept":
         return "accept"

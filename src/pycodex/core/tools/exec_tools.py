@@ -23,10 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pycodex.core import tool_specs
-from pycodex.core.approvals import ApprovalOutcome, request_command_approval
+from pycodex.core.approvals import ApprovalOutcome, _shell_join, request_command_approval
 from pycodex.core.ids import now_ms
-from pycodex.core.tool_router import ToolCall, ToolContext, ToolError, ToolOutput, builtin
+from pycodex.core.tools import patch_tool
+from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.core.truncation import approx_tokens, truncate_middle
+from pycodex.protocol.types.items import (
+    CommandExecutionOutputDeltaNotification,
+    TerminalInteractionNotification,
+)
 
 if TYPE_CHECKING:
     from pycodex.core.shell_snapshot import ShellSnapshot
@@ -60,16 +65,15 @@ class ExecSession:
 
 
 def _table(ctx: ToolContext) -> dict[int, ExecSession]:
-    state = ctx.session.state
-    if "exec_sessions" not in state:
-        state["exec_sessions"] = {}
+    state = ctx.thread_state
+    table: dict[int, ExecSession] = state.exec_sessions
+    if "exec_sessions" not in state.closers:
 
         async def close_all() -> None:
-            for sess in list(state["exec_sessions"].values()):
+            for sess in list(table.values()):
                 with contextlib.suppress(Exception):
                     sess.process.kill()
-        state.setdefault("closers", []).append(close_all)
-    table: dict[int, ExecSession] = state["exec_sessions"]
+        state.closers["exec_sessions"] = close_all
     return table
 
 
@@ -103,21 +107,20 @@ def _looks_like_sandbox_denial(exit_code: int | None, output: str) -> bool:
     return any(marker in lowered for marker in _DENIAL_MARKERS)
 
 
-def _exec_spec(session: Any, info: Any) -> dict[str, Any]:
+def _exec_spec(settings: Any, info: Any) -> dict[str, Any]:
     return tool_specs.EXEC_COMMAND
 
 
-def _stdin_spec(session: Any, info: Any) -> dict[str, Any]:
+def _stdin_spec(settings: Any, info: Any) -> dict[str, Any]:
     return tool_specs.WRITE_STDIN
 
 
-@builtin("exec_command", _exec_spec)
 async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     args = call.json_arguments()
     cmd = args.get("cmd")
     if not isinstance(cmd, str) or not cmd.strip():
         raise ToolError("failed to parse function arguments: missing field `cmd`")
-    settings = ctx.session.settings
+    settings = ctx.settings
     workdir = args.get("workdir")
     cwd = settings.cwd
     if isinstance(workdir, str) and workdir:
@@ -130,8 +133,6 @@ async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         snapshot = _shell_snapshot(ctx, shell)
         if snapshot is not None:
             snapshot.start()
-
-    from pycodex.core.tools import patch_tool
 
     intercepted = await patch_tool.maybe_intercept(argv, cwd, call, ctx)
     if intercepted is not None:
@@ -171,8 +172,8 @@ def _default_shell() -> str:
 
 def _shell_snapshot(ctx: ToolContext, shell: str) -> ShellSnapshot | None:
     """The thread's login-shell snapshot when ``shell`` is the one it covers."""
-    state = ctx.session.state
-    snapshot: ShellSnapshot | None = state.get("shell_snapshot")
+    state = ctx.thread_state
+    snapshot = state.shell_snapshot
     if snapshot is None:
         from pycodex.core.shell_snapshot import ShellSnapshot, shell_kind
 
@@ -180,10 +181,9 @@ def _shell_snapshot(ctx: ToolContext, shell: str) -> ShellSnapshot | None:
         kind = shell_kind(default)
         if kind is None or shell != default:
             return None
-        snapshot = ShellSnapshot(default, kind, ctx.session.host.codex_home, ctx.thread_id,
-                                 ctx.session.settings.cwd)
-        state["shell_snapshot"] = snapshot
-        state.setdefault("closers", []).append(snapshot.close)
+        snapshot = ShellSnapshot(default, kind, ctx.codex_home, ctx.thread_id, ctx.cwd)
+        state.shell_snapshot = snapshot
+        state.closers["shell_snapshot"] = snapshot.close
     return snapshot if snapshot.shell == shell else None
 
 
@@ -193,8 +193,7 @@ async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
     from pycodex.core.exec.buffer import HeadTailBuffer
     from pycodex.core.sandbox import SandboxPolicy, SandboxUnavailable
 
-    settings = ctx.session.settings
-    from pycodex.core.approvals import _shell_join
+    settings = ctx.settings
 
     command = _shell_join(argv)
     actions = outcome.command_actions
@@ -209,7 +208,7 @@ async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
             "commandActions": actions, "aggregatedOutput": None, "exitCode": None,
             "durationMs": None, "startedAtMs": started_ms, "completedAtMs": None}
     spawn_argv, env_overrides = argv, None
-    snapshot: ShellSnapshot | None = ctx.session.state.get("shell_snapshot")
+    snapshot = ctx.thread_state.shell_snapshot
     launch = None
     if snapshot is not None and snapshot.covers(argv):
         if snapshot.building:
@@ -289,9 +288,9 @@ async def _pump(ctx: ToolContext, sess: ExecSession) -> None:
             sess.output.append(data)
             if len(sess.aggregated) < 1 << 20:
                 sess.aggregated.extend(data)
-            await ctx.emit("item/commandExecution/outputDelta", {
-                "threadId": ctx.thread_id, "turnId": sess.turn_id, "itemId": sess.item["id"],
-                "delta": data.decode("utf-8", errors="replace")})
+            await ctx.emit(CommandExecutionOutputDeltaNotification(
+                thread_id=ctx.thread_id, turn_id=sess.turn_id, item_id=sess.item["id"],
+                delta=data.decode("utf-8", errors="replace")))
         sess.exit_code = await process.wait()
     except asyncio.CancelledError:
         process.kill()
@@ -306,15 +305,9 @@ async def _pump(ctx: ToolContext, sess: ExecSession) -> None:
                 "aggregatedOutput": sess.aggregated.decode("utf-8", errors="replace") or None,
                 "durationMs": duration, "completedAtMs": completed_ms}
         with contextlib.suppress(Exception):
-            await ctx.session.host.persist(ctx.session.item_lines(
-                sess.turn_id, done, sess.started_ms, completed_ms))
-        with contextlib.suppress(Exception):
-            await ctx.emit("item/completed", {
-                "item": done, "threadId": ctx.thread_id, "turnId": sess.turn_id,
-                "contentTokenCount": None, "completedAtMs": completed_ms})
+            await ctx.finish_item(done, sess.started_ms, turn_id=sess.turn_id)
 
 
-@builtin("write_stdin", _stdin_spec)
 async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     args = call.json_arguments()
     session_id = args.get("session_id")
@@ -327,9 +320,9 @@ async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     chars = args.get("chars") if isinstance(args.get("chars"), str) else ""
     started = time.perf_counter()
     if chars:
-        await ctx.emit("item/commandExecution/terminalInteraction", {
-            "threadId": ctx.thread_id, "turnId": ctx.turn_id, "itemId": sess.item["id"],
-            "processId": sess.item["processId"], "stdin": chars})
+        await ctx.emit(TerminalInteractionNotification(
+            thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=sess.item["id"],
+            process_id=sess.item["processId"], stdin=chars))
         try:
             await sess.process.write(chars.encode())
         except Exception as exc:
@@ -347,3 +340,7 @@ async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         return format_output(text, wall, exit_code=sess.exit_code, session_id=None,
                              max_tokens=budget)
     return format_output(text, wall, exit_code=None, session_id=sess.id, max_tokens=budget)
+
+
+TOOLS = [Tool("exec_command", exec_command, _exec_spec),
+         Tool("write_stdin", write_stdin, _stdin_spec)]

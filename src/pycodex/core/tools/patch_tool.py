@@ -11,17 +11,17 @@ from typing import Any
 from pycodex.core import tool_specs
 from pycodex.core.approvals import APPROVAL_FAILED, PATCH_DECLINED, request_patch_approval
 from pycodex.core.ids import now_ms
-from pycodex.core.tool_router import ToolCall, ToolContext, ToolError, ToolOutput, builtin
+from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
+from pycodex.protocol.types.turns import TurnDiffUpdatedNotification
 
 
-def _spec(session: Any, info: Any) -> dict[str, Any] | None:
+def _spec(settings: Any, info: Any) -> dict[str, Any] | None:
     kind = getattr(info, "apply_patch_tool_type", None)
     if kind == "freeform":
         return tool_specs.APPLY_PATCH
     return tool_specs.APPLY_PATCH_FUNCTION
 
 
-@builtin("apply_patch", _spec)
 async def apply_patch_tool(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     if call.kind == "custom":
         text = call.payload
@@ -39,7 +39,7 @@ async def apply_patch_tool(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         from pycodex.core.tools.apply_patch import verification_failed_message
 
         return verification_failed_message(exc)
-    return await run_patch(patch, ctx.session.settings.cwd, call, ctx)
+    return await run_patch(patch, ctx.cwd, call, ctx)
 
 
 async def maybe_intercept(argv: list[str], cwd: Path, call: ToolCall, ctx: ToolContext
@@ -83,7 +83,7 @@ async def run_patch(patch: Any, cwd: Path, call: ToolCall, ctx: ToolContext) -> 
     from pycodex.core.tools.apply_patch_safety import assess_patch_safety
 
     started = time.perf_counter()
-    settings = ctx.session.settings
+    settings = ctx.settings
     try:
         changes = plan_patch(patch, str(cwd))
     except PatchApplyError as exc:
@@ -98,7 +98,7 @@ async def run_patch(patch: Any, cwd: Path, call: ToolCall, ctx: ToolContext) -> 
     started_ms = await ctx.item_started(item)
     if safety.decision == "ask_user":
         keys = {f"patch\0{c['path']}" for c in item["changes"]}
-        if not keys <= ctx.session.approved_for_session:
+        if not keys <= ctx.thread_state.approved_for_session:
             decision = await request_patch_approval(ctx, item)
             if decision != "accept":
                 await ctx.finish_item({**item, "status": "declined"}, started_ms)
@@ -107,13 +107,16 @@ async def run_patch(patch: Any, cwd: Path, call: ToolCall, ctx: ToolContext) -> 
     status = "completed" if result.success else "failed"
     await ctx.finish_item({**item, "status": status}, started_ms)
     if result.applied:
-        tracker = ctx.turn.diff_changes.get("tracker")
+        tracker = ctx.turn_state.diff_tracker
         if tracker is None:
-            tracker = ctx.turn.diff_changes["tracker"] = TurnDiffTracker(
+            tracker = ctx.turn_state.diff_tracker = TurnDiffTracker(
                 display_root=str(settings.cwd))
         tracker.track(change.tracked() for change in result.applied)
         diff = tracker.unified_diff()
         if diff is not None:
-            await ctx.emit("turn/diff/updated", {"threadId": ctx.thread_id,
-                                                 "turnId": ctx.turn_id, "diff": diff})
+            await ctx.emit(TurnDiffUpdatedNotification(thread_id=ctx.thread_id,
+                                                       turn_id=ctx.turn_id, diff=diff))
     return format_tool_output(result.exit_code, time.perf_counter() - started, result.output)
+
+
+TOOLS = [Tool("apply_patch", apply_patch_tool, _spec)]

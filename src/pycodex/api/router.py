@@ -24,6 +24,10 @@ MODULES = (
     "account",
     "command_exec",
     "fs",
+    "features",
+    "model_providers",
+    "account_extras",
+    "plugins",
 )
 
 

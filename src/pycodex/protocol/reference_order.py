@@ -123,6 +123,7 @@ REFERENCE_METHOD_ORDER: tuple[str, ...] = (
     "account/gatewayOAuth/cancel",
     "modelProvider/list",
     "modelProvider/config/write",
+    "modelProvider/default/set",
     "modelProvider/capabilities/read",
     "experimentalFeature/list",
     "permissionProfile/list",

@@ -23,6 +23,10 @@ FAMILIES = (
     "command_exec",
     "fs",
     "misc",
+    "features",
+    "model_providers",
+    "account_extras",
+    "plugins",
 )
 
 

@@ -28,6 +28,9 @@ MODULES = (
     "model_providers",
     "account_extras",
     "plugins",
+    "sections",
+    "attachments",
+    "goals",
 )
 
 

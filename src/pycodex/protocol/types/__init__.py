@@ -27,6 +27,9 @@ FAMILIES = (
     "model_providers",
     "account_extras",
     "plugins",
+    "sections",
+    "attachments",
+    "goals",
 )
 
 

@@ -1,0 +1,80 @@
+"""``thread/goal/set|get|clear``: one standing objective per thread (``goals_1.sqlite``).
+Setting a new active objective on an idle thread starts a turn to pursue it, as the
+reference does, through the engine's ordinary turn start."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from pycodex.api.context import RequestContext
+from pycodex.api.local_stores import goal_store, require_thread
+from pycodex.api.router import route
+from pycodex.core.goals import goal_turn_input
+from pycodex.protocol.base import is_set
+from pycodex.protocol.errors import invalid_request
+from pycodex.protocol.types import goals as t
+from pycodex.store.goals import KEEP, Goal, NoGoal
+
+logger = logging.getLogger(__name__)
+
+
+def to_wire(goal: Goal) -> t.ThreadGoal:
+    return t.ThreadGoal(
+        thread_id=goal.thread_id, objective=goal.objective,
+        status=cast(t.ThreadGoalStatus, goal.status), token_budget=goal.token_budget,
+        tokens_used=goal.tokens_used, time_used_seconds=goal.time_used_seconds,
+        created_at=goal.created_at, updated_at=goal.updated_at)
+
+
+async def _pursue(ctx: RequestContext, goal: Goal) -> None:
+    """Start a turn on the goal unless the thread is already working."""
+    from pycodex.api.sessions import session_for
+
+    session = await session_for(ctx, goal.thread_id)
+    if session.running:
+        return
+    try:
+        session.start_turn(goal_turn_input(goal.objective))
+    except Exception:  # the goal is stored either way; the client sees no turn start
+        logger.exception("could not start a turn for the goal of %s", goal.thread_id)
+
+
+@route("thread/goal/get")
+async def goal_get(ctx: RequestContext, params: t.ThreadGoalGetParams) -> t.ThreadGoalGetResponse:
+    thread = require_thread(ctx, params.thread_id)
+    goal = ctx.app.get(goal_store).get(thread.id)
+    return t.ThreadGoalGetResponse(goal=to_wire(goal) if goal else None)
+
+
+@route("thread/goal/set")
+async def goal_set(ctx: RequestContext, params: t.ThreadGoalSetParams) -> t.ThreadGoalSetResponse:
+    thread = require_thread(ctx, params.thread_id)
+    store = ctx.app.get(goal_store)
+    before = store.get(thread.id)
+    try:
+        goal = store.set(thread.id, objective=params.objective, status=params.status,
+                         token_budget=params.token_budget if is_set(params.token_budget)
+                         else KEEP)
+    except NoGoal:
+        raise invalid_request(
+            f"cannot update goal for thread {thread.id}: no goal exists") from None
+    ctx.outgoing.notify("thread/goal/updated", t.ThreadGoalUpdatedNotification(
+        thread_id=thread.id, turn_id=None, goal=to_wire(goal)))
+    new_objective = before is None or before.objective != goal.objective
+    resumed = before is not None and before.status != "active"
+    if goal.status == "active" and (new_objective or resumed) and not thread.archived:
+        await _pursue(ctx, goal)
+    return t.ThreadGoalSetResponse(goal=to_wire(goal))
+
+
+@route("thread/goal/clear")
+async def goal_clear(
+    ctx: RequestContext, params: t.ThreadGoalClearParams
+) -> t.ThreadGoalClearResponse:
+    thread = require_thread(ctx, params.thread_id)
+    cleared = ctx.app.get(goal_store).clear(thread.id)
+    if cleared:
+        ctx.outgoing.notify("thread/goal/cleared",
+                            t.ThreadGoalClearedNotification(thread_id=thread.id))
+    return t.ThreadGoalClearResponse(cleared=cleared)

@@ -1,0 +1,88 @@
+"""``threadSection/*`` and ``thread/section/move``: user-named groups of threads stored in
+SQLite under ``CODEX_HOME``, with the built-in ``Pinned`` section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from pycodex.api.context import RequestContext
+from pycodex.api.keyset_pages import keyset_page
+from pycodex.api.local_stores import require_thread, section_store
+from pycodex.api.router import route
+from pycodex.protocol.base import is_set
+from pycodex.protocol.errors import invalid_params, invalid_request
+from pycodex.protocol.types import sections as t
+from pycodex.store.sections import Section, SectionError
+
+
+def to_wire(section: Section) -> t.ThreadSection:
+    appearance = section.appearance
+    return t.ThreadSection(
+        id=section.id, name=section.name,
+        appearance=msgspec.convert(appearance, t.ThreadSectionAppearance)
+        if appearance is not None else None)
+
+
+def _appearance(value: t.ThreadSectionAppearance | None) -> dict[str, Any] | None:
+    return msgspec.to_builtins(value) if value is not None else None
+
+
+@route("threadSection/list")
+async def section_list(
+    ctx: RequestContext, params: t.ThreadSectionListParams
+) -> t.ThreadSectionListResponse:
+    page, cursor = keyset_page(ctx.app.get(section_store).all(), lambda s: s.id,
+                               params.cursor, params.limit)
+    return t.ThreadSectionListResponse(data=[to_wire(s) for s in page], next_cursor=cursor)
+
+
+@route("threadSection/create")
+async def section_create(
+    ctx: RequestContext, params: t.ThreadSectionCreateParams
+) -> t.ThreadSectionCreateResponse:
+    try:
+        section = ctx.app.get(section_store).create(params.name, _appearance(params.appearance))
+    except SectionError as exc:
+        raise invalid_params(str(exc)) from None
+    return t.ThreadSectionCreateResponse(section=to_wire(section))
+
+
+@route("threadSection/update")
+async def section_update(
+    ctx: RequestContext, params: t.ThreadSectionUpdateParams
+) -> t.ThreadSectionUpdateResponse:
+    appearance: Any = ...
+    if is_set(params.appearance):
+        appearance = _appearance(params.appearance)  # type: ignore[arg-type]
+    try:
+        section = ctx.app.get(section_store).update(params.section_id, params.name, appearance)
+    except SectionError as exc:
+        raise invalid_params(str(exc)) from None
+    return t.ThreadSectionUpdateResponse(section=to_wire(section))
+
+
+@route("threadSection/delete")
+async def section_delete(
+    ctx: RequestContext, params: t.ThreadSectionDeleteParams
+) -> t.ThreadSectionDeleteResponse:
+    try:
+        ctx.app.get(section_store).delete(params.section_id)
+    except SectionError as exc:
+        raise invalid_params(str(exc)) from None
+    return t.ThreadSectionDeleteResponse()
+
+
+@route("thread/section/move")
+async def section_move(
+    ctx: RequestContext, params: t.ThreadSectionMoveParams
+) -> t.ThreadSectionMoveResponse:
+    thread = require_thread(ctx, params.thread_id)
+    store = ctx.app.get(section_store)
+    if params.section_id is not None and store.get(params.section_id) is None:
+        raise invalid_request(f"section {params.section_id} does not exist")
+    store.move(thread.id, params.section_id, params.before_thread_id)
+    ctx.outgoing.notify("thread/section/changed", t.ThreadSectionChangedNotification(
+        thread_id=thread.id, section_id=params.section_id))
+    return t.ThreadSectionMoveResponse()

@@ -4,6 +4,7 @@ first use, one connection per file), and how handlers find the thread they name.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import msgspec
 
@@ -52,6 +53,8 @@ def goal_store(app: AppState) -> GoalStore:
 class ThreadRef(msgspec.Struct, frozen=True):
     id: str
     archived: bool
+    path: Path | None = None
+    """Its rollout file, once it has one."""
 
 
 def find_thread(ctx: RequestContext, thread_id: str) -> ThreadRef | None:
@@ -60,14 +63,16 @@ def find_thread(ctx: RequestContext, thread_id: str) -> ThreadRef | None:
     from pycodex.store.rollout import find_rollout
 
     manager = ctx.app.get(thread_manager)
-    if manager.get(thread_id) is not None:
-        return ThreadRef(thread_id, False)
+    loaded = manager.get(thread_id)
+    if loaded is not None:
+        return ThreadRef(thread_id, False, loaded.path)
     summary = manager.index.get(thread_id)
     if summary is not None:
-        return ThreadRef(thread_id, summary.archived)
+        return ThreadRef(thread_id, summary.archived, Path(summary.path))
     for archived in (False, True):
-        if find_rollout(manager.codex_home, thread_id, archived=archived) is not None:
-            return ThreadRef(thread_id, archived)
+        path = find_rollout(manager.codex_home, thread_id, archived=archived)
+        if path is not None:
+            return ThreadRef(thread_id, archived, path)
     return None
 
 

@@ -31,6 +31,9 @@ MODULES = (
     "sections",
     "attachments",
     "goals",
+    "feedback",
+    "windows_sandbox",
+    "import_history",
 )
 
 

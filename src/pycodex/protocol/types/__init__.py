@@ -30,6 +30,9 @@ FAMILIES = (
     "sections",
     "attachments",
     "goals",
+    "feedback",
+    "windows_sandbox",
+    "import_history",
 )
 
 

@@ -162,3 +162,56 @@ async def test_same_answers_as_the_reference(tmp_path: Path, workdir: Path) -> N
         elif ref[0] == "result":
             problems += [f"{method}{p}" for p in diff_shapes(ref[1], ours[1])]
     assert problems == []
+
+
+#: A local marketplace with plugins enabled ($MKT is its marketplace.json, $REPO its root).
+PLUGIN_SCRIPT: list[tuple[str, Any]] = [
+    ("plugin/list", {"cwds": ["$REPO"]}),
+    ("plugin/installed", {"cwds": ["$REPO"]}),
+    ("plugin/read", {"pluginName": "hello", "marketplacePath": "$MKT"}),
+    ("plugin/read", {"pluginName": "nope", "marketplacePath": "$MKT"}),
+    ("plugin/read", {"pluginName": "p", "remoteMarketplaceName": "openai-curated"}),
+    ("plugin/install", {"pluginName": "gone", "marketplacePath": "$MKT"}),
+    ("plugin/install", {"pluginName": "hello", "marketplacePath": "$MKT"}),
+    ("plugin/installed", {"cwds": ["$REPO"]}),
+    ("plugin/uninstall", {"pluginId": "hello@local-mkt"}),
+    ("plugin/installed", {"cwds": ["$REPO"]}),
+    ("plugin/share/list", {}),
+    ("plugin/uninstall", {"pluginId": "p"}),
+]
+
+
+async def test_same_local_plugin_answers_as_the_reference(tmp_path: Path, workdir: Path) -> None:
+    from tests.test_surface_plugins import make_marketplace
+
+    results: dict[str, list[Any]] = {}
+    for name in ("reference", "pycodex"):
+        home = tmp_path / f"home-{name}"
+        repo = tmp_path / f"repo-{name}"
+        home.mkdir()
+        repo.mkdir()
+        market = make_marketplace(repo)
+        command = [str(REFERENCE), "app-server"] if name == "reference" else None
+        async with AppServerClient(home, cwd=workdir, validate=command is None,
+                                   command=command) as client:
+            await client.initialize(experimental=True)
+            answers: list[Any] = []
+            for method, params in PLUGIN_SCRIPT:
+                text = json.dumps(params).replace("$MKT", str(market)).replace(
+                    "$REPO", str(repo))
+                answer = await client.request_raw(method, json.loads(text))
+                if "error" in answer:
+                    message = answer["error"]["message"].replace(str(repo), "<repo>")
+                    answers.append(("error", answer["error"]["code"], message))
+                else:
+                    answers.append(("result", key_shape(answer["result"], depth=4)))
+            results[name] = answers
+        assert (home / "plugins/cache/local-mkt").is_dir()
+    problems = []
+    for (method, _), ref, ours in zip(PLUGIN_SCRIPT, results["reference"], results["pycodex"],
+                                      strict=True):
+        if ref[0] != ours[0] or (ref[0] == "error" and ref != ours):
+            problems.append(f"{method}: reference {ref} != pycodex {ours}")
+        elif ref[0] == "result":
+            problems += [f"{method}{p}" for p in diff_shapes(ref[1], ours[1])]
+    assert problems == []

@@ -1,18 +1,31 @@
-"""``plugin/*``, ``marketplace/*`` and ``app/*`` as the reference answers them with no
-marketplace installed and no ChatGPT login: empty lists, and the remote catalog refused
-before any network call (with the other texts when the ``plugins`` feature is off)."""
+"""``plugin/*``, ``marketplace/*`` and ``app/*``: local marketplaces read from disk, local
+plugins installed into the plugin cache, and, with no ChatGPT login, the remote catalog
+refused before any network call (other texts when the ``plugins`` feature is off); app
+lists are empty offline."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
 
+from pycodex.api import plugin_views as views
 from pycodex.api.config import config_service
 from pycodex.api.context import RequestContext
 from pycodex.api.router import route
+from pycodex.config.service import ConfigError, ConfigWriteError, Edit
 from pycodex.core import features
-from pycodex.protocol.errors import invalid_request
+from pycodex.core.plugins import marketplace
+from pycodex.core.plugins.marketplace import Marketplace, MarketplacePlugin
+from pycodex.core.plugins.store import (
+    PluginStore,
+    PluginStoreError,
+    is_enabled,
+    plugin_id,
+    split_id,
+)
+from pycodex.protocol.errors import internal_error, invalid_request
 from pycodex.protocol.types import plugins as t
 
 _REMOTE_AUTH = "chatgpt authentication required for remote plugin catalog"
@@ -44,14 +57,45 @@ def _one_source(method: str, params: t.PluginReadParams | t.PluginInstallParams)
             f"{method} requires exactly one of marketplacePath or remoteMarketplaceName")
 
 
-def _marketplace_file(path: str) -> None:
-    if not Path(path).is_file():
-        raise invalid_request(f"marketplace file `{path}` does not exist")
+def _catalog(ctx: RequestContext, cwds: list[str] | None
+             ) -> tuple[list[Marketplace], list[dict[str, Any]]]:
+    """The marketplaces found from the user's home and ``cwds``, and load errors."""
+    roots = [Path(c) for c in cwds or []]
+    found, errors = [], []
+    for path in marketplace.discover(roots, Path.home()):
+        try:
+            found.append(marketplace.load_marketplace(path))
+        except marketplace.MarketplaceError as exc:
+            errors.append({"marketplacePath": str(path), "message": str(exc)})
+    return found, errors
+
+
+def _entries(ctx: RequestContext, cwds: list[str] | None, keep: Any
+             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Marketplace entries with the plugins ``keep(plugin, installed)`` selects."""
+    if not _plugins_on(ctx):
+        return [], []
+    config = ctx.app.get(config_service).effective()
+    store = _store(ctx)
+    found, errors = _catalog(ctx, cwds)
+    entries = []
+    for market in found:
+        plugins = []
+        for plugin in market.plugins:
+            installed = store.active_version(plugin.name, market.name) is not None
+            if keep(plugin, installed):
+                pid = plugin_id(plugin.name, market.name)
+                plugins.append(views.summary(market, plugin, installed=installed,
+                                             enabled=is_enabled(config, pid)))
+        if plugins:
+            entries.append(views.marketplace_entry(market, plugins))
+    return entries, errors
 
 
 @route("plugin/list")
 async def plugin_list(ctx: RequestContext, params: t.PluginListParams) -> t.PluginListResponse:
-    return t.PluginListResponse(marketplaces=[], marketplace_load_errors=[],
+    entries, errors = _entries(ctx, params.cwds, lambda plugin, installed: True)
+    return t.PluginListResponse(marketplaces=entries, marketplace_load_errors=errors,
                                 featured_plugin_ids=[])
 
 
@@ -59,7 +103,12 @@ async def plugin_list(ctx: RequestContext, params: t.PluginListParams) -> t.Plug
 async def plugin_installed(
     ctx: RequestContext, params: t.PluginInstalledParams
 ) -> t.PluginInstalledResponse:
-    return t.PluginInstalledResponse(marketplaces=[], marketplace_load_errors=[])
+    """Installed plugins of the discovered marketplaces, plus the uninstalled ones named in
+    ``installSuggestionPluginNames``."""
+    suggested = set(params.install_suggestion_plugin_names or [])
+    entries, errors = _entries(
+        ctx, params.cwds, lambda plugin, installed: installed or plugin.name in suggested)
+    return t.PluginInstalledResponse(marketplaces=entries, marketplace_load_errors=errors)
 
 
 @route("plugin/reconcile")
@@ -92,34 +141,90 @@ async def marketplace_remove(ctx: RequestContext, params: t.MarketplaceRemovePar
         f"marketplace `{params.marketplace_name}` is not configured or installed")
 
 
+def _store(ctx: RequestContext) -> PluginStore:
+    return PluginStore(ctx.app.options.codex_home)
+
+
+def _local_plugin(path: str, name: str) -> tuple[Marketplace, MarketplacePlugin]:
+    try:
+        market = marketplace.load_marketplace(Path(path))
+        return market, market.plugin(name)
+    except marketplace.MarketplaceError as exc:
+        raise invalid_request(str(exc)) from None
+
+
+async def _set_plugin_config(ctx: RequestContext, pid: str, value: Any) -> None:
+    try:
+        await ctx.app.get(config_service).write(
+            [Edit(f"plugins.{pid}", value, "replace")], reload_user_config=True)
+    except ConfigWriteError as exc:
+        raise invalid_request(exc.message, {"config_write_error_code": exc.code}) from None
+    except (ConfigError, OSError) as exc:
+        raise internal_error(str(exc)) from None
+
+
 @route("plugin/read")
 async def plugin_read(ctx: RequestContext, params: t.PluginReadParams) -> Any:
     _one_source("plugin/read", params)
-    if params.marketplace_path is not None:
+    if params.marketplace_path is None:
         if not _plugins_on(ctx):
-            raise invalid_request("plugins feature is disabled")
-        _marketplace_file(params.marketplace_path)
-    raise invalid_request(f"plugin `{params.plugin_name}` was not found")
+            raise invalid_request(
+                "remote plugin read is not enabled for marketplace "
+                f"{params.remote_marketplace_name}")
+        raise invalid_request(f"read remote plugin details: {_REMOTE_AUTH}")
+    if not _plugins_on(ctx):
+        raise invalid_request("plugins feature is disabled")
+    market, plugin = _local_plugin(params.marketplace_path, params.plugin_name)
+    pid = plugin_id(plugin.name, market.name)
+    installed = _store(ctx).active_version(plugin.name, market.name) is not None
+    config = ctx.app.get(config_service).effective()
+    summary = views.summary(market, plugin, installed=installed,
+                            enabled=is_enabled(config, pid))
+    return {"plugin": views.detail(market, plugin, summary)}
 
 
 @route("plugin/install")
 async def plugin_install(ctx: RequestContext, params: t.PluginInstallParams) -> Any:
+    """Copy a local plugin into the plugin cache and enable it in ``config.toml``; its
+    skills and MCP servers are then found through the cache."""
     _one_source("plugin/install", params)
-    if params.marketplace_path is not None:
-        _marketplace_file(params.marketplace_path)
-        raise invalid_request(f"plugin `{params.plugin_name}` was not found")
+    if params.marketplace_path is None:
+        if not _plugins_on(ctx):
+            raise invalid_request(
+                f"remote plugin install is not enabled for marketplace "
+                f"{params.remote_marketplace_name}")
+        raise invalid_request(f"read remote plugin details before install: {_REMOTE_AUTH}")
+    market, plugin = _local_plugin(params.marketplace_path, params.plugin_name)
+    if plugin.install_policy == "NOT_AVAILABLE":
+        raise invalid_request(f"plugin `{plugin.name}` is not available for install in "
+                              f"marketplace `{market.name}`")
     if not _plugins_on(ctx):
-        raise invalid_request(
-            f"remote plugin install is not enabled for marketplace "
-            f"{params.remote_marketplace_name}")
-    raise invalid_request(f"read remote plugin details before install: {_REMOTE_AUTH}")
+        raise invalid_request("plugins feature is disabled")
+    try:
+        await asyncio.to_thread(_store(ctx).install, plugin.source_path, plugin.name,
+                                market.name)
+    except PluginStoreError as exc:
+        raise invalid_request(str(exc)) from None
+    except OSError as exc:
+        raise internal_error(f"failed to install plugin: {exc}") from None
+    await _set_plugin_config(ctx, plugin_id(plugin.name, market.name), {"enabled": True})
+    return {"authPolicy": plugin.auth_policy, "appsNeedingAuth": []}
 
 
 @route("plugin/uninstall")
 async def plugin_uninstall(ctx: RequestContext, params: t.PluginUninstallParams) -> Any:
-    """A local plugin id is ``<name>@<marketplace>``; none is installed, so there is
-    nothing to remove. Anything else is a remote plugin."""
+    """A local plugin id is ``<name>@<marketplace>``: its cached copy and its
+    ``config.toml`` entry are removed (nothing to do when it is not installed). Anything
+    else is a remote plugin."""
     if "@" in params.plugin_id:
+        try:
+            name, market = split_id(params.plugin_id)
+        except PluginStoreError as exc:
+            raise invalid_request(str(exc)) from None
+        await asyncio.to_thread(_store(ctx).uninstall, name, market)
+        config = ctx.app.get(config_service).effective()
+        if isinstance((config.get("plugins") or {}).get(params.plugin_id), dict):
+            await _set_plugin_config(ctx, params.plugin_id, None)
         return {}
     if not _plugins_on(ctx):
         raise invalid_request("remote plugin uninstall is not enabled")

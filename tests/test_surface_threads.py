@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses, text_reply
+from tests.support.mock_responses import MockResponses, http_error, text_reply
 from tests.test_turns import write_config
 
 PINNED = "01984de2-8f74-7c91-a3b2-5c5e937cf318"
@@ -179,10 +179,16 @@ async def test_goal_set_starts_a_turn_and_survives_a_restart(
     completed = await client.wait_notification("turn/completed")
     assert completed["threadId"] == thread_id and completed["turn"]["status"] == "completed"
     assert "write a haiku" in str(mock.requests[-1].body["input"])
+    # the turn's tokens (total less cached: 1290 - 1000 in the mock's usage) count
+    progress = await client.wait_notification(
+        "thread/goal/updated", where=lambda p: p["turnId"] is not None)
+    assert progress["turnId"] == completed["turn"]["id"]
+    assert (progress["goal"]["tokensUsed"], progress["goal"]["status"]) == (290, "active")
 
     paused = (await client.request("thread/goal/set", {**tid, "status": "paused",
                                                       "tokenBudget": None}))["goal"]
     assert paused["status"] == "paused" and paused["tokenBudget"] is None
+    assert paused["tokensUsed"] == 290
     assert paused["createdAt"] == goal["createdAt"]
     await client.close()
     assert (codex_home / "goals_1.sqlite").exists()
@@ -192,3 +198,28 @@ async def test_goal_set_starts_a_turn_and_survives_a_restart(
     assert await client.request("thread/goal/clear", tid) == {"cleared": True}
     assert await client.wait_notification("thread/goal/cleared") == tid
     assert await client.request("thread/goal/get", tid) == {"goal": None}
+
+
+async def test_goal_over_budget_or_failed_turn(
+    spawn: ServerFactory, workdir: Path, mock: MockResponses
+) -> None:
+    client = await start(spawn, workdir)
+    small = await new_thread(client)
+    await client.request("thread/goal/set", {"threadId": small, "objective": "tiny",
+                                             "tokenBudget": 100})
+    limited = await client.wait_notification(
+        "thread/goal/updated", where=lambda p: p["turnId"] is not None)
+    assert (limited["goal"]["status"], limited["goal"]["tokensUsed"]) == ("budgetLimited", 290)
+    await client.wait_notification("turn/completed")
+
+    mock.push(http_error(400))
+    failing = await new_thread(client)
+    await client.request("thread/goal/set", {"threadId": failing, "objective": "doomed"})
+    blocked = await client.wait_notification(
+        "thread/goal/updated", where=lambda p: p["threadId"] == failing and p["turnId"])
+    assert blocked["goal"]["status"] == "blocked"
+    done = await client.wait_notification(
+        "turn/completed", where=lambda p: p["threadId"] == failing)
+    assert done["turn"]["status"] == "failed"
+    assert (await client.request("thread/goal/get", {"threadId": failing}))["goal"][
+        "status"] == "blocked"

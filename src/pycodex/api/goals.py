@@ -5,9 +5,9 @@ reference does, through the engine's ordinary turn start."""
 from __future__ import annotations
 
 import logging
-from typing import cast
+from typing import Any, cast
 
-from pycodex.api.context import RequestContext
+from pycodex.api.context import AppState, RequestContext
 from pycodex.api.local_stores import goal_store, require_thread
 from pycodex.api.router import route
 from pycodex.core.goals import goal_turn_input
@@ -78,3 +78,18 @@ async def goal_clear(
         ctx.outgoing.notify("thread/goal/cleared",
                             t.ThreadGoalClearedNotification(thread_id=thread.id))
     return t.ThreadGoalClearResponse(cleared=cleared)
+
+
+async def account_turn(app: AppState, thread_id: str, method: str, params: dict[str, Any]) -> None:
+    """A turn of a thread with an active goal reported token usage (counted against the
+    goal) or a final error (the goal is blocked): announce the goal with the turn id."""
+    store = app.get(goal_store)
+    if method == "error":
+        goal = None if params.get("willRetry") else store.block(thread_id)
+    else:
+        last = (params.get("tokenUsage") or {}).get("last") or {}
+        used = int(last.get("totalTokens") or 0) - int(last.get("cachedInputTokens") or 0)
+        goal = store.add_tokens(thread_id, used)
+    if goal is not None:
+        app.outgoing.notify("thread/goal/updated", t.ThreadGoalUpdatedNotification(
+            thread_id=thread_id, turn_id=params.get("turnId"), goal=to_wire(goal)))

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from pycodex.api.context import ClientRequestError, RequestContext
+from pycodex.api.turn_events import turn_event
 from pycodex.core.host import ClientAnswerError, TurnSettings
 from pycodex.core.platform import user_agent
 from pycodex.core.session import Session
@@ -39,6 +40,7 @@ class ThreadHost:
         subscribers = list(self.thread.subscribers)
         if subscribers:
             await self.app.outgoing.notify_async(method, params, subscribers)
+        await turn_event(self.app, self.thread_id, method, params)
 
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
         await self.thread.writer.append(lines)

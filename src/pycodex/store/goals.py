@@ -85,6 +85,32 @@ class GoalStore:
                          "VALUES (?,?,?,?,?,?,?,?)", msgspec.structs.astuple(goal))
             return goal
 
+    def add_tokens(self, thread_id: str, tokens: int) -> Goal | None:
+        """Count ``tokens`` against an active goal; past its budget it becomes
+        ``budgetLimited``. ``None`` when the thread has no active goal."""
+        with Transaction(self.conn) as conn:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM thread_goals WHERE thread_id = ?",
+                               (thread_id,)).fetchone()
+            if row is None or row[2] != "active":
+                return None
+            goal = _goal(row)
+            used = goal.tokens_used + max(tokens, 0)
+            over = goal.token_budget is not None and used >= goal.token_budget
+            goal = msgspec.structs.replace(goal, tokens_used=used, updated_at=int(time.time()),
+                                           status="budgetLimited" if over else goal.status)
+            conn.execute("UPDATE thread_goals SET tokens_used = ?, status = ?, updated_at = ? "
+                         "WHERE thread_id = ?",
+                         (goal.tokens_used, goal.status, goal.updated_at, thread_id))
+            return goal
+
+    def block(self, thread_id: str) -> Goal | None:
+        """Mark an active goal ``blocked`` (its turn failed); ``None`` when there is none."""
+        now = int(time.time())
+        cursor = self.conn.execute(
+            "UPDATE thread_goals SET status = 'blocked', updated_at = ? "
+            "WHERE thread_id = ? AND status = 'active'", (now, thread_id))
+        return self.get(thread_id) if cursor.rowcount else None
+
     def clear(self, thread_id: str) -> bool:
         cursor = self.conn.execute("DELETE FROM thread_goals WHERE thread_id = ?", (thread_id,))
         return cursor.rowcount > 0

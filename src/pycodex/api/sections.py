@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from pycodex.api.context import RequestContext
+from pycodex.api.context import AppState, RequestContext
 from pycodex.api.keyset_pages import keyset_page
 from pycodex.api.local_stores import require_thread, section_store
 from pycodex.api.router import route
@@ -27,6 +27,15 @@ def to_wire(section: Section) -> t.ThreadSection:
 
 def _appearance(value: t.ThreadSectionAppearance | None) -> dict[str, Any] | None:
     return msgspec.to_builtins(value) if value is not None else None
+
+
+def section_fields(app: AppState, thread_id: str) -> dict[str, Any]:
+    """``section`` and ``sectionEnteredAt`` of a ``Thread`` (for thread/read, thread/list)."""
+    membership = app.get(section_store).membership(thread_id)
+    if membership is None:
+        return {"section": None, "sectionEnteredAt": None}
+    return {"section": msgspec.to_builtins(to_wire(membership.section)),
+            "sectionEnteredAt": membership.entered_at}
 
 
 @route("threadSection/list")

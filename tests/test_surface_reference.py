@@ -115,6 +115,19 @@ SCRIPT: list[tuple[str, Any]] = [
 ]
 
 
+def differences(script: list[tuple[str, Any]], results: dict[str, list[Any]]) -> list[str]:
+    """Where pycodex's answers differ from the reference's: the answer kind, an error's
+    code and text, a result's key shape."""
+    problems = []
+    for (method, _), ref, ours in zip(script, results["reference"], results["pycodex"],
+                                      strict=True):
+        if ref[0] != ours[0] or (ref[0] == "error" and ref != ours):
+            problems.append(f"{method}: reference {ref} != pycodex {ours}")
+        elif ref[0] == "result":
+            problems += [f"{method}{p}" for p in diff_shapes(ref[1], ours[1])]
+    return problems
+
+
 def _fill(value: Any, thread_id: str, folder: Path) -> Any:
     text = json.dumps(value).replace("$T", thread_id).replace("$DIR", str(folder))
     return json.loads(text)
@@ -153,15 +166,7 @@ async def test_same_answers_as_the_reference(tmp_path: Path, workdir: Path) -> N
                 results[name] = await _run(client, folder)
                 if command is None:
                     client.assert_valid()
-    problems = []
-    print(results['pycodex'])
-    for (method, _), ref, ours in zip(SCRIPT, results["reference"], results["pycodex"],
-                                      strict=True):
-        if ref[0] != ours[0] or (ref[0] == "error" and ref != ours):
-            problems.append(f"{method}: reference {ref} != pycodex {ours}")
-        elif ref[0] == "result":
-            problems += [f"{method}{p}" for p in diff_shapes(ref[1], ours[1])]
-    assert problems == []
+    assert differences(SCRIPT, results) == []
 
 
 #: A local marketplace with plugins enabled ($MKT is its marketplace.json, $REPO its root).
@@ -207,11 +212,4 @@ async def test_same_local_plugin_answers_as_the_reference(tmp_path: Path, workdi
                     answers.append(("result", key_shape(answer["result"], depth=4)))
             results[name] = answers
         assert (home / "plugins/cache/local-mkt").is_dir()
-    problems = []
-    for (method, _), ref, ours in zip(PLUGIN_SCRIPT, results["reference"], results["pycodex"],
-                                      strict=True):
-        if ref[0] != ours[0] or (ref[0] == "error" and ref != ours):
-            problems.append(f"{method}: reference {ref} != pycodex {ours}")
-        elif ref[0] == "result":
-            problems += [f"{method}{p}" for p in diff_shapes(ref[1], ours[1])]
-    assert problems == []
+    assert differences(PLUGIN_SCRIPT, results) == []

@@ -3,6 +3,8 @@ SQLite under ``CODEX_HOME``, with the built-in ``Pinned`` section."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -23,6 +25,15 @@ def to_wire(section: Section) -> t.ThreadSection:
         id=section.id, name=section.name,
         appearance=msgspec.convert(appearance, t.ThreadSectionAppearance)
         if appearance is not None else None)
+
+
+@contextlib.contextmanager
+def _section_errors() -> Iterator[None]:
+    """A rejected section change answers ``-32602`` with its message."""
+    try:
+        yield
+    except SectionError as exc:
+        raise invalid_params(str(exc)) from None
 
 
 def _appearance(value: t.ThreadSectionAppearance | None) -> dict[str, Any] | None:
@@ -51,10 +62,8 @@ async def section_list(
 async def section_create(
     ctx: RequestContext, params: t.ThreadSectionCreateParams
 ) -> t.ThreadSectionCreateResponse:
-    try:
+    with _section_errors():
         section = ctx.app.get(section_store).create(params.name, _appearance(params.appearance))
-    except SectionError as exc:
-        raise invalid_params(str(exc)) from None
     return t.ThreadSectionCreateResponse(section=to_wire(section))
 
 
@@ -65,10 +74,8 @@ async def section_update(
     appearance: Any = ...
     if is_set(params.appearance):
         appearance = _appearance(params.appearance)  # type: ignore[arg-type]
-    try:
+    with _section_errors():
         section = ctx.app.get(section_store).update(params.section_id, params.name, appearance)
-    except SectionError as exc:
-        raise invalid_params(str(exc)) from None
     return t.ThreadSectionUpdateResponse(section=to_wire(section))
 
 
@@ -76,10 +83,8 @@ async def section_update(
 async def section_delete(
     ctx: RequestContext, params: t.ThreadSectionDeleteParams
 ) -> t.ThreadSectionDeleteResponse:
-    try:
+    with _section_errors():
         ctx.app.get(section_store).delete(params.section_id)
-    except SectionError as exc:
-        raise invalid_params(str(exc)) from None
     return t.ThreadSectionDeleteResponse()
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pycodex.api.config import config_service
+from pycodex.api.config_writes import write_user_config
 from pycodex.api.context import RequestContext
 from pycodex.api.models import paginate
 from pycodex.api.router import route
-from pycodex.config.service import ConfigError, ConfigWriteError, Edit
 from pycodex.core import features
 from pycodex.core.permission_profiles import list_profiles
-from pycodex.protocol.errors import internal_error, invalid_request
 from pycodex.protocol.types.features import (
     ExperimentalFeature,
     ExperimentalFeatureEnablementSetParams,
@@ -57,13 +56,7 @@ async def experimental_feature_enablement_set(
         name: value for name, value in params.enablement.items() if features.lookup(name)
     }
     if applied:
-        edits = [Edit(f"features.{name}", value, "replace") for name, value in applied.items()]
-        try:
-            await ctx.app.get(config_service).write(edits, reload_user_config=True)
-        except ConfigWriteError as exc:
-            raise invalid_request(exc.message, {"config_write_error_code": exc.code}) from None
-        except (ConfigError, OSError) as exc:
-            raise internal_error(str(exc)) from None
+        await write_user_config(ctx, [(f"features.{n}", v) for n, v in applied.items()])
     return ExperimentalFeatureEnablementSetResponse(enablement=applied)
 
 

@@ -8,12 +8,12 @@ from typing import Any
 import msgspec
 
 from pycodex.api.config import config_service
+from pycodex.api.config_writes import write_user_config
 from pycodex.api.context import RequestContext
 from pycodex.api.router import route
-from pycodex.config.service import ConfigError, ConfigWriteError, Edit
 from pycodex.core import provider_settings as ps
 from pycodex.protocol.base import is_set
-from pycodex.protocol.errors import RpcError, internal_error, invalid_request
+from pycodex.protocol.errors import invalid_request
 from pycodex.protocol.types import model_providers as t
 
 
@@ -23,20 +23,6 @@ def _summary(s: ps.ProviderSummary) -> t.ModelProviderSummary:
          "settings": s.settings},
         t.ModelProviderSummary,
     )
-
-
-def _write_error(exc: Exception) -> RpcError:
-    if isinstance(exc, ConfigWriteError | ps.ProviderSettingsError):
-        return invalid_request(exc.message, {"config_write_error_code": exc.code})
-    return internal_error(str(exc))
-
-
-async def _write(ctx: RequestContext, edits: list[tuple[str, Any]]) -> dict[str, Any]:
-    try:
-        return await ctx.app.get(config_service).write(
-            [Edit(path, value, "replace") for path, value in edits], reload_user_config=True)
-    except (ConfigError, ConfigWriteError, OSError) as exc:
-        raise _write_error(exc) from None
 
 
 def _sent(patch: msgspec.Struct, *names: str) -> dict[str, Any]:
@@ -74,9 +60,9 @@ async def model_provider_config_write(
             edits = ps.cloud_edits(
                 provider_id, _sent(patch, "project_id", "location", "credential_file"))
     except ps.ProviderSettingsError as exc:
-        raise _write_error(exc) from None
+        raise invalid_request(exc.message, {"config_write_error_code": exc.code}) from None
     if edits:
-        await _write(ctx, edits)
+        await write_user_config(ctx, edits)
     tables = service.effective().get("model_providers") or {}
     return t.ModelProviderConfigWriteResponse(
         provider=_summary(ps.summarize(provider_id, tables.get(provider_id) or {})))
@@ -91,7 +77,7 @@ async def model_provider_default_set(
             f"Model provider `{params.provider_id}` is not configured.",
             {"config_write_error_code": "configValidationError"},
         )
-    return await _write(ctx, [("model_provider", params.provider_id)])
+    return await write_user_config(ctx, [("model_provider", params.provider_id)])
 
 
 @route("modelProvider/capabilities/read")

@@ -12,9 +12,9 @@ from typing import Any
 
 from pycodex.api import plugin_views as views
 from pycodex.api.config import config_service
+from pycodex.api.config_writes import write_user_config
 from pycodex.api.context import RequestContext
 from pycodex.api.router import route
-from pycodex.config.service import ConfigError, ConfigWriteError, Edit
 from pycodex.core import features
 from pycodex.core.plugins import marketplace
 from pycodex.core.plugins.marketplace import Marketplace, MarketplacePlugin
@@ -153,16 +153,6 @@ def _local_plugin(path: str, name: str) -> tuple[Marketplace, MarketplacePlugin]
         raise invalid_request(str(exc)) from None
 
 
-async def _set_plugin_config(ctx: RequestContext, pid: str, value: Any) -> None:
-    try:
-        await ctx.app.get(config_service).write(
-            [Edit(f"plugins.{pid}", value, "replace")], reload_user_config=True)
-    except ConfigWriteError as exc:
-        raise invalid_request(exc.message, {"config_write_error_code": exc.code}) from None
-    except (ConfigError, OSError) as exc:
-        raise internal_error(str(exc)) from None
-
-
 @route("plugin/read")
 async def plugin_read(ctx: RequestContext, params: t.PluginReadParams) -> Any:
     _one_source("plugin/read", params)
@@ -207,7 +197,8 @@ async def plugin_install(ctx: RequestContext, params: t.PluginInstallParams) -> 
         raise invalid_request(str(exc)) from None
     except OSError as exc:
         raise internal_error(f"failed to install plugin: {exc}") from None
-    await _set_plugin_config(ctx, plugin_id(plugin.name, market.name), {"enabled": True})
+    await write_user_config(ctx, [(f"plugins.{plugin_id(plugin.name, market.name)}",
+                                   {"enabled": True})])
     return {"authPolicy": plugin.auth_policy, "appsNeedingAuth": []}
 
 
@@ -224,7 +215,7 @@ async def plugin_uninstall(ctx: RequestContext, params: t.PluginUninstallParams)
         await asyncio.to_thread(_store(ctx).uninstall, name, market)
         config = ctx.app.get(config_service).effective()
         if isinstance((config.get("plugins") or {}).get(params.plugin_id), dict):
-            await _set_plugin_config(ctx, params.plugin_id, None)
+            await write_user_config(ctx, [(f"plugins.{params.plugin_id}", None)])
         return {}
     if not _plugins_on(ctx):
         raise invalid_request("remote plugin uninstall is not enabled")

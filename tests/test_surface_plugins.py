@@ -139,3 +139,35 @@ async def test_plugins_feature_off(spawn: ServerFactory, repo: Path) -> None:
     answer = await client.request_raw("plugin/read", {
         "pluginName": "hello", "marketplacePath": str(market)})
     assert answer["error"] == {"code": -32600, "message": "plugins feature is disabled"}
+
+
+async def test_local_marketplace_add_remove_survives_a_restart(
+    spawn: ServerFactory, codex_home: Path, repo: Path
+) -> None:
+    make_marketplace(repo)
+    client = await spawn()
+    added = await client.request("marketplace/add", {"source": str(repo)})
+    assert added == {"marketplaceName": "local-mkt", "installedRoot": str(repo),
+                     "alreadyAdded": False}
+    again = await client.request("marketplace/add", {"source": str(repo)})
+    assert again["alreadyAdded"] is True
+    config = tomllib.loads((codex_home / "config.toml").read_text())
+    assert config["marketplaces"] == {"local-mkt": {"source_type": "local",
+                                                    "source": str(repo)}}
+    missing = await client.request_raw("marketplace/add", {"source": str(repo / "none")})
+    assert missing["error"] == {
+        "code": -32600, "message": "failed to resolve local marketplace source path: "
+        "No such file or directory (os error 2)"}
+    upgrade = await client.request_raw("marketplace/upgrade", {"marketplaceName": "local-mkt"})
+    assert upgrade["error"] == {
+        "code": -32600, "message": "marketplace `local-mkt` is not configured as a Git marketplace"}
+    await client.close()
+
+    client = await spawn()
+    listed = await client.request("plugin/list", {})  # no cwds: the added marketplace
+    assert [m["name"] for m in listed["marketplaces"]] == ["local-mkt"]
+    assert await client.request("marketplace/remove", {"marketplaceName": "local-mkt"}) == {
+        "marketplaceName": "local-mkt", "installedRoot": None}
+    assert (await client.request("plugin/list", {}))["marketplaces"] == []
+    gone = await client.request_raw("marketplace/remove", {"marketplaceName": "local-mkt"})
+    assert gone["error"]["message"] == "marketplace `local-mkt` is not configured or installed"

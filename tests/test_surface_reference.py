@@ -183,6 +183,15 @@ PLUGIN_SCRIPT: list[tuple[str, Any]] = [
     ("plugin/installed", {"cwds": ["$REPO"]}),
     ("plugin/share/list", {}),
     ("plugin/uninstall", {"pluginId": "p"}),
+    ("marketplace/add", {"source": "$REPO"}),
+    ("marketplace/add", {"source": "$REPO"}),
+    ("marketplace/add", {"source": "$REPO/none"}),
+    ("plugin/list", {}),
+    ("marketplace/upgrade", {}),
+    ("marketplace/upgrade", {"marketplaceName": "local-mkt"}),
+    ("marketplace/remove", {"marketplaceName": "local-mkt"}),
+    ("marketplace/remove", {"marketplaceName": "local-mkt"}),
+    ("plugin/list", {}),
 ]
 
 

@@ -6,6 +6,7 @@ lists are empty offline."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,9 @@ def _one_source(method: str, params: t.PluginReadParams | t.PluginInstallParams)
 def _catalog(ctx: RequestContext, cwds: list[str] | None
              ) -> tuple[list[Marketplace], list[dict[str, Any]]]:
     """The marketplaces found from the user's home and ``cwds``, and load errors."""
+    config = ctx.app.get(config_service).effective()
     roots = [Path(c) for c in cwds or []]
+    roots += marketplace.configured_local_roots(config).values()
     found, errors = [], []
     for path in marketplace.discover(roots, Path.home()):
         try:
@@ -123,22 +126,51 @@ async def plugin_reconcile(
 async def marketplace_upgrade(
     ctx: RequestContext, params: t.MarketplaceUpgradeParams
 ) -> t.MarketplaceUpgradeResponse:
+    """Only Git marketplaces are upgraded, and pycodex adds none (no network)."""
+    if params.marketplace_name is not None:
+        raise invalid_request(
+            f"marketplace `{params.marketplace_name}` is not configured as a Git marketplace")
     return t.MarketplaceUpgradeResponse(selected_marketplaces=[], upgraded_roots=[], errors=[])
 
 
 @route("marketplace/add")
 async def marketplace_add(ctx: RequestContext, params: t.MarketplaceAddParams) -> Any:
+    """A local folder holding ``.agents/plugins/marketplace.json`` is recorded under
+    ``[marketplaces.<name>]``; Git sources would need the network."""
     source = params.source.strip()
     local = Path(source).expanduser()
-    if not (_OWNER_REPO.fullmatch(source) or _GIT_URL.fullmatch(source) or local.exists()):
+    looks_local = local.is_absolute() or source.startswith((".", "~"))
+    if not looks_local and (_OWNER_REPO.fullmatch(source) or _GIT_URL.fullmatch(source)):
+        raise internal_error(
+            f"cannot add Git marketplace `{source}`: pycodex does not fetch marketplaces "
+            "over the network; clone it and add the local folder")
+    if not (looks_local or local.exists()):
         raise invalid_request(BAD_SOURCE)
-    raise invalid_request(f"adding marketplace `{source}` is not supported by pycodex yet")
+    try:
+        root = (ctx.app.options.cwd / local).resolve(strict=True)
+    except OSError as exc:
+        raise invalid_request("failed to resolve local marketplace source path: "
+                              f"{os.strerror(exc.errno or 2)} (os error {exc.errno})") from None
+    try:
+        market = marketplace.load_marketplace(root / marketplace.MARKETPLACE_RELATIVE_PATH)
+    except marketplace.MarketplaceError as exc:
+        raise invalid_request(str(exc)) from None
+    configured = marketplace.configured_local_roots(ctx.app.get(config_service).effective())
+    already = configured.get(market.name) == root
+    if not already:
+        await write_user_config(ctx, [(f"marketplaces.{market.name}",
+                                       {"source_type": "local", "source": str(root)})])
+    return {"marketplaceName": market.name, "installedRoot": str(root), "alreadyAdded": already}
 
 
 @route("marketplace/remove")
 async def marketplace_remove(ctx: RequestContext, params: t.MarketplaceRemoveParams) -> Any:
-    raise invalid_request(
-        f"marketplace `{params.marketplace_name}` is not configured or installed")
+    name = params.marketplace_name
+    configured = marketplace.configured_local_roots(ctx.app.get(config_service).effective())
+    if name not in configured:
+        raise invalid_request(f"marketplace `{name}` is not configured or installed")
+    await write_user_config(ctx, [(f"marketplaces.{name}", None)])
+    return {"marketplaceName": name, "installedRoot": None}
 
 
 def _store(ctx: RequestContext) -> PluginStore:

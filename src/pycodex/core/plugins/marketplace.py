@@ -128,3 +128,14 @@ def discover(roots: Iterable[Path], home: Path | None) -> list[Path]:
         if repo is not None:
             add(repo / MARKETPLACE_RELATIVE_PATH)
     return found
+
+
+def configured_local_roots(config: Any) -> dict[str, Path]:
+    """``[marketplaces.<name>]`` entries added from a local folder: name → root."""
+    table = config.get("marketplaces") if isinstance(config, dict) else None
+    roots: dict[str, Path] = {}
+    for name, entry in (table or {}).items():
+        if isinstance(entry, dict) and entry.get("source_type") == "local" and isinstance(
+                entry.get("source"), str):
+            roots[str(name)] = Path(entry["source"])
+    return roots

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pycodex.api.context import RequestContext
 from pycodex.api.keyset_pages import keyset_page
-from pycodex.api.local_stores import attachment_store, find_thread, require_thread
+from pycodex.api.local_stores import attachment_store, find_thread, parse_id, require_thread
 from pycodex.api.router import route
 from pycodex.protocol.errors import INVALID_PARAMS
 from pycodex.protocol.types import attachments as t
@@ -43,7 +43,8 @@ async def attachment_add(
 async def attachment_list(
     ctx: RequestContext, params: t.ThreadAttachmentListParams
 ) -> t.ThreadAttachmentListResponse:
-    items = ctx.app.get(attachment_store).of_thread(params.thread_id)
+    thread_id = parse_id(params.thread_id, code=INVALID_PARAMS)
+    items = ctx.app.get(attachment_store).of_thread(thread_id)
     page, cursor = keyset_page(items, lambda a: a.id, params.cursor, params.limit)
     return t.ThreadAttachmentListResponse(data=[to_wire(a) for a in page], next_cursor=cursor)
 
@@ -66,8 +67,9 @@ async def attachment_owner_list(
 async def attachment_remove(
     ctx: RequestContext, params: t.ThreadAttachmentRemoveParams
 ) -> t.ThreadAttachmentRemoveResponse:
+    thread = require_thread(ctx, params.thread_id, code=INVALID_PARAMS)
     removed = ctx.app.get(attachment_store).remove(
-        params.thread_id, params.attachment_type, params.identity_key)
+        thread.id, params.attachment_type, params.identity_key)
     if removed is not None:
         _announce(ctx, removed, "deleted")
     return t.ThreadAttachmentRemoveResponse()

@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 
 from pycodex.api.context import AppState, RequestContext
-from pycodex.protocol.errors import invalid_request
+from pycodex.protocol.errors import INVALID_REQUEST, RpcError
 from pycodex.store import goals
 from pycodex.store.attachments import SCHEMA as ATTACHMENTS_SCHEMA
 from pycodex.store.attachments import AttachmentStore
@@ -76,15 +76,18 @@ def find_thread(ctx: RequestContext, thread_id: str) -> ThreadRef | None:
     return None
 
 
-def require_thread(ctx: RequestContext, text: str, *, code: int = -32600) -> ThreadRef:
-    """The named thread, else ``invalid thread id: …`` / ``thread not found: <id>``."""
+def parse_id(text: str, *, code: int = INVALID_REQUEST) -> str:
+    """The canonical thread id, else ``invalid thread id: …`` with ``code``."""
     try:
-        thread_id = parse_thread_id(text)
+        return parse_thread_id(text)
     except InvalidId as exc:
-        raise invalid_request(f"invalid thread id: {exc}") from None
+        raise RpcError(code, f"invalid thread id: {exc}") from None
+
+
+def require_thread(ctx: RequestContext, text: str, *, code: int = INVALID_REQUEST) -> ThreadRef:
+    """The named thread, else ``invalid thread id: …`` / ``thread not found: <id>``."""
+    thread_id = parse_id(text, code=code)
     found = find_thread(ctx, thread_id)
     if found is None:
-        error = invalid_request(f"thread not found: {thread_id}")
-        error.code = code
-        raise error
+        raise RpcError(code, f"thread not found: {thread_id}")
     return found

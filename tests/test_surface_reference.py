@@ -120,6 +120,12 @@ SCRIPT: list[tuple[str, Any]] = [
     ("thread/goal/get", {"threadId": UNKNOWN}),
     ("thread/goal/clear", {"threadId": "$T"}),
     ("thread/goal/set", {"threadId": "$T"}),
+    ("thread/goal/set", {"threadId": "$T", "objective": " "}),
+    ("thread/goal/set", {"threadId": "$T", "objective": "a", "status": "paused"}),
+    ("thread/goal/set", {"threadId": "$T", "tokenBudget": 0}),
+    ("thread/goal/set", {"threadId": "$T", "objective": "b", "status": "complete"}),
+    ("thread/goal/get", {"threadId": "$T"}),
+    ("thread/goal/clear", {"threadId": "$T"}),
 ]
 
 

@@ -50,6 +50,10 @@ async def goal_get(ctx: RequestContext, params: t.ThreadGoalGetParams) -> t.Thre
 @route("thread/goal/set")
 async def goal_set(ctx: RequestContext, params: t.ThreadGoalSetParams) -> t.ThreadGoalSetResponse:
     thread = require_thread(ctx, params.thread_id)
+    if params.objective is not None and not params.objective.strip():
+        raise invalid_request("goal objective must not be empty")
+    if isinstance(params.token_budget, int) and params.token_budget <= 0:
+        raise invalid_request("goal budgets must be positive when provided")
     store = ctx.app.get(goal_store)
     before = store.get(thread.id)
     try:

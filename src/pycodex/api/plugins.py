@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,10 @@ def _one_source(method: str, params: t.PluginReadParams | t.PluginInstallParams)
             f"{method} requires exactly one of marketplacePath or remoteMarketplaceName")
 
 
-def _catalog(ctx: RequestContext, cwds: list[str] | None
+def _catalog(config: dict[str, Any], cwds: list[str] | None
              ) -> tuple[list[Marketplace], list[dict[str, Any]]]:
-    """The marketplaces found from the user's home and ``cwds``, and load errors."""
-    config = ctx.app.get(config_service).effective()
+    """The marketplaces found from the user's home, ``cwds`` and the local marketplaces
+    added to ``config``, and the load errors."""
     roots = [Path(c) for c in cwds or []]
     roots += marketplace.configured_local_roots(config).values()
     found, errors = [], []
@@ -73,14 +74,16 @@ def _catalog(ctx: RequestContext, cwds: list[str] | None
     return found, errors
 
 
-def _entries(ctx: RequestContext, cwds: list[str] | None, keep: Any
+def _entries(ctx: RequestContext, cwds: list[str] | None,
+             keep: Callable[[MarketplacePlugin, bool], bool]
              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Marketplace entries with the plugins ``keep(plugin, installed)`` selects."""
-    if not _plugins_on(ctx):
-        return [], []
+    """Marketplace entries with the plugins ``keep(plugin, installed)`` selects; one left
+    with no plugin is not listed (as the reference)."""
     config = ctx.app.get(config_service).effective()
+    if not features.enabled("plugins", config):
+        return [], []
     store = _store(ctx)
-    found, errors = _catalog(ctx, cwds)
+    found, errors = _catalog(config, cwds)
     entries = []
     for market in found:
         plugins = []

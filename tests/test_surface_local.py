@@ -34,10 +34,13 @@ async def test_feedback_save_writes_a_local_archive(
         assert report["message"] == f"[Bug]: Codex session {answer['threadId']}"
         assert report["tags"]["classification"] == "bug"
 
+        extra = tmp_path / "extra.log"
+        extra.write_text("an extra log line\n")
         full = tmp_path / "full.zip"
         answer = await client.request("feedback/save", {
             "classification": "good_result", "savePath": str(full), "includeLogs": True,
-            "reason": "nice", "threadId": thread_id, "tags": {"k": "v"}})
+            "reason": "nice", "threadId": thread_id, "tags": {"k": "v"},
+            "extraLogFiles": [str(extra), str(tmp_path / "missing.log")]})
         assert answer["threadId"] == thread_id
         with zipfile.ZipFile(full) as archive:
             manifest = json.loads(archive.read("manifest.json"))
@@ -45,6 +48,9 @@ async def test_feedback_save_writes_a_local_archive(
             assert names[0] == "codex-logs.log"
             rollout = next(e["entry"] for e in manifest if e["filename"].startswith("rollout-"))
             assert "hello there" in archive.read(rollout).decode()
+            extra_entry = next(e["entry"] for e in manifest if e["filename"] == "extra.log")
+            assert archive.read(extra_entry) == b"an extra log line\n"
+            assert "missing.log" not in names
             report = json.loads(archive.read("report.json"))
         assert report["tags"]["k"] == "v"
         assert report["exception"]["values"][0]["value"] == "nice"

@@ -223,3 +223,21 @@ async def test_goal_over_budget_or_failed_turn(
     assert done["turn"]["status"] == "failed"
     assert (await client.request("thread/goal/get", {"threadId": failing}))["goal"][
         "status"] == "blocked"
+
+
+def test_goal_notification_for_a_resuming_client(tmp_path: Path) -> None:
+    """What thread/resume sends about the goal (reference: updated, or cleared)."""
+    import msgspec
+
+    from pycodex.api.context import AppState, ServerOptions
+    from pycodex.api.goals import goal_on_resume
+    from pycodex.api.local_stores import goal_store
+
+    app = AppState(ServerOptions(codex_home=tmp_path), outgoing=None)  # type: ignore[arg-type]
+    method, params = goal_on_resume(app, UNKNOWN)
+    assert (method, msgspec.to_builtins(params)) == ("thread/goal/cleared", {"threadId": UNKNOWN})
+    app.get(goal_store).set(UNKNOWN, objective="x", status="paused")
+    method, params = goal_on_resume(app, UNKNOWN)
+    wire = msgspec.to_builtins(params)
+    assert method == "thread/goal/updated" and wire["turnId"] is None
+    assert (wire["goal"]["objective"], wire["goal"]["status"]) == ("x", "paused")

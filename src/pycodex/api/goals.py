@@ -40,6 +40,18 @@ async def _pursue(ctx: RequestContext, goal: Goal) -> None:
         logger.exception("could not start a turn for the goal of %s", goal.thread_id)
 
 
+def goal_on_resume(app: AppState, thread_id: str) -> tuple[str, Any]:
+    """The notification the reference sends a client that resumes ``thread_id``:
+    ``thread/goal/updated`` (no turn) with its goal, else ``thread/goal/cleared``.
+    For ``thread/resume``: ``ctx.outgoing.notify(*goal_on_resume(ctx.app, thread_id),
+    to=[ctx.connection_id])`` once the answer is out."""
+    goal = app.get(goal_store).get(thread_id)
+    if goal is None:
+        return "thread/goal/cleared", t.ThreadGoalClearedNotification(thread_id=thread_id)
+    return "thread/goal/updated", t.ThreadGoalUpdatedNotification(
+        thread_id=thread_id, turn_id=None, goal=to_wire(goal))
+
+
 @route("thread/goal/get")
 async def goal_get(ctx: RequestContext, params: t.ThreadGoalGetParams) -> t.ThreadGoalGetResponse:
     thread = require_thread(ctx, params.thread_id)

@@ -11,6 +11,8 @@ import sys
 import time
 from typing import Any
 
+from pycodex.log_buffer import RECENT
+
 _LEVELS = {
     "error": logging.ERROR,
     "warn": logging.WARNING,
@@ -69,5 +71,5 @@ def setup_logging() -> None:
             TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
         )
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler, RECENT]
     root.setLevel(_level_from_env())

@@ -69,6 +69,15 @@ RESPONSE_OVERRIDES = {
     "configRequirements/read": "ConfigRequirementsReadResponse",
     "account/rateLimits/read": "GetAccountRateLimitsResponse",
     "account/logout": "LogoutAccountResponse",
+    "modelProvider/default/set": "ConfigWriteResponse",
+    "account/gatewayOAuth/read": "GatewayOAuthReadResponse",
+    "account/gatewayOAuth/login": "GatewayOAuthLoginResponse",
+    "account/gatewayOAuth/cancel": "GatewayOAuthCancelResponse",
+    "account/securitySetup/read": "GetAccountSecuritySetupResponse",
+    "account/usage/read": "GetAccountTokenUsageResponse",
+    "account/workspaceMessages/read": "GetWorkspaceMessagesResponse",
+    "windowsSandbox/readiness": "WindowsSandboxReadinessResponse",
+    "externalAgentConfig/import/readHistories": "ExternalAgentConfigImportHistoriesReadResponse",
     **RESPONSE_NAMES,
 }
 

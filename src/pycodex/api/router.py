@@ -24,6 +24,16 @@ MODULES = (
     "account",
     "command_exec",
     "fs",
+    "features",
+    "model_providers",
+    "account_extras",
+    "plugins",
+    "sections",
+    "attachments",
+    "goals",
+    "feedback",
+    "windows_sandbox",
+    "import_history",
 )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from pycodex.api.context import ClientRequestError, RequestContext
+from pycodex.api.turn_events import turn_event
 from pycodex.core.errors import NotFound
 from pycodex.core.host import ClientAnswerError, Notification, ServerRequest, TurnSettings
 from pycodex.core.platform import user_agent
@@ -71,10 +72,11 @@ class ThreadHost:
                                      ctx.session.client_version)
 
     async def emit(self, notification: Notification) -> None:
+        method = method_of(notification)
         subscribers = list(self.thread.subscribers)
         if subscribers:
-            await self.app.outgoing.notify_async(method_of(notification), notification,
-                                                 subscribers)
+            await self.app.outgoing.notify_async(method, notification, subscribers)
+        await turn_event(self.app, self.thread_id, method, notification)
 
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
         await self.thread.writer.append(lines)

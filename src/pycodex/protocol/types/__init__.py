@@ -44,6 +44,16 @@ FAMILIES = (
     "user_verification",
     "cloud_accounts",
     "diagnostics",
+    "features",
+    "model_providers",
+    "account_extras",
+    "plugins",
+    "sections",
+    "attachments",
+    "goals",
+    "feedback",
+    "windows_sandbox",
+    "import_history",
 )
 
 

@@ -150,6 +150,7 @@ def _overrides(params: _ThreadConfigParams) -> Overrides:
 
 
 def _effective_config(ctx: RequestContext, params: _ThreadConfigParams, cwd: str) -> dict[str, Any]:
+    ctx.app.get(config_service).require_usable(cwd)
     try:
         return ctx.app.get(config_service).effective(cwd=Path(cwd), overrides=params.config)
     except Exception as exc:

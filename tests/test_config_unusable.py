@@ -9,20 +9,14 @@ a ``configWarning`` after initialize, and once the file is repaired (by hand or 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, text_reply
+from tests.test_tools_exec import mock_fixture  # noqa: F401  (fixture)
 from tests.test_turns import write_config
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 def good_config(home: Path, mock: MockResponses) -> str:

@@ -24,13 +24,8 @@ from pycodex.store import rollout
 from pycodex.store.rollout import RolloutWriter
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, text_reply
+from tests.test_tools_exec import mock_fixture  # noqa: F401  (fixture)
 from tests.test_turns import write_config
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 def lines_of(path: Path) -> list[dict[str, Any]]:
@@ -59,15 +54,19 @@ def _short_then_enospc(real: Any, budget: list[int]) -> Any:
     return write
 
 
-async def test_a_torn_write_is_cut_back_and_rewritten(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def one_record(tmp_path: Path) -> tuple[Path, RolloutWriter, bytes]:
+    """A writer whose file holds its session_meta and one record; the file's bytes."""
     path = tmp_path / "rollout.jsonl"
     writer = RolloutWriter(path, session_meta={"id": "t"})
     await writer.append([("event_msg", {"type": "one"})])
-    whole = path.read_bytes()
-    budget = [25]
-    monkeypatch.setattr(rollout.os, "write", _short_then_enospc(REAL_WRITE, budget))
+    return path, writer, path.read_bytes()
+
+
+async def test_a_torn_write_is_cut_back_and_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, writer, whole = await one_record(tmp_path)
+    monkeypatch.setattr(rollout.os, "write", _short_then_enospc(REAL_WRITE, [25]))
     with pytest.raises(OSError) as failed:
         await writer.append([("event_msg", {"type": "two", "text": "x" * 200})])
     assert failed.value.errno == errno.ENOSPC
@@ -83,10 +82,7 @@ async def test_a_torn_write_is_cut_back_and_rewritten(
 async def test_a_fragment_that_cannot_be_cut_is_never_appended_to(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "rollout.jsonl"
-    writer = RolloutWriter(path, session_meta={"id": "t"})
-    await writer.append([("event_msg", {"type": "one"})])
-    whole = path.read_bytes()
+    path, writer, whole = await one_record(tmp_path)
     monkeypatch.setattr(rollout.os, "write", _short_then_enospc(REAL_WRITE, [10]))
 
     def no_truncate(fd: int, size: int) -> None:

@@ -14,13 +14,13 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.client import AppServerClient, ServerError, wait_for_line
 from tests.support.mock_responses import MockResponses, text_reply
+from tests.test_tools_exec import mock_fixture  # noqa: F401  (fixture)
 from tests.test_turns import write_config
 
 #: Junk kinds that must each be skipped with a warning.
@@ -70,12 +70,6 @@ def plant(day: Path, lines: list[str], old_id: str, stamp: str) -> dict[str, str
     target = path("good_copy")
     target.write_text("".join(retarget(ids["good_copy"])))
     return ids
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 async def make_thread(codex_home: Path, workdir: Path, mock: MockResponses) -> str:

@@ -92,6 +92,23 @@ def plant_beside(codex_home: Path, thread_id: str) -> dict[str, str]:
     return plant(path.parent, path.read_text().splitlines(keepends=True), thread_id, stamp)
 
 
+def by_id_error(codex_home: Path, label: str, thread_id: str) -> dict[str, object]:
+    """What codex-cli 0.171.0 answers to thread/read (and resume) of a junk file's id."""
+    [path] = (codex_home / "sessions").glob(f"*/*/*/*{thread_id}.jsonl")
+    if label == "wrong_name":
+        return {"code": -32600, "message":
+                f"paginated rollout path `{path}` does not have a canonical rollout filename"}
+    if label == "dir":  # pycodex does not look into directories for a rollout
+        return {"code": -32600, "message": f"thread not loaded: {thread_id}"}
+    reason = {
+        "random": "stream did not contain valid UTF-8",
+        "bom": f"rollout at {path} does not start with session metadata",
+        "meta_no_id": f"rollout at {path} does not start with session metadata",
+    }.get(label, f"rollout at {path} is empty")
+    return {"code": -32603, "message": "failed to read thread: thread-store internal error: "
+            f"failed to read session metadata {path}: {reason}"}
+
+
 @pytest.mark.parametrize("index", ["cold", "built-before-the-junk"])
 async def test_junk_is_never_a_thread(
     codex_home: Path, workdir: Path, mock: MockResponses, index: str
@@ -113,13 +130,14 @@ async def test_junk_is_never_a_thread(
         assert sorted(t["id"] for t in listed["data"]) == expected
         assert listed["nextCursor"] is None
         for label in JUNK:
-            with pytest.raises(ServerError) as read:
-                await c.request("thread/read", {"threadId": ids[label]})
-            assert read.value.error == {"code": -32600,
-                                        "message": f"thread not loaded: {ids[label]}"}
-            with pytest.raises(ServerError) as resume:
-                await c.request("thread/resume", {"threadId": ids[label]})
-            assert resume.value.error["message"] == f"no rollout found for thread id {ids[label]}"
+            expected_error = by_id_error(codex_home, label, ids[label])
+            for method in ("thread/read", "thread/resume"):
+                with pytest.raises(ServerError) as caught:
+                    await c.request(method, {"threadId": ids[label]})
+                if label == "dir" and method == "thread/resume":
+                    expected_error = {"code": -32600,
+                                      "message": f"no rollout found for thread id {ids[label]}"}
+                assert caught.value.error == expected_error, (label, method)
         read_good = await c.request("thread/read", {"threadId": ids["good_copy"]})
         assert read_good["thread"]["id"] == ids["good_copy"]
         # Listed again (now from the index): the same rows.

@@ -66,7 +66,7 @@ from pycodex.store.rollout import (
     rollout_path,
     utc_timestamp,
 )
-from pycodex.store.rollout_check import accepted_summary
+from pycodex.store.rollout_check import located_summary
 from pycodex.store.scan import ListQuery, scan_page, servable
 from pycodex.store.summary import INTERACTIVE_SOURCES, ThreadSummary, source_to_wire
 
@@ -122,7 +122,7 @@ def _locate(
         path = find_rollout(mgr.codex_home, thread_id, archived=is_archived)
         if path is None:
             continue
-        found = accepted_summary(path, archived=is_archived)
+        found = located_summary(path, archived=is_archived)
         if found is not None and found.id == thread_id:
             if summary is not None:
                 found.name, found.git_sha = summary.name, summary.git_sha

@@ -18,30 +18,31 @@ from pathlib import Path
 
 import msgspec
 
-from pycodex.store.rollout import parse_filename, read_session_meta
+from pycodex.protocol.errors import internal_error, invalid_request
+from pycodex.store.rollout import iter_rollout, parse_filename
 from pycodex.store.summary import ThreadSummary, summarize
 
-__all__ = ["accepted_summary", "is_rollout_name", "iter_rollouts", "reject", "rollout_problem"]
+__all__ = [
+    "accepted_summary",
+    "is_rollout_name",
+    "iter_rollouts",
+    "located_summary",
+    "reject",
+    "rollout_problem",
+]
 
 logger = logging.getLogger(__name__)
 
 _BOM = b"\xef\xbb\xbf"
-#: How much of a first line is read to find its ``session_meta`` (base instructions live
-#: there, so it can be long).
-_FIRST_LINE_LIMIT = 8 * 1024 * 1024
+#: How much of a line is read to check its encoding (base instructions live in the
+#: session_meta line, so it can be long).
+_LINE_LIMIT = 8 * 1024 * 1024
+#: Records read to find the ``session_meta`` (as :func:`pycodex.store.summary.summarize`).
+_HEAD_RECORDS = 10
 _NO_META = "does not start with session metadata"
 
 _warned: dict[str, tuple[int, int] | None] = {}
 _warned_lock = threading.Lock()
-
-
-class _Head(msgspec.Struct):
-    type: str = ""
-    payload: msgspec.Raw = msgspec.Raw(b"null")
-
-
-class _Meta(msgspec.Struct):
-    id: str = ""
 
 
 def is_rollout_name(name: str) -> bool:
@@ -66,7 +67,7 @@ def iter_rollouts(root: Path) -> Iterator[Path]:
             if is_rollout_name(name):
                 yield Path(here, name)
             else:
-                reject(Path(here, name), "does not have a canonical rollout filename")
+                reject(Path(here, name), "not a canonical rollout filename")
 
 
 def _valid_id(value: object) -> bool:
@@ -79,39 +80,66 @@ def _valid_id(value: object) -> bool:
     return True
 
 
-def _first_line_meta_id(line: bytes) -> object | None:
-    """The id of a ``session_meta`` first line; ``None`` when the line is another record."""
+class _MetaId(msgspec.Struct):
+    id: str = ""
+
+
+class _MetaHead(msgspec.Struct):
+    type: str = ""
+    payload: _MetaId | None = None
+
+
+_meta_head = msgspec.json.Decoder(_MetaHead)
+
+
+def _is_meta_line(line: bytes) -> bool:
+    """True when ``line`` is a whole ``session_meta`` record with a thread id."""
     try:
-        head = msgspec.json.decode(line, type=_Head)
-        if head.type != "session_meta":
+        head = _meta_head.decode(line)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # ValidationError is a DecodeError
+        return False
+    return head.type == "session_meta" and head.payload is not None \
+        and _valid_id(head.payload.id)
+
+
+def _head_problem(path: Path) -> str | None:
+    """``None`` when a ``session_meta`` with a thread id heads the file (within its first
+    records, like the reference); otherwise the reference's reason."""
+    other_records = False
+    for line in iter_rollout(path, limit=_HEAD_RECORDS):
+        if line.type != "session_meta":
+            other_records = True
+            continue
+        payload = line.payload
+        if isinstance(payload, dict) and _valid_id(payload.get("id")):
             return None
-        return msgspec.json.decode(head.payload, type=_Meta).id
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return None
+        # a session_meta without a usable id does not parse for the reference: skipped
+    return f"rollout at {path} {_NO_META if other_records else 'is empty'}"
 
 
 def rollout_problem(path: Path) -> str | None:
-    """Why ``path`` is not a rollout (the reference's words where it has them), or ``None``."""
+    """Why ``path`` is not a rollout (the reference's words), or ``None``."""
     if not is_rollout_name(path.name):
-        return "does not have a canonical rollout filename"
+        return f"paginated rollout path `{path}` does not have a canonical rollout filename"
     try:
         with open(path, "rb") as fh:
-            first = fh.readline(_FIRST_LINE_LIMIT)
-    except OSError as exc:
-        return f"{exc.strerror} (os error {exc.errno})" if exc.errno else str(exc)
-    if not first.strip():
-        return "is empty"
-    if first.startswith(_BOM):
-        return _NO_META
-    try:
-        first.decode("utf-8")
+            if fh.read(len(_BOM)) == _BOM:
+                return f"rollout at {path} {_NO_META}"
+            fh.seek(0)
+            first = fh.readline(_LINE_LIMIT)
+            if _is_meta_line(first):
+                return None  # the usual case: one read, one decode
+            fh.seek(0)
+            for _ in range(_HEAD_RECORDS):  # the reference reads text up to the meta
+                line = fh.readline(_LINE_LIMIT)
+                line.decode("utf-8")
+                if not line or b'"session_meta"' in line:
+                    break
+        return _head_problem(path)
     except UnicodeDecodeError:
         return "stream did not contain valid UTF-8"
-    meta_id = _first_line_meta_id(first)
-    if meta_id is None:
-        meta = read_session_meta(path)  # the reference also finds it a few records in
-        meta_id = meta.get("id") if meta is not None else None
-    return None if _valid_id(meta_id) else _NO_META
+    except OSError as exc:
+        return f"{exc.strerror} (os error {exc.errno})" if exc.errno else str(exc)
 
 
 def reject(path: Path, reason: str) -> None:
@@ -134,5 +162,20 @@ def accepted_summary(path: Path, *, archived: bool = False) -> ThreadSummary | N
     problem = rollout_problem(path)
     summary = summarize(path, archived=archived) if problem is None else None
     if summary is None:
-        reject(path, problem or _NO_META)
+        reject(path, problem or f"rollout at {path} {_NO_META}")
     return summary
+
+
+def located_summary(path: Path, *, archived: bool = False) -> ThreadSummary | None:
+    """:func:`accepted_summary` for a file found by thread id: one that is no rollout is
+    an error, with the reference's code and text (``RpcError``)."""
+    problem = rollout_problem(path)
+    if problem is None:
+        return accepted_summary(path, archived=archived)
+    reject(path, problem)
+    if not is_rollout_name(path.name):
+        raise invalid_request(problem)
+    raise internal_error(
+        "failed to read thread: thread-store internal error: "
+        f"failed to read session metadata {path}: {problem}"
+    )

@@ -25,7 +25,7 @@ from tests.test_turns import write_config
 
 #: Junk kinds that must each be skipped with a warning.
 JUNK = ("empty", "random", "text", "nul", "bom", "array", "meta_not_object", "meta_no_id",
-        "torn_meta", "dir", "wrong_name")
+        "torn_meta", "dir", "wrong_name", "fifo")
 
 
 def _name(stamp: str, thread_id: str) -> str:
@@ -59,6 +59,7 @@ def plant(day: Path, lines: list[str], old_id: str, stamp: str) -> dict[str, str
     target = path("torn_meta")
     target.write_text(retarget(ids["torn_meta"])[0][:40])
     path("dir").mkdir()
+    os.mkfifo(path("fifo"))  # opening it for reading would block forever
     ids["wrong_name"] = str(uuid.uuid4())
     (day / f"rollout-garbage-{ids['wrong_name']}.jsonl").write_text(
         "".join(retarget(ids["wrong_name"])))
@@ -101,6 +102,7 @@ def by_id_error(codex_home: Path, label: str, thread_id: str) -> dict[str, objec
     if label == "dir":  # pycodex does not look into directories for a rollout
         return {"code": -32600, "message": f"thread not loaded: {thread_id}"}
     reason = {
+        "fifo": f"rollout at {path} is not a regular file",  # pycodex's words
         "random": "stream did not contain valid UTF-8",
         "bom": f"rollout at {path} does not start with session metadata",
         "meta_no_id": f"rollout at {path} does not start with session metadata",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import uuid
 from collections.abc import Iterator
@@ -122,6 +123,11 @@ def rollout_problem(path: Path) -> str | None:
     if not is_rollout_name(path.name):
         return f"paginated rollout path `{path}` does not have a canonical rollout filename"
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            return "Is a directory (os error 21)"
+        if not stat.S_ISREG(mode):  # a FIFO would block the reader forever
+            return f"rollout at {path} is not a regular file"
         with open(path, "rb") as fh:
             if fh.read(len(_BOM)) == _BOM:
                 return f"rollout at {path} {_NO_META}"

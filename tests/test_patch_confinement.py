@@ -18,6 +18,7 @@ from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, custom_tool_call_reply, text_reply
 from tests.test_approvals import answer
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
+    exec_call,
     items,
     mock_fixture,
     open_client,
@@ -94,6 +95,19 @@ async def test_symlinks_do_not_carry_patches_out_of_the_sandbox(
     output = await patch_turn(client, mock, thread_id, add_file("src/fine.txt", "ok"), "call_ok")
     assert output.endswith("Success. Updated the following files:\nA src/fine.txt\n")
     assert (workdir / "src/fine.txt").read_text() == "ok\n"
+
+
+async def test_the_shell_form_is_confined_too(
+    client: AppServerClient, workdir: Path, mock: MockResponses, outside: Path
+) -> None:
+    thread_id = await start_thread(client, workdir, sandbox="workspace-write")
+    cmd = f"apply_patch <<'EOF'\n{add_file('link/evil.txt')}EOF\n"
+    mock.push(exec_call(cmd, "call_shell"), text_reply("ok"))
+    turn = await run_turn(client, thread_id)
+    assert turn["status"] == "completed"
+    assert without_wall_time(tool_output(mock, "call_shell")) == failed(
+        workdir / "link/evil.txt")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
 
 
 async def test_deleting_a_symlink_removes_the_link_not_the_target(

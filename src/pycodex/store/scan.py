@@ -173,7 +173,7 @@ def _files(path: Path, day: str | None) -> Iterator[tuple[str, Path]]:
                 raise _Irregular(entry.path)
             continue
         if not is_rollout_name(name):
-            reject(Path(entry.path), "does not have a canonical rollout filename")
+            reject(Path(entry.path), "not a canonical rollout filename")
             continue
         if entry.is_dir(follow_symlinks=False):
             reject(Path(entry.path), "Is a directory (os error 21)")

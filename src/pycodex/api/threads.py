@@ -66,8 +66,9 @@ from pycodex.store.rollout import (
     rollout_path,
     utc_timestamp,
 )
+from pycodex.store.rollout_check import located_summary
 from pycodex.store.scan import ListQuery, scan_page, servable
-from pycodex.store.summary import INTERACTIVE_SOURCES, ThreadSummary, source_to_wire, summarize
+from pycodex.store.summary import INTERACTIVE_SOURCES, ThreadSummary, source_to_wire
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def _locate(
         path = find_rollout(mgr.codex_home, thread_id, archived=is_archived)
         if path is None:
             continue
-        found = summarize(path, archived=is_archived)
+        found = located_summary(path, archived=is_archived)
         if found is not None and found.id == thread_id:
             if summary is not None:
                 found.name, found.git_sha = summary.name, summary.git_sha
@@ -149,6 +150,7 @@ def _overrides(params: _ThreadConfigParams) -> Overrides:
 
 
 def _effective_config(ctx: RequestContext, params: _ThreadConfigParams, cwd: str) -> dict[str, Any]:
+    ctx.app.get(config_service).require_usable(cwd)
     try:
         return ctx.app.get(config_service).effective(cwd=Path(cwd), overrides=params.config)
     except Exception as exc:

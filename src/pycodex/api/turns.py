@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, RequestContext
 from pycodex.api.router import route
 from pycodex.api.sessions import engine_for
@@ -42,6 +43,7 @@ def _inputs(items: list[Any]) -> list[dict[str, Any]]:
 async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
     _check_input_size(params.input)
     engine = await engine_for(ctx, params.thread_id)
+    ctx.app.get(config_service).require_usable(engine.settings.cwd)
     s = engine.settings
     if params.cwd is not None:
         cwd = Path(params.cwd)

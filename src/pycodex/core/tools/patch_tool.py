@@ -70,17 +70,22 @@ async def maybe_intercept(argv: list[str], cwd: Path, call: ToolCall, ctx: ToolC
 
 async def run_patch(patch: Any, cwd: Path, call: ToolCall, ctx: ToolContext) -> str:
     from pycodex.core.diffs import TurnDiffTracker
-    from pycodex.core.sandbox import bwrap_problem
     from pycodex.core.tools.apply_patch import (
         PatchApplyError,
         apply_changes,
         changes_to_wire,
+        first_refusal,
         format_tool_output,
         plan_patch,
         rejected_message,
         verification_failed_message,
     )
-    from pycodex.core.tools.apply_patch_safety import assess_patch_safety
+    from pycodex.core.tools.apply_patch_safety import (
+        SANDBOX_RETRY_REASON,
+        assess_patch_safety,
+        patch_write_guard,
+        sandbox_retry_asks,
+    )
 
     started = time.perf_counter()
     settings = ctx.settings
@@ -88,22 +93,31 @@ async def run_patch(patch: Any, cwd: Path, call: ToolCall, ctx: ToolContext) -> 
         changes = plan_patch(patch, str(cwd))
     except PatchApplyError as exc:
         return verification_failed_message(exc)
+    # The writes are confined in-process (core/write_guard.py): no bwrap needed for them.
     safety = assess_patch_safety(changes, settings.approval_policy, settings.sandbox_policy,
-                                 str(settings.cwd), platform_sandbox=bwrap_problem() is None)
+                                 str(settings.cwd))
     if safety.decision == "reject":
         return rejected_message(safety.reason or "rejected")
     item: dict[str, Any] = {"type": "fileChange", "id": call.call_id,
                             "changes": changes_to_wire(changes), "status": "inProgress",
                             "startedAtMs": now_ms(), "completedAtMs": None}
     started_ms = await ctx.item_started(item)
-    if safety.decision == "ask_user":
+    sandbox_cwd = str(settings.cwd)
+    guard = patch_write_guard(changes, settings.sandbox_policy, sandbox_cwd)
+    retry = (safety.decision != "ask_user" and sandbox_retry_asks(settings.approval_policy)
+             and first_refusal(changes, guard) is not None)
+    if safety.decision == "ask_user" or retry:
         keys = {f"patch\0{c['path']}" for c in item["changes"]}
-        if not keys <= ctx.thread_state.approved_for_session:
-            decision = await request_patch_approval(ctx, item)
+        if retry or not keys <= ctx.thread_state.approved_for_session:
+            decision = await request_patch_approval(
+                ctx, item, reason=SANDBOX_RETRY_REASON if retry else None)
             if decision != "accept":
                 await ctx.finish_item({**item, "status": "declined"}, started_ms)
                 return APPROVAL_FAILED if decision == "failed" else PATCH_DECLINED
-    result = apply_changes(changes)
+        if not retry:
+            guard = patch_write_guard(changes, settings.sandbox_policy, sandbox_cwd,
+                                      approved=True)
+    result = apply_changes(changes, guard)
     status = "completed" if result.success else "failed"
     await ctx.finish_item({**item, "status": status}, started_ms)
     if result.applied:

@@ -226,13 +226,18 @@ REQUESTS: dict[str, tuple[str, ...]] = {
     "mcpServer/event/stream/start": (UNSERVED,),
     "mcpServer/event/stream/stop": (UNSERVED,),
     "mcpServer/tool/call": (UNSERVED,),
-    "review/start": (UNSERVED,),
-    "thread/shellCommand": (UNSERVED,),
+    "review/start": (
+        "tests/test_shell_command_review.py::"
+        "test_review_of_uncommitted_changes_reports_entered_and_exited_items",
+        "tests/test_shell_command_review.py::test_review_targets_hints_and_validation"),
+    "thread/shellCommand": (
+        "tests/test_shell_command_review.py::test_shell_command_runs_as_its_own_turn_and_reaches_the_model",),
     "thread/approveGuardianDeniedAction": (UNSERVED,),
     "thread/guardianReview": (UNSERVED,),
     "thread/prepareApprovedPlan": (UNSERVED,),
     "thread/backgroundTerminals/clean": (UNSERVED,),
-    "thread/backgroundTerminals/list": (UNSERVED,),
+    "thread/backgroundTerminals/list": (
+        "tests/test_shell_command_review.py::test_background_terminals_list_is_empty",),
     "thread/backgroundTerminals/terminate": (UNSERVED,),
     "thread/settings/update": (UNSERVED,),
     "turn/settings/update": (UNSERVED,),

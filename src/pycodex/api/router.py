@@ -34,6 +34,8 @@ MODULES = (
     "feedback",
     "windows_sandbox",
     "import_history",
+    "thread_controls",
+    "review",
 )
 
 

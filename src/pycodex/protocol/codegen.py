@@ -161,7 +161,9 @@ FAMILIES: dict[str, Family] = {
 }
 
 #: Methods of generated families that have a handler (empty until someone serves one).
-SERVED: frozenset[str] = frozenset()
+SERVED: frozenset[str] = frozenset({
+    "review/start", "thread/shellCommand", "thread/backgroundTerminals/list",
+})
 
 #: Response types not named after their params type.
 RESPONSE_NAMES = {

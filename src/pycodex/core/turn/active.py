@@ -15,7 +15,7 @@ from pycodex.protocol.types.items import AgentMessageItem, Turn, TurnError, Turn
 
 class ActiveTurn(msgspec.Struct):
     id: str
-    kind: str = "regular"  # "regular" | "compact"
+    kind: str = "regular"  # "regular" | "compact" | "userShell" | "review"
     started_at: int = msgspec.field(default_factory=lambda: int(time.time()))
     started_perf: float = msgspec.field(default_factory=time.perf_counter)
     pending_input: list[list[dict[str, Any]]] = msgspec.field(default_factory=list)
@@ -32,6 +32,10 @@ class ActiveTurn(msgspec.Struct):
     started_ms: int = msgspec.field(default_factory=now_ms)
     #: ``responsesapiClientMetadata`` of turn/start, forwarded in ``client_metadata``
     client_metadata: dict[str, str] = msgspec.field(default_factory=dict)
+    #: ``(command, timeoutMs)`` of a ``userShell`` turn
+    shell_command: tuple[str, int | None] | None = None
+    #: ``(prompt, hint)`` of a ``review`` turn
+    review: tuple[str, str] | None = None
 
 
 def turn_snapshot(turn: ActiveTurn, *, status: TurnStatus = "inProgress",

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from pycodex.core import item_events
+from pycodex.core import item_events, review
 from pycodex.core.errors import TurnNotActive
 from pycodex.core.host import TurnHost, TurnSettings
 from pycodex.core.ids import now_ms, uuid7
@@ -28,15 +28,24 @@ from pycodex.core.tools.context import ThreadToolState, ToolContext
 from pycodex.core.turn import compaction
 from pycodex.core.turn.active import ActiveTurn, full_turn_error, turn_snapshot
 from pycodex.core.turn.context import initial_context, turn_context_line
-from pycodex.core.turn.history import History, ResponseItem, message
+from pycodex.core.turn.history import History, ResponseItem, message, message_text
 from pycodex.core.turn.inputs import user_input_to_content, wire_user_inputs
 from pycodex.core.turn.request import RequestBuilder
 from pycodex.core.turn.stream import StreamConsumer
+from pycodex.core.turn.user_shell import run_user_shell
 from pycodex.protocol.types.account import (
     AccountRateLimitsUpdatedNotification,
     RateLimitSnapshot,
 )
-from pycodex.protocol.types.items import Turn, TurnError, TurnStatus
+from pycodex.protocol.types.items import (
+    AgentMessageItem,
+    TextUserInput,
+    Turn,
+    TurnError,
+    TurnStatus,
+    UserInput,
+    UserMessageItem,
+)
 from pycodex.protocol.types.turns import (
     ErrorNotification,
     TokenUsageUpdatedNotification,
@@ -76,6 +85,7 @@ class ThreadEngine:
         self.requests = RequestBuilder(host)
         self.turn: ActiveTurn | None = None
         self.tool_state = ThreadToolState()
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- public API ----------------------------------------------------------------------
     @property
@@ -95,6 +105,33 @@ class ThreadEngine:
             self._run_turn(turn, inputs, output_schema), name=f"turn-{turn.id}"
         )
         return turn_snapshot(turn, started=False)
+
+    def shell_command(self, command: str, timeout_ms: int | None) -> None:
+        """Run the user's own shell command: on the running regular turn (its record
+        reaches the model before the turn's next request), else as a turn of its own."""
+        turn = self.turn
+        if turn is not None and not turn.done.is_set() and turn.kind == "regular":
+            task = asyncio.get_running_loop().create_task(
+                self._shell_in_turn(turn, command, timeout_ms), name=f"shell-{turn.id}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return
+        turn = ActiveTurn(id=uuid7(), kind="userShell", shell_command=(command, timeout_ms))
+        self.turn = turn
+        turn.task = asyncio.get_running_loop().create_task(
+            self._run_turn(turn, [], None), name=f"turn-{turn.id}")
+
+    def start_review(self, prompt: str, hint: str) -> Turn:
+        """Start a review turn (``review/start``, inline delivery); returns the ``Turn`` of
+        the answer: one user message, whose id is the turn's, holding the hint."""
+        turn = ActiveTurn(id=uuid7(), kind="review", review=(prompt, hint))
+        self.turn = turn
+        turn.task = asyncio.get_running_loop().create_task(
+            self._run_turn(turn, [], None), name=f"turn-{turn.id}")
+        content: list[UserInput] = [TextUserInput(text=hint)] if hint else []
+        return Turn(id=turn.id, root_turn_id=None,
+                    items=[UserMessageItem(id=turn.id, content=content)],
+                    items_view="notLoaded", status="inProgress")
 
     def running_turn(self) -> Turn | None:
         """The ``Turn`` of the running turn, if any."""
@@ -160,6 +197,12 @@ class ThreadEngine:
                 turn.id, turn.started_at, self._model_info().effective_context_window)])
             if turn.kind == "compact":
                 await self._compact(turn)
+            elif turn.kind == "review" and turn.review is not None:
+                await self._review(turn, *turn.review)
+            elif turn.kind == "userShell" and turn.shell_command is not None:
+                record = await run_user_shell(host, self.settings, turn.id,
+                                              *turn.shell_command)
+                await self._record_items([record])
             else:
                 await self._record_initial_context()
                 await host.persist([turn_context_line(self.settings, turn.id)])
@@ -214,6 +257,63 @@ class ThreadEngine:
                 turn, status=status, error=error, completed_at=completed_at,
                 duration_ms=duration_ms, with_items=True)))
 
+    async def _review(self, turn: ActiveTurn, prompt: str, hint: str) -> None:
+        """The review: entered/exited review mode items around a model conversation on a
+        fresh history; the rendered result joins the thread's history."""
+        host = self.host
+        entered = {"type": "enteredReviewMode", "id": uuid7(), "review": hint,
+                   "startedAtMs": now_ms(), "completedAtMs": None}
+        await self._announce_finished(turn, entered)
+        await self._record_user_input(turn, [{"type": "text", "text": prompt}], record=False)
+        saved = self.history
+        self.history = History([message("developer", review.GUIDELINES),
+                                *initial_context(self.settings, host.codex_home)[1:],
+                                message("user", prompt)])
+        try:
+            while await self._sample(turn, None, announce=False):
+                pass
+            answer = next((message_text(item) for item in reversed(self.history.items)
+                           if item.get("type") == "message"
+                           and item.get("role") == "assistant"), "")
+        finally:
+            self.history = saved
+        text = review.render_review(answer)
+        await self._announce_finished(turn, {"type": "exitedReviewMode", "id": uuid7(),
+                                             "review": text, "startedAtMs": now_ms(),
+                                             "completedAtMs": None})
+        reply = {"type": "agentMessage", "id": f"msg_{uuid7()}", "text": text,
+                 "phase": None, "memoryCitation": None, "delivery": None, "questions": None,
+                 "moderation": None, "startedAtMs": now_ms(), "completedAtMs": None}
+        await self._announce_finished(turn, reply)
+        turn.items.append(msgspec.convert({**reply, "completedAtMs": now_ms()},
+                                          AgentMessageItem))
+        turn.last_agent_message = text
+        await self._record_items([message("user", f"Code review of {hint}."),
+                                  message("assistant", text)])
+
+    async def _announce_finished(self, turn: ActiveTurn, item: dict[str, Any]) -> None:
+        """``item/started`` then, recorded, ``item/completed`` of an item made at once."""
+        host = self.host
+        started = item_events.stamp(item, "startedAtMs")
+        await host.emit(item_events.started(host.thread_id, turn.id, item, started))
+        done = {**item, "completedAtMs": now_ms()}
+        await host.persist(item_events.item_lines(host.thread_id, turn.id, done, started,
+                                                  done["completedAtMs"]))
+        await host.emit(item_events.completed(host.thread_id, turn.id, done))
+
+    async def _shell_in_turn(self, turn: ActiveTurn, command: str,
+                             timeout_ms: int | None) -> None:
+        try:
+            record = await run_user_shell(self.host, self.settings, turn.id, command,
+                                          timeout_ms)
+        except Exception:
+            logger.exception("user shell command on turn %s failed", turn.id)
+            return
+        if turn.done.is_set():
+            await self._record_items([record])
+        else:
+            turn.pending_items.append(record)
+
     async def _record_abort(self) -> None:
         aborted = message("user", TURN_ABORTED_MESSAGE)
         self.history.append(aborted)
@@ -234,7 +334,10 @@ class ThreadEngine:
         self.history.extend(items)
         await self.host.persist([("response_item", item) for item in items])
 
-    async def _record_user_input(self, turn: ActiveTurn, inputs: list[dict[str, Any]]) -> None:
+    async def _record_user_input(self, turn: ActiveTurn, inputs: list[dict[str, Any]], *,
+                                 record: bool = True) -> None:
+        """The user message item; ``record=False`` shows it without adding it to the
+        thread's model history (a review's request)."""
         host = self.host
         started = now_ms()
         item = {"type": "userMessage", "id": uuid7(), "clientId": None,
@@ -242,11 +345,12 @@ class ThreadEngine:
                 "completedAtMs": None}
         await host.emit(item_events.started(host.thread_id, turn.id, item, started))
         user = {"type": "message", "role": "user", "content": user_input_to_content(inputs)}
-        self.history.append(user)
         done = {**item, "completedAtMs": started}
-        await host.persist([events.response_item(user),
-                            *item_events.item_lines(host.thread_id, turn.id, done, started,
-                                                    started)])
+        lines = item_events.item_lines(host.thread_id, turn.id, done, started, started)
+        if record:
+            self.history.append(user)
+            lines.insert(0, events.response_item(user))
+        await host.persist(lines)
         await host.emit(item_events.completed(host.thread_id, turn.id, done, started))
 
     # -- sampling ------------------------------------------------------------------------

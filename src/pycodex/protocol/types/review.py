@@ -64,7 +64,7 @@ ReviewTarget = (
 
 
 REQUESTS: list[MethodSpec] = [
-    MethodSpec("review/start", ReviewStartParams, ReviewStartResponse, served=False),
+    MethodSpec("review/start", ReviewStartParams, ReviewStartResponse),
 ]
 NOTIFICATIONS: dict[str, Any] = {}
 SERVER_REQUESTS: list[ServerRequestSpec] = []

@@ -439,9 +439,7 @@ ThreadPredictionResult = CompletedThreadPredictionResult | FailedThreadPredictio
 
 
 REQUESTS: list[MethodSpec] = [
-    MethodSpec(
-        "thread/shellCommand", ThreadShellCommandParams, ThreadShellCommandResponse, served=False
-    ),
+    MethodSpec("thread/shellCommand", ThreadShellCommandParams, ThreadShellCommandResponse),
     MethodSpec(
         "thread/approveGuardianDeniedAction",
         ThreadApproveGuardianDeniedActionParams,
@@ -474,7 +472,6 @@ REQUESTS: list[MethodSpec] = [
         ThreadBackgroundTerminalsListParams,
         ThreadBackgroundTerminalsListResponse,
         experimental=True,
-        served=False,
     ),
     MethodSpec(
         "thread/backgroundTerminals/terminate",

@@ -95,6 +95,7 @@ async def test_accept_runs_the_command_in_the_reference_order(
     assert request["params"] == {
         "threadId": thread_id, "turnId": turn_id, "itemId": "call_touch",
         "startedAtMs": started["startedAtMs"], "command": TOUCH, "cwd": str(workdir),
+        "kind": "command", "environmentId": "local",
         "commandActions": [{"type": "unknown", "command": "touch probe.txt"}],
         "proposedExecpolicyAmendment": ["touch", "probe.txt"],
         "availableDecisions": [

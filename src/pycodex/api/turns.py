@@ -87,7 +87,8 @@ async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartR
         return TurnStartResponse(turn=running)
     try:
         turn = engine.start_turn(inputs, output_schema=params.output_schema,
-                                 client_metadata=params.responsesapi_client_metadata)
+                                 client_metadata=params.responsesapi_client_metadata,
+                                 client_id=params.client_user_message_id)
     except Exception as exc:
         raise internal_error(f"failed to start turn: {exc}") from None
     return TurnStartResponse(turn=turn)

@@ -373,7 +373,8 @@ async def request_command_approval(
     decisions.append("cancel")
     params = CommandExecutionRequestApprovalParams(
         thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=call_id, started_at_ms=started,
-        command=command, cwd=str(cwd), command_actions=actions, available_decisions=decisions,
+        command=command, cwd=str(cwd), command_actions=actions, environment_id="local",
+        available_decisions=decisions,
         reason=justification or UNSET, proposed_execpolicy_amendment=amendment or UNSET)
     decision: Any
     failed = False

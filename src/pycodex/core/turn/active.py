@@ -32,6 +32,8 @@ class ActiveTurn(msgspec.Struct):
     started_ms: int = msgspec.field(default_factory=now_ms)
     #: ``responsesapiClientMetadata`` of turn/start, forwarded in ``client_metadata``
     client_metadata: dict[str, str] = msgspec.field(default_factory=dict)
+    #: ``clientUserMessageId`` of turn/start, echoed as the user message's ``clientId``
+    client_id: str | None = None
     #: ``(command, timeoutMs)`` of a ``userShell`` turn
     shell_command: tuple[str, int | None] | None = None
     #: ``(prompt, hint)`` of a ``review`` turn

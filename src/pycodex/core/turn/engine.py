@@ -94,12 +94,15 @@ class ThreadEngine:
 
     def start_turn(self, inputs: list[dict[str, Any]], *, kind: str = "regular",
                    output_schema: Any = None,
-                   client_metadata: dict[str, str] | None = None) -> Turn:
+                   client_metadata: dict[str, str] | None = None,
+                   client_id: str | None = None) -> Turn:
         """Start a turn now; returns the ``Turn`` for the ``turn/start`` answer.
 
-        ``client_metadata`` is added to the ``client_metadata`` of the turn's model requests.
+        ``client_metadata`` is added to the ``client_metadata`` of the turn's model requests;
+        ``client_id`` is echoed in the user message item.
         """
-        turn = ActiveTurn(id=uuid7(), kind=kind, client_metadata=dict(client_metadata or {}))
+        turn = ActiveTurn(id=uuid7(), kind=kind, client_metadata=dict(client_metadata or {}),
+                          client_id=client_id)
         self.turn = turn
         turn.task = asyncio.get_running_loop().create_task(
             self._run_turn(turn, inputs, output_schema), name=f"turn-{turn.id}"
@@ -340,7 +343,7 @@ class ThreadEngine:
         thread's model history (a review's request)."""
         host = self.host
         started = now_ms()
-        item = {"type": "userMessage", "id": uuid7(), "clientId": None,
+        item = {"type": "userMessage", "id": uuid7(), "clientId": turn.client_id,
                 "content": wire_user_inputs(inputs), "startedAtMs": started,
                 "completedAtMs": None}
         await host.emit(item_events.started(host.thread_id, turn.id, item, started))
@@ -359,6 +362,7 @@ class ThreadEngine:
         while True:
             if not first:
                 await self._record_injected(turn)
+                turn.client_id = None  # only the turn's own input echoes it
                 while turn.pending_input:
                     await self._record_user_input(turn, turn.pending_input.pop(0))
             first = False

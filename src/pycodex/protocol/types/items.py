@@ -450,6 +450,10 @@ class CommandExecutionRequestApprovalParams(WireStruct):
     command: str | None
     cwd: str | None
     command_actions: list[dict[str, Any]] | None
+    #: ``command``, ``writeStdin`` or ``humanCommand``
+    kind: str = "command"
+    #: the environment the command runs in (``local``)
+    environment_id: str | None = None
     #: ``accept``, ``{"acceptWithExecpolicyAmendment": …}``, ``cancel``…
     available_decisions: list[Any] | UnsetType = UNSET
     reason: str | UnsetType | None = UNSET

@@ -178,3 +178,58 @@ async def test_background_terminals_list_is_empty(opened: tuple[AppServerClient,
     client, thread_id = opened
     assert await client.request("thread/backgroundTerminals/list",
                                 {"threadId": thread_id}) == {"data": [], "nextCursor": None}
+
+
+async def test_settings_update_applies_to_later_turns_and_reports_the_effective_settings(
+    opened: tuple[AppServerClient, str], workdir: Path, mock: MockResponses
+) -> None:
+    client, thread_id = opened
+    assert await client.request("thread/settings/update", {
+        "threadId": thread_id, "model": "gpt-5.4",
+        "collaborationMode": {"mode": "default", "settings": {
+            "model": "gpt-5.4", "reasoning_effort": "high", "developer_instructions": None}},
+    }) == {}
+    updated = await client.wait_notification("thread/settings/updated")
+    settings = updated["threadSettings"]
+    assert updated["threadId"] == thread_id
+    assert (settings["model"], settings["effort"], settings["serviceTier"]) == (
+        "gpt-5.4", "high", None)
+    assert settings["collaborationMode"] == {"mode": "default", "settings": {
+        "model": "gpt-5.4", "reasoning_effort": "high", "developer_instructions": None}}
+    assert settings["sandboxPolicy"] == {"type": "readOnly", "networkAccess": False}
+    assert settings["environments"] == [{"environmentId": "local", "cwd": str(workdir),
+                                         "runtimeWorkspaceRoots": [str(workdir)]}]
+    mock.push(text_reply("ok"))
+    await run_turn(client, thread_id, "hi")
+    body = mock.requests[-1].body
+    assert body["model"] == "gpt-5.4" and "service_tier" not in body
+
+    await client.request("thread/settings/update", {"threadId": thread_id,
+                                                    "permissions": ":workspace"})
+    updated = await client.wait_notification(
+        "thread/settings/updated",
+        where=lambda p: p["threadSettings"]["activePermissionProfile"] is not None)
+    settings = updated["threadSettings"]
+    assert settings["activePermissionProfile"] == {"id": ":workspace", "extends": None}
+    assert settings["sandboxPolicy"] == {
+        "type": "workspaceWrite", "writableRoots": [], "networkAccess": False,
+        "excludeTmpdirEnvVar": False, "excludeSlashTmp": False}
+    read = await client.request("thread/read", {"threadId": thread_id})
+    assert read["thread"]["model"] == "gpt-5.4"
+
+    with pytest.raises(ServerError) as bad:
+        await client.request("thread/settings/update", {"threadId": "zz"})
+    assert bad.value.message.startswith("invalid thread id: ")
+
+
+async def test_a_model_default_service_tier_is_not_sent_upstream(
+    opened: tuple[AppServerClient, str], mock: MockResponses
+) -> None:
+    client, thread_id = opened
+    mock.push(text_reply("a"), text_reply("b"))
+    # gpt-6-luna's catalog default tier is priority: the TUI echoes it, nobody chose it
+    await run_turn(client, thread_id, "one", model="gpt-6-luna", serviceTier="priority")
+    assert "service_tier" not in mock.requests[-1].body
+    # gpt-5.5 has no default tier: priority is the user's choice
+    await run_turn(client, thread_id, "two", model="gpt-5.5", serviceTier="priority")
+    assert mock.requests[-1].body["service_tier"] == "priority"

@@ -239,7 +239,9 @@ REQUESTS: dict[str, tuple[str, ...]] = {
     "thread/backgroundTerminals/list": (
         "tests/test_shell_command_review.py::test_background_terminals_list_is_empty",),
     "thread/backgroundTerminals/terminate": (UNSERVED,),
-    "thread/settings/update": (UNSERVED,),
+    "thread/settings/update": (
+        "tests/test_shell_command_review.py::"
+        "test_settings_update_applies_to_later_turns_and_reports_the_effective_settings",),
     "turn/settings/update": (UNSERVED,),
     "thread/memoryMode/set": (UNSERVED,),
     "thread/memory/read": (UNSERVED,),

@@ -1,18 +1,38 @@
-"""Thread controls beyond turns: the user's shell command and background terminals."""
+"""Thread controls beyond turns: the user's shell command, background terminals and the
+thread's sticky settings (``thread/settings/update``)."""
 
 from __future__ import annotations
 
-from pycodex.api.context import RequestContext
+from typing import Any, cast
+
+import msgspec
+
+from pycodex.api.context import DEFERRED, RequestContext
 from pycodex.api.local_stores import parse_id
 from pycodex.api.router import route
 from pycodex.api.sessions import engine_for
+from pycodex.api.threads import thread_manager
+from pycodex.api.turns import apply_overrides
+from pycodex.core.host import TurnSettings
+from pycodex.core.thread_config import sandbox_policy
+from pycodex.core.threads import ThreadSettings as ThreadSettingsRecord
 from pycodex.protocol.errors import invalid_request
+from pycodex.protocol.types.items import ApprovalsReviewer, AskForApproval, SandboxPolicy
 from pycodex.protocol.types.thread_controls import (
+    ActivePermissionProfile,
+    Personality,
+    ReasoningSummary,
     ThreadBackgroundTerminalsListParams,
     ThreadBackgroundTerminalsListResponse,
+    ThreadSettings,
+    ThreadSettingsUpdatedNotification,
+    ThreadSettingsUpdateParams,
+    ThreadSettingsUpdateResponse,
     ThreadShellCommandParams,
     ThreadShellCommandResponse,
 )
+from pycodex.protocol.types.threads import ThreadEnvironment
+from pycodex.protocol.types.turns import CollaborationMode, CollaborationModeSettings
 
 
 @route("thread/shellCommand")
@@ -34,3 +54,62 @@ async def thread_background_terminals_list(
     """The thread's background terminals; pycodex keeps none beyond a turn's tools."""
     parse_id(params.thread_id)
     return ThreadBackgroundTerminalsListResponse(data=[], next_cursor=None)
+
+
+#: The built-in permission profiles and the sandbox mode each stands for.
+_PROFILE_MODES = {":read-only": "read-only", ":workspace": "workspace-write",
+                  ":danger-full-access": "danger-full-access"}
+
+
+@route("thread/settings/update")
+async def thread_settings_update(ctx: RequestContext, params: ThreadSettingsUpdateParams
+                                 ) -> Any:
+    """Change a thread's sticky settings for its later turns; ``{}`` then
+    ``thread/settings/updated`` with the full effective settings."""
+    thread_id = parse_id(params.thread_id)
+    engine = await engine_for(ctx, thread_id)
+    thread = ctx.app.get(thread_manager).get(thread_id)
+    if thread is None:
+        raise invalid_request(f"thread not found: {thread_id}")
+    mode = None
+    if params.permissions is not None:
+        mode = _PROFILE_MODES.get(params.permissions)
+        if mode is None:
+            raise invalid_request(f"unknown permission profile `{params.permissions}`")
+    s = engine.settings
+    apply_overrides(ctx, s, params)
+    stored = thread.settings
+    if params.sandbox_policy is not None:
+        stored.active_permission_profile = None
+    if mode is not None:
+        s.sandbox_policy = msgspec.to_builtins(sandbox_policy(mode, s.config))
+        stored.active_permission_profile = {"id": params.permissions, "extends": None}
+    # what thread/read and thread/resume report follows the engine's settings
+    stored.model, stored.reasoning_effort, stored.service_tier = s.model, s.effort, s.service_tier
+    stored.cwd, stored.approvals_reviewer, stored.personality = str(s.cwd), \
+        s.approvals_reviewer, s.personality
+    stored.approval_policy = msgspec.convert(s.approval_policy, AskForApproval)
+    stored.sandbox_policy = msgspec.convert(s.sandbox_policy, SandboxPolicy)
+    ctx.respond(ThreadSettingsUpdateResponse())
+    await engine.host.emit(ThreadSettingsUpdatedNotification(
+        thread_id=thread_id, thread_settings=effective_settings(s, stored)))
+    return DEFERRED
+
+
+def effective_settings(s: TurnSettings, stored: ThreadSettingsRecord) -> ThreadSettings:
+    """The wire ``ThreadSettings`` of a loaded thread."""
+    cwd = str(s.cwd)
+    profile = stored.active_permission_profile
+    return ThreadSettings(
+        active_permission_profile=None if profile is None else msgspec.convert(
+            profile, ActivePermissionProfile),
+        approval_policy=stored.approval_policy,
+        approvals_reviewer=cast(ApprovalsReviewer, s.approvals_reviewer),
+        collaboration_mode=CollaborationMode(mode=s.collaboration_mode, settings=(
+            CollaborationModeSettings(model=s.model, reasoning_effort=s.effort))),
+        cwd=cwd, disabled_plugin_ids=[], effort=s.effort,
+        environments=[ThreadEnvironment(environment_id="local", cwd=cwd,
+                                        runtime_workspace_roots=[cwd])],
+        model=s.model, model_provider=s.provider_id, multi_agent_mode="explicitRequestOnly",
+        personality=cast(Personality | None, s.personality), sandbox_policy=stored.sandbox_policy,
+        service_tier=s.service_tier, summary=cast(ReasoningSummary | None, s.summary))

@@ -12,7 +12,9 @@ from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, RequestContext
 from pycodex.api.router import route
 from pycodex.api.sessions import engine_for
+from pycodex.core.host import TurnSettings
 from pycodex.protocol.errors import RpcError, internal_error, invalid_params, invalid_request
+from pycodex.protocol.types.thread_controls import ThreadSettingsUpdateParams
 from pycodex.protocol.types.turns import (
     ThreadCompactStartParams,
     ThreadInjectItemsParams,
@@ -39,12 +41,9 @@ def _inputs(items: list[Any]) -> list[dict[str, Any]]:
     return [msgspec.to_builtins(item) for item in items]
 
 
-@route("turn/start")
-async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
-    _check_input_size(params.input)
-    engine = await engine_for(ctx, params.thread_id)
-    ctx.app.get(config_service).require_usable(engine.settings.cwd)
-    s = engine.settings
+def apply_overrides(ctx: RequestContext, s: TurnSettings,
+                    params: TurnStartParams | ThreadSettingsUpdateParams) -> None:
+    """Apply the sticky settings a ``turn/start`` or ``thread/settings/update`` names."""
     if params.cwd is not None:
         cwd = Path(params.cwd)
         if not cwd.is_absolute():
@@ -77,6 +76,14 @@ async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartR
             s.effort = mode.settings.reasoning_effort
         if mode.settings.developer_instructions is not None:
             s.developer_instructions = mode.settings.developer_instructions
+
+
+@route("turn/start")
+async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
+    _check_input_size(params.input)
+    engine = await engine_for(ctx, params.thread_id)
+    ctx.app.get(config_service).require_usable(engine.settings.cwd)
+    apply_overrides(ctx, engine.settings, params)
     inputs = _inputs(params.input)
     running = engine.running_turn()
     if running is not None and engine.turn is not None:

@@ -163,6 +163,7 @@ FAMILIES: dict[str, Family] = {
 #: Methods of generated families that have a handler (empty until someone serves one).
 SERVED: frozenset[str] = frozenset({
     "review/start", "thread/shellCommand", "thread/backgroundTerminals/list",
+    "thread/settings/update",
 })
 
 #: Response types not named after their params type.

@@ -67,7 +67,9 @@ class RequestBuilder:
                               "strict": True, "schema": output_schema}
         if text:
             request["text"] = text
-        if s.service_tier:
+        if s.service_tier and s.service_tier not in ("default", info.default_service_tier):
+            # the model's own default tier is what the API applies anyway: like the
+            # reference, only a tier the user chose over it goes upstream
             request["service_tier"] = s.service_tier
         request["client_metadata"] = self._client_metadata(turn, s, reasoning.get("effort"))
         return request

@@ -485,7 +485,6 @@ REQUESTS: list[MethodSpec] = [
         ThreadSettingsUpdateParams,
         ThreadSettingsUpdateResponse,
         experimental=True,
-        served=False,
     ),
     MethodSpec(
         "turn/settings/update",

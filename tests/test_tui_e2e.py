@@ -257,6 +257,32 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
     assert decision["result"]["decision"] == "accept"
     tui.wait_text("the command ran", timeout=20)
 
+    # /model: the seventh entry of the picker, then the default effort
+    tui.submit("/model")
+    tui.wait_text("Select Model and Effort")
+    tui.keys("7")
+    tui.wait_text("Select Reasoning Level")
+    time.sleep(0.3)
+    tui.keys("Enter")
+    tui.wait_text("Model changed to")
+    changed = relay.wait_for(lambda: [
+        n["params"]["threadSettings"] for n in relay.notifications("thread/settings/updated")
+        if n["params"]["threadSettings"]["effort"] is not None])[-1]
+    chosen = changed["model"]
+    assert chosen != thread["model"] and changed["serviceTier"] in (None, "default")
+
+    # /permissions: "Ask for approval" is the workspace profile
+    tui.submit("/permissions")
+    tui.wait_text("Read Only (current)")
+    time.sleep(0.3)
+    tui.keys("1")
+    relay.wait_for(lambda: [
+        n for n in relay.notifications("thread/settings/updated")
+        if n["params"]["threadSettings"]["activePermissionProfile"] == {
+            "id": ":workspace", "extends": None}
+        and n["params"]["threadSettings"]["sandboxPolicy"]["type"] == "workspaceWrite"])
+    assert "error" not in _answered(relay, "permissionProfile/list")
+
     screen = tui.screen()
     assert _error_lines(screen) == []
     assert _unknown_methods(relay) <= PENDING_ELSEWHERE
@@ -279,6 +305,7 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
     again.wait_text("hello there")
     resumed = _answered(relay, "thread/resume")
     assert resumed.get("result", {}).get("thread", {}).get("id") == thread["id"], resumed
+    assert resumed["result"]["model"] == chosen  # the /model choice survives the resume
     assert _error_lines(again.screen()) == []
     assert _unknown_methods(relay) <= PENDING_ELSEWHERE
 

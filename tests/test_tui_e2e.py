@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+import pycodex
 from tests.support.mock_responses import (
     MockResponses,
     RecordedRequest,
@@ -141,9 +142,11 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
                       '\n[tui]\nscreen_reader_detection_done = true\n\n'
                       '[notice.model_migrations]\n"gpt-5.5" = "gpt-6-sol"\n')
         port = _free_port()
+        # the server runs the pycodex these tests import, from any cwd
+        source = str(Path(pycodex.__file__).resolve().parents[1])
         env = {**os.environ, "CODEX_HOME": str(server_home), "HOME": str(home),
                "STUB_API_KEY": "stub", "PYTHONPATH": os.pathsep.join(
-                   p for p in (os.environ.get("PYTHONPATH"),) if p)}
+                   p for p in (source, os.environ.get("PYTHONPATH")) if p)}
         server = subprocess.Popen(
             [sys.executable, "-m", "pycodex", "app-server", "--listen",
              f"ws://127.0.0.1:{port}"], cwd=workdir, env=env,

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient, ServerError
-from tests.support.mock_responses import MockResponses, text_reply
+from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 from tests.test_turns import run_turn, start_thread
 
 
@@ -233,3 +233,33 @@ async def test_a_model_default_service_tier_is_not_sent_upstream(
     # gpt-5.5 has no default tier: priority is the user's choice
     await run_turn(client, thread_id, "two", model="gpt-5.5", serviceTier="priority")
     assert mock.requests[-1].body["service_tier"] == "priority"
+
+
+#: What the TUI's hidden title thread switches off (tui.md §4.1).
+TITLE_THREAD_CONFIG = {
+    "features.shell_tool": False, "features.unified_exec": False,
+    "tools.update_plan.enabled": False, "features.view_image": False,
+    "tools.experimental_request_user_input.enabled": False, "web_search": "disabled",
+    "features.apps": False, "features.plugins": False, "features.hooks": False,
+    "features.memories": False, "features.goals": False, "features.multi_agent": False,
+}
+
+
+async def test_a_thread_with_tools_switched_off_gets_none_and_never_asks(
+    opened: tuple[AppServerClient, str], workdir: Path, mock: MockResponses
+) -> None:
+    client, _ = opened
+    thread_id = await start_thread(client, workdir, ephemeral=True, environments=[],
+                                   threadSource="thread_title", sandbox="read-only",
+                                   approvalPolicy="on-request", config=TITLE_THREAD_CONFIG)
+    mock.push(function_call_reply("exec_command", {
+        "cmd": "touch x", "sandbox_permissions": "require_escalated"}), text_reply("Title"))
+    start = len(client.received)
+    await run_turn(client, thread_id, "name this")
+    tools = [t.get("name") for t in mock.requests[0].body.get("tools", [])]
+    assert tools == ["apply_patch"]
+    # the call of a tool it was not offered is answered to the model, not to the client
+    output = mock.requests[1].body["input"][-1]
+    assert output["type"] == "function_call_output"
+    assert not [m for m in client.received[start:] if "id" in m and "method" in m]
+    assert not (workdir / "x").exists()

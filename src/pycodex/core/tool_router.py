@@ -34,13 +34,41 @@ _BUILTINS: dict[str, Tool] = {
     tool.name: tool for tool in (*basic_tools.TOOLS, *exec_tools.TOOLS, *patch_tool.TOOLS)}
 
 
+#: Config switches (dotted keys, as ``thread/start.config`` sends them) that take a
+#: built-in tool away when false; the TUI's hidden title threads switch them all off.
+_SWITCHES: dict[str, tuple[str, ...]] = {
+    "exec_command": ("features.shell_tool",),
+    "write_stdin": ("features.shell_tool",),
+    "update_plan": ("tools.update_plan.enabled",),
+    "view_image": ("features.view_image",),
+    "request_user_input": ("tools.experimental_request_user_input.enabled",),
+}
+
+
+def _switched_off(config: dict[str, Any], name: str) -> bool:
+    for key in _SWITCHES.get(name, ()):
+        node: Any = config
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is False:
+            return True
+    return False
+
+
+def _offered(tool: Tool, settings: TurnSettings, model_info: Any) -> dict[str, Any] | None:
+    """The tool's spec, or None when it is not offered to this thread."""
+    if _switched_off(settings.config, tool.name):
+        return None
+    return tool.spec(settings, model_info)
+
+
 class ToolRouter:
     """The tools of one thread: built-ins plus the client's dynamic tools."""
 
     def specs(self, settings: TurnSettings, model_info: Any) -> list[dict[str, Any]]:
         specs: list[dict[str, Any]] = []
         for tool in _BUILTINS.values():
-            spec = tool.spec(settings, model_info)
+            spec = _offered(tool, settings, model_info)
             if spec is not None:
                 specs.append(spec)
         for dyn in settings.dynamic_tools:
@@ -60,7 +88,7 @@ class ToolRouter:
         propagates: the caller records :meth:`aborted_output` instead."""
         try:
             tool = _BUILTINS.get(call.name)
-            if tool is not None and tool.spec(ctx.settings, ctx.model_info) is None:
+            if tool is not None and _offered(tool, ctx.settings, ctx.model_info) is None:
                 tool = None
             if tool is not None:
                 output: ToolOutput = await tool.handler(call, ctx)

@@ -36,6 +36,8 @@ from tests.support.ws_relay import WsRelay
 CODEX = Path.home() / (".cache/refcodex-install/node_modules/@openai/codex-linux-x64/vendor/"
                        "x86_64-unknown-linux-musl/bin/codex")
 READY = "Ask Codex to do anything"
+#: The compaction summary; it must never show as a chat message.
+SUMMARY = "SUMMARY-OF-THE-CONVERSATION"
 #: Methods another branch serves (skills and hooks); drop them once merged.
 PENDING_ELSEWHERE = {"skills/list", "hooks/list"}
 
@@ -60,6 +62,8 @@ def _last_user_text(request: RecordedRequest) -> str:
 
 def _responder(request: RecordedRequest) -> Reply | None:
     """A command that needs approval when the user asks for it; text otherwise."""
+    if not (request.body or {}).get("tools"):
+        return text_reply(SUMMARY)  # a compaction request: it is offered no tools
     last = request.input[-1] if request.input else {}
     if last.get("type") == "function_call_output":
         return text_reply("the command ran")
@@ -286,7 +290,13 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
         and n["params"]["threadSettings"]["sandboxPolicy"]["type"] == "workspaceWrite"])
     assert "error" not in _answered(relay, "permissionProfile/list")
 
+    # /compact shows as a compaction, not as the summary's text
+    tui.submit("/compact")
+    tui.wait_text("Context compacted", timeout=20)
+    assert "error" not in _answered(relay, "thread/compact/start")
+
     screen = tui.screen()
+    assert SUMMARY not in screen
     assert _error_lines(screen) == []
     assert _unknown_methods(relay) <= PENDING_ELSEWHERE
     # the hidden title threads never asked the TUI anything

@@ -263,3 +263,31 @@ async def test_a_thread_with_tools_switched_off_gets_none_and_never_asks(
     assert output["type"] == "function_call_output"
     assert not [m for m in client.received[start:] if "id" in m and "method" in m]
     assert not (workdir / "x").exists()
+
+
+async def test_read_state_marks_finished_turns_unread(
+    opened: tuple[AppServerClient, str], mock: MockResponses
+) -> None:
+    client, thread_id = opened
+    mock.push(text_reply("a"))
+    _, completed = await run_turn(client, thread_id, "hi")
+    changed = client.notifications("thread/readState/changed")[-1]["params"]
+    assert changed["threadId"] == thread_id
+    state = changed["readState"]
+    assert state["firstUnread"] == {"type": "turn", "turnId": completed["turn"]["id"]}
+    with pytest.raises(ServerError) as stale:
+        await client.request("thread/readState/update", {
+            "threadId": thread_id, "operation": {"type": "read"}, "expectedRevision": "old"})
+    assert (stale.value.code, stale.value.message) == (-32600, "read state changed")
+    assert stale.value.data == {"reason": "readStateConflict", "readState": state}
+    read = await client.request("thread/readState/update", {
+        "threadId": thread_id, "operation": {"type": "read"},
+        "expectedRevision": state["revision"]})
+    assert read["readState"]["firstUnread"] is None
+    assert read["readState"]["revision"] != state["revision"]
+    assert client.notifications("thread/readState/changed")[-1]["params"]["readState"] == (
+        read["readState"])
+    unread = await client.request("thread/readState/update", {
+        "threadId": thread_id, "operation": {"type": "unread"},
+        "expectedRevision": read["readState"]["revision"]})
+    assert unread["readState"]["firstUnread"] == {"type": "threadStart"}

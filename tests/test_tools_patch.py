@@ -71,7 +71,8 @@ async def test_add_file_matches_the_reference(
     done = items(client, "item/completed", "call_patch")[0]
     assert done == {**started, "status": "completed", "completedAtMs": done["completedAtMs"]}
     # and again after the model's next answer, right before the turn ends (reference 0.171)
-    assert methods[-3:] == ["turn/diff/updated", "thread/status/changed", "turn/completed"]
+    assert methods[-4:] == ["turn/diff/updated", "thread/readState/changed",
+                           "thread/status/changed", "turn/completed"]
     diffs = client.notifications("turn/diff/updated")
     assert len(diffs) == 2
     assert all(d["params"] == {"threadId": thread_id, "turnId": turn["id"],

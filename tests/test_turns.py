@@ -105,6 +105,7 @@ async def test_hello_turn_matches_the_reference_sequence(
         "item/completed",
         "thread/tokenUsage/updated",
         "account/rateLimits/updated",
+        "thread/readState/changed",
         "thread/status/changed",
         "turn/completed",
     ]
@@ -120,7 +121,9 @@ async def test_hello_turn_matches_the_reference_sequence(
     assert usage["total"]["totalTokens"] == 1290 and usage["last"]["inputTokens"] == 1234
     assert usage["total"]["cachedInputTokens"] == 1000
     assert usage["modelContextWindow"] == 258400
-    assert notes[12] == {"threadId": thread_id, "status": {"type": "idle"}}
+    done_id = completed["turn"]["id"]
+    assert notes[12]["readState"]["firstUnread"] == {"type": "turn", "turnId": done_id}
+    assert notes[13] == {"threadId": thread_id, "status": {"type": "idle"}}
     done = completed["turn"]
     assert done["status"] == "completed" and done["error"] is None
     assert [i["type"] for i in done["items"]] == ["agentMessage"]

@@ -82,7 +82,6 @@ PENDING_ELSEWHERE: dict[str, frozenset[str]] = {
     ),
     "ServerNotification": frozenset(
         {
-            "thread/readState/changed",
             "thread/reverted",
             "skills/changed",
             "thread/section/changed",
@@ -253,7 +252,8 @@ REQUESTS: dict[str, tuple[str, ...]] = {
     "thread/increment_elicitation": (UNSERVED,),
     "thread/decrement_elicitation": (UNSERVED,),
     "thread/prediction/request": (UNSERVED,),
-    "thread/readState/update": (UNSERVED,),
+    "thread/readState/update": (
+        "tests/test_shell_command_review.py::test_read_state_marks_finished_turns_unread",),
     "thread/items/read": (UNSERVED,),
     "thread/queue/add": (UNSERVED,),
     "thread/queue/list": (UNSERVED,),
@@ -374,6 +374,8 @@ NOTIFICATIONS: dict[str, tuple[str, ...]] = {
     "mcpServer/startupStatus/updated": (TYPE_CHECK,),
     "mcpServer/event/stream/notification": (TYPE_CHECK,),
     "thread/settings/updated": (TYPE_CHECK,),
+    "thread/readState/changed": (
+        "tests/test_shell_command_review.py::test_read_state_marks_finished_turns_unread",),
     "thread/prediction/updated": (TYPE_CHECK,),
     "autoApprovalReview/strictReviewRequired": (TYPE_CHECK,),
     "thread/queue/changed": (TYPE_CHECK,),

@@ -14,9 +14,10 @@ from pycodex.api.sessions import engine_for
 from pycodex.api.threads import thread_manager
 from pycodex.api.turns import apply_overrides
 from pycodex.core.host import TurnSettings
+from pycodex.core.read_state import ReadStateConflict
 from pycodex.core.thread_config import sandbox_policy
 from pycodex.core.threads import ThreadSettings as ThreadSettingsRecord
-from pycodex.protocol.errors import invalid_request
+from pycodex.protocol.errors import RpcError, invalid_request
 from pycodex.protocol.types.items import ApprovalsReviewer, AskForApproval, SandboxPolicy
 from pycodex.protocol.types.thread_controls import (
     ActivePermissionProfile,
@@ -24,12 +25,16 @@ from pycodex.protocol.types.thread_controls import (
     ReasoningSummary,
     ThreadBackgroundTerminalsListParams,
     ThreadBackgroundTerminalsListResponse,
+    ThreadReadStateChangedNotification,
+    ThreadReadStateUpdateParams,
+    ThreadReadStateUpdateResponse,
     ThreadSettings,
     ThreadSettingsUpdatedNotification,
     ThreadSettingsUpdateParams,
     ThreadSettingsUpdateResponse,
     ThreadShellCommandParams,
     ThreadShellCommandResponse,
+    UnreadThreadReadStateOperation,
 )
 from pycodex.protocol.types.threads import ThreadEnvironment
 from pycodex.protocol.types.turns import CollaborationMode, CollaborationModeSettings
@@ -113,3 +118,22 @@ def effective_settings(s: TurnSettings, stored: ThreadSettingsRecord) -> ThreadS
         model=s.model, model_provider=s.provider_id, multi_agent_mode="explicitRequestOnly",
         personality=cast(Personality | None, s.personality), sandbox_policy=stored.sandbox_policy,
         service_tier=s.service_tier, summary=cast(ReasoningSummary | None, s.summary))
+
+
+@route("thread/readState/update")
+async def thread_read_state_update(ctx: RequestContext, params: ThreadReadStateUpdateParams
+                                   ) -> ThreadReadStateUpdateResponse:
+    """Mark a thread read (or unread from its start) at the revision the client saw;
+    subscribers get ``thread/readState/changed`` before the answer."""
+    thread_id = parse_id(params.thread_id)
+    engine = await engine_for(ctx, thread_id)
+    try:
+        unread = isinstance(params.operation, UnreadThreadReadStateOperation)
+        state = engine.read_state.update(unread, params.expected_revision)
+    except ReadStateConflict as exc:
+        raise RpcError(-32600, str(exc), {
+            "reason": "readStateConflict",
+            "readState": msgspec.to_builtins(exc.current)}) from None
+    await engine.host.emit(ThreadReadStateChangedNotification(thread_id=thread_id,
+                                                              read_state=state))
+    return ThreadReadStateUpdateResponse(read_state=state)

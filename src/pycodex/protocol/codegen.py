@@ -80,7 +80,7 @@ FAMILIES: dict[str, Family] = {
         ),
         notifications=(
             "thread/settings/updated", "thread/prediction/updated",
-            "autoApprovalReview/strictReviewRequired",
+            "autoApprovalReview/strictReviewRequired", "thread/readState/changed",
         ),
     ),
     "thread_queue": Family(
@@ -163,7 +163,7 @@ FAMILIES: dict[str, Family] = {
 #: Methods of generated families that have a handler (empty until someone serves one).
 SERVED: frozenset[str] = frozenset({
     "review/start", "thread/shellCommand", "thread/backgroundTerminals/list",
-    "thread/settings/update",
+    "thread/settings/update", "thread/readState/update",
 })
 
 #: Response types not named after their params type.

@@ -22,6 +22,7 @@ from pycodex.core.errors import TurnNotActive
 from pycodex.core.host import TurnHost, TurnSettings
 from pycodex.core.ids import now_ms, uuid7
 from pycodex.core.model_events import ModelError
+from pycodex.core.read_state import ReadState
 from pycodex.core.token_usage import TokenLedger
 from pycodex.core.tool_router import ToolRouter
 from pycodex.core.tools.context import ThreadToolState, ToolContext
@@ -46,6 +47,7 @@ from pycodex.protocol.types.items import (
     UserInput,
     UserMessageItem,
 )
+from pycodex.protocol.types.thread_controls import ThreadReadStateChangedNotification
 from pycodex.protocol.types.turns import (
     ErrorNotification,
     TokenUsageUpdatedNotification,
@@ -86,6 +88,7 @@ class ThreadEngine:
         self.turn: ActiveTurn | None = None
         self.tool_state = ThreadToolState()
         self._background: set[asyncio.Task[None]] = set()
+        self.read_state = ReadState()
 
     # -- public API ----------------------------------------------------------------------
     @property
@@ -253,6 +256,11 @@ class ThreadEngine:
                 if not waiter.done():
                     waiter.set_result(None)
             await asyncio.sleep(0)  # let the interrupt answer go out first
+            if turn.kind in ("regular", "review") and status != "failed":
+                with contextlib.suppress(Exception):
+                    await host.emit(ThreadReadStateChangedNotification(
+                        thread_id=host.thread_id,
+                        read_state=self.read_state.turn_finished(turn.id)))
             if status != "failed" or error is None:
                 await host.turn_finished(failed=False)
             turn.done.set()

@@ -71,6 +71,7 @@ __all__ = [
     "ThreadPrepareApprovedPlanParams",
     "ThreadPrepareApprovedPlanResponse",
     "ThreadReadState",
+    "ThreadReadStateChangedNotification",
     "ThreadReadStateOperation",
     "ThreadReadStateUpdateParams",
     "ThreadReadStateUpdateResponse",
@@ -421,6 +422,11 @@ class StrictReviewRequiredNotification(WireStruct, kw_only=True):
     turn_id: str
 
 
+class ThreadReadStateChangedNotification(WireStruct, kw_only=True):
+    read_state: ThreadReadState
+    thread_id: str
+
+
 GuardianAssessmentOutcome = Literal["allow", "deny"]
 GuardianRiskLevel = Literal["low", "medium", "high", "critical"]
 GuardianUserAuthorization = Literal["unknown", "low", "medium", "high"]
@@ -548,7 +554,6 @@ REQUESTS: list[MethodSpec] = [
         ThreadReadStateUpdateParams,
         ThreadReadStateUpdateResponse,
         experimental=True,
-        served=False,
     ),
     MethodSpec(
         "thread/items/read",
@@ -562,5 +567,6 @@ NOTIFICATIONS: dict[str, Any] = {
     "thread/settings/updated": ThreadSettingsUpdatedNotification,
     "thread/prediction/updated": ThreadPredictionUpdatedNotification,
     "autoApprovalReview/strictReviewRequired": StrictReviewRequiredNotification,
+    "thread/readState/changed": ThreadReadStateChangedNotification,
 }
 SERVER_REQUESTS: list[ServerRequestSpec] = []

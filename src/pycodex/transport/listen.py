@@ -9,6 +9,10 @@ class ListenUrlError(ValueError):
     pass
 
 
+class ListenError(Exception):
+    """A listener could not be opened (the text is printed as ``Error: <text>``)."""
+
+
 @dataclass(frozen=True)
 class ListenTarget:
     kind: str  # "stdio" | "ws" | "off"

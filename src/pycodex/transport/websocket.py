@@ -17,6 +17,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from pycodex.rpc.server import Connection, RpcServer
+from pycodex.transport.listen import ListenError
 from pycodex.transport.ws_auth import WsAuth, WsAuthError, authorize, format_host_port, is_loopback
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def _banner(host: str, port: int) -> str:
 
 
 async def serve_websocket(server: RpcServer, host: str, port: int, auth: WsAuth | None) -> None:
-    """Listen on ``host:port`` until cancelled. Bind errors end the process with status 1."""
+    """Listen on ``host:port`` until cancelled. Raises :class:`ListenError` when it cannot bind."""
     from websockets.asyncio.server import serve
 
     ws_logger = logging.getLogger("websockets.server")
@@ -207,8 +208,7 @@ async def serve_websocket(server: RpcServer, host: str, port: int, auth: WsAuth 
         )
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        print(f"Error: {reason} (os error {exc.errno})", file=sys.stderr, flush=True)
-        raise SystemExit(1) from None
+        raise ListenError(f"{reason} (os error {exc.errno})") from None
     bound = _bound_port(listener, port)
     if not is_loopback(host) and auth is None:  # load_ws_auth refuses this; belt and braces
         logger.warning("websocket listener on %s accepts unauthenticated clients", host)

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_listen,
         default=None,
         metavar="URL",
-        help="stdio:// (default), ws://IP:PORT, or off.",
+        help="stdio:// (default), unix://, unix://PATH, ws://IP:PORT, or off.",
     )
     app.add_argument("--stdio", action="store_true", help="Same as --listen stdio://.")
     app.add_argument(
@@ -251,6 +251,11 @@ async def _transport(server: Any, target: Any, ws_auth: Any) -> None:
         from pycodex.transport.websocket import serve_websocket
 
         await serve_websocket(server, target.host, target.port, ws_auth)
+    elif target.kind == "unix":
+        from pycodex.transport.unix_socket import default_socket_path, serve_unix
+
+        await serve_unix(server, Path(target.path) if target.path else default_socket_path(
+            codex_home()))
     else:
         await asyncio.Event().wait()
 

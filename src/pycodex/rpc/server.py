@@ -93,10 +93,14 @@ class RpcServer:
         *,
         newline: bool,
         on_backed_up: Callable[[], None] | None = None,
+        send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
     ) -> Connection:
-        """Register a connection; ``send`` writes one chunk to the peer."""
+        """Register a connection; ``send`` writes one chunk to the peer (``send_frames``,
+        when given, writes a batch of messages at once)."""
         session = Session(connection_id=next(self._ids))
-        writer = ConnectionWriter(send, batch=newline, on_backed_up=on_backed_up)
+        writer = ConnectionWriter(
+            send, batch=newline, on_backed_up=on_backed_up, send_frames=send_frames
+        )
         conn = Connection(
             session, writer, asyncio.Queue(INBOUND_CAPACITY), on_backed_up is not None
         )

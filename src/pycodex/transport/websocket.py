@@ -41,17 +41,6 @@ MESSAGE_TOO_BIG_CLOSE = 1009
 SLOW_CONSUMER_GRACE = 1.0
 
 
-class _RedactAuthorization(logging.Filter):
-    """Hide bearer tokens from the websockets library's debug dump of request headers."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) == 2 and str(args[0]).lower() == "authorization":
-            scheme = str(args[1]).partition(" ")[0]
-            record.args = (args[0], f"{scheme} <redacted>")
-        return True
-
-
 def _response(status: HTTPStatus, body: str = "", *, allow: str | None = None) -> Response:
     from websockets.datastructures import Headers
     from websockets.http11 import Response
@@ -263,8 +252,7 @@ async def serve_websocket(server: RpcServer, host: str, port: int, auth: WsAuth 
     """Listen on ``host:port`` until cancelled. Raises :class:`ListenError` when it cannot bind."""
     from websockets.asyncio.server import serve
 
-    ws_logger = logging.getLogger("websockets.server")
-    ws_logger.addFilter(_RedactAuthorization())
+    ws_logger = logging.getLogger("websockets.server")  # its lines are redacted by logs.py
     try:
         listener = await serve(
             make_handler(server),

@@ -566,9 +566,12 @@ async def test_responses_go_to_the_connection_that_asked(open_server: WsServer, 
             await client.send({"method": "mock/experimentalMethod", "id": rid,
                                "params": {"value": f"{tag}{rid}"}})
     for client, tag in ((a, "a"), (b, "b")):
-        for rid in range(10, 20):
-            message = await client.next_message()
-            assert message == {"id": rid, "result": {"echoed": f"{tag}{rid}"}}
+        answers = [m for m in [await client.next_message() for _ in range(10)]
+                   if m.get("method") != "configWarning"]  # e.g. no usable bubblewrap here
+        while len(answers) < 10:
+            answers.append(await client.next_message())
+        assert answers == [{"id": rid, "result": {"echoed": f"{tag}{rid}"}}
+                           for rid in range(10, 20)]
 
 
 async def test_closing_one_client_leaves_the_other(open_server: WsServer, clients: Any) -> None:

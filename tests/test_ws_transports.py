@@ -189,6 +189,9 @@ async def test_unix_socket_serves_websocket_and_cleans_up(tmp_path: Path) -> Non
         assert stat.S_IMODE(backing.parent.stat().st_mode) == 0o700
 
         ws = await unix_connect(connectable(path), uri="ws://localhost/")
+        assert ws.response.headers["x-codex-websocket-max-unfragmented-message-bytes"] == \
+            "16777216"
+        assert "x-codex-app-server-compression" not in ws.response.headers
         client = WsClient(ws)
         result = await client.initialize("over-unix")
         assert result["codexHome"] == str(home)

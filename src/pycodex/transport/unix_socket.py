@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 CONTROL_DIR = "app-server-control"
 CONTROL_SOCKET = "app-server-control.sock"
+#: Announced on upgrade, as the reference does on its control socket.
+MAX_UNFRAGMENTED = 16 * 1024 * 1024
 
 
 def default_socket_path(codex_home: Path) -> Path:
@@ -107,7 +109,7 @@ async def serve_unix(server: RpcServer, requested: Path) -> None:
             make_handler(server),
             str(backing),
             process_request=make_process_request(None),
-            process_response=make_process_response(),
+            process_response=make_process_response(MAX_UNFRAGMENTED),
             server_header=None,
             compression=None,
             max_size=MAX_FRAME,

@@ -34,6 +34,8 @@ HEALTH_PATHS = ("/readyz", "/healthz")
 MAX_FRAME = 64 * 1024 * 1024
 #: Close code sent to a client disconnected for not reading its messages.
 SLOW_CONSUMER_CLOSE = 1008
+#: Upgrade-answer header with the largest message sent unfragmented (control socket).
+MAX_UNFRAGMENTED_HEADER = "x-codex-websocket-max-unfragmented-message-bytes"
 #: Close code sent to a client whose compressed message cannot be decoded or is too big.
 MESSAGE_TOO_BIG_CLOSE = 1009
 #: Seconds a disconnected slow consumer gets to acknowledge the close before the TCP
@@ -102,15 +104,18 @@ def make_process_request(auth: WsAuth | None) -> Any:
     return process_request
 
 
-def make_process_response() -> Any:
-    """The upgrade-answer hook: agree to ``zstd-stream-v1`` when the client offers it."""
+def make_process_response(max_unfragmented: int | None = None) -> Any:
+    """The upgrade-answer hook: agree to ``zstd-stream-v1`` when the client offers it, and
+    announce ``max_unfragmented`` (the control socket does, like the reference)."""
 
     def process_response(
         connection: ServerConnection, request: Request, response: Response
     ) -> Response:
-        if response.status_code == HTTPStatus.SWITCHING_PROTOCOLS and _offers_compression(
-            request
-        ):
+        if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
+            return response
+        if max_unfragmented is not None:
+            response.headers[MAX_UNFRAGMENTED_HEADER] = str(max_unfragmented)
+        if _offers_compression(request):
             from pycodex.transport.ws_compression import HEADER, ZSTD_STREAM_V1
 
             response.headers[HEADER] = ZSTD_STREAM_V1

@@ -240,6 +240,8 @@ def main() -> None:
           f"{ours['disconnected_runs']:.0f} runs disconnected")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+    if verdict != "PASS":  # run_all reports a missed target by the exit status
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -119,6 +121,37 @@ async def test_many_busy_threads_on_one_websocket_lose_nothing(
         await ws.close()
         assert "slow consumer" not in server.stderr
     assert not client.violations, client.violations
+
+
+async def test_client_that_stops_reading_during_a_turn_is_cut_off(
+    turn_home: Path, mock: MockResponses
+) -> None:
+    """Its turn's deltas back up (a few MB, far below the byte bound); once no write has
+    completed for the stall period (10 s) it is disconnected, and the server carries on."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    mock.push(text_reply(*expected_deltas(30_000)))
+    with running(turn_home, env={"MOCK_API_KEY": "sk-mock"}) as server:
+        sock.connect(("127.0.0.1", server.port))
+        stalled = WsClient(await connect(server.url, sock=sock, proxy=None,
+                                         open_timeout=TIMEOUT, max_queue=1))
+        await stalled.initialize("stalled")
+        started = await stalled.request_raw("thread/start", {"cwd": str(turn_home)})
+        await stalled.send({"method": "turn/start", "id": "t", "params": {
+            "threadId": started["result"]["thread"]["id"],
+            "input": [{"type": "text", "text": "go"}]}})
+        # It reads nothing more.
+        deadline = time.monotonic() + 30
+        while "slow consumer" not in server.stderr and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert re.search(r"disconnecting websocket client \d+: slow consumer", server.stderr)
+        bystander = WsClient(await connect(server.url, proxy=None, open_timeout=TIMEOUT))
+        await bystander.initialize("bystander")
+        received = await run_busy_threads(bystander, turn_home, 1, 4)  # a turn still runs
+        assert list(received.values()) == [["Hello", " from", " the", " mock!"]]
+        await bystander.ws.close()
+        stalled.ws.transport.abort()
+    assert not bystander.violations, bystander.violations
 
 
 async def test_undecodable_compressed_frame_closes_the_connection(turn_home: Path) -> None:

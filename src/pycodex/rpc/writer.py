@@ -17,6 +17,9 @@ HIGH_WATER = 4096
 MAX_UNSENT_BYTES = 64 * 1024 * 1024
 #: Most bytes handed to the transport in one write (the rest waits for the next round).
 BATCH_BYTES = 1024 * 1024
+#: Seconds a backed-up connection may go without any write completing before its peer
+#: counts as not reading (producers wait on it meanwhile, so memory stays bounded).
+STALL_SECONDS = 10.0
 
 
 class ConnectionWriter:
@@ -26,8 +29,10 @@ class ConnectionWriter:
     one write through ``send``; ``send_frames`` (websocket) gets the list of frames to write
     as separate messages with one flush. When more than ``high_water`` frames wait,
     :meth:`wait_writable` blocks until the transport catches up. When more than
-    ``max_unsent_bytes`` are waiting, ``on_backed_up`` (e.g. "close the slow websocket
-    consumer") is called once.
+    ``max_unsent_bytes`` are waiting, or the connection stays backed up for
+    ``stall_seconds`` without a single write completing, ``on_backed_up`` (e.g. "close the
+    slow websocket consumer") is called once. A peer that keeps reading, however slowly,
+    is never given up on.
     """
 
     def __init__(
@@ -39,6 +44,7 @@ class ConnectionWriter:
         max_unsent_bytes: int = MAX_UNSENT_BYTES,
         on_backed_up: Callable[[], None] | None = None,
         send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
+        stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self._send = send
         self._send_frames = send_frames
@@ -54,6 +60,9 @@ class ConnectionWriter:
         self._closing = False
         self._failed = False
         self._overflowed = False
+        self._stall_seconds = stall_seconds
+        self._writes = 0  # completed writes: the peer's progress
+        self._stall_watch: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -76,10 +85,31 @@ class ConnectionWriter:
         self._wake.set()
         if len(self._queue) >= self._high_water and self._writable.is_set():
             self._writable.clear()
-        if self._unsent > self._max_unsent and not self._overflowed:
+            if self._on_backed_up is not None and self._stall_watch is None:
+                self._stall_watch = asyncio.get_running_loop().create_task(self._watch_stall())
+        if self._unsent > self._max_unsent:
+            self._give_up()
+
+    def _give_up(self) -> None:
+        if not self._overflowed:
             self._overflowed = True
             if self._on_backed_up is not None:
                 self._on_backed_up()
+
+    async def _watch_stall(self) -> None:
+        """While backed up, give up on the peer once a whole stall period passes without
+        any write completing."""
+        try:
+            while not self._writable.is_set() and not self._closing:
+                seen = self._writes
+                try:
+                    await asyncio.wait_for(self._writable.wait(), self._stall_seconds)
+                except TimeoutError:
+                    if self._writes == seen:
+                        self._give_up()
+                        return
+        finally:
+            self._stall_watch = None
 
     async def wait_writable(self) -> None:
         if not self._failed:
@@ -111,6 +141,7 @@ class ConnectionWriter:
                 while self._queue:
                     frames = self._take_batch()
                     await self._write(frames)
+                    self._writes += 1
                     self._unsent -= sum(map(len, frames))
                     if len(self._queue) < self._high_water:
                         self._writable.set()
@@ -126,7 +157,8 @@ class ConnectionWriter:
             self._writable.set()
 
     async def close(self, timeout: float = 2.0) -> None:
-        """Flush what is queued (bounded by ``timeout``) and stop."""
+        """Flush what is queued (bounded by ``timeout``) and stop; producers waiting in
+        :meth:`wait_writable` are released."""
         self._closing = True
         self._wake.set()
         if self._task is not None:
@@ -136,3 +168,8 @@ class ConnectionWriter:
                 self._task.cancel()
             except Exception:  # pragma: no cover - already logged
                 pass
+        if self._stall_watch is not None:
+            self._stall_watch.cancel()
+        self._queue.clear()
+        self._unsent = 0
+        self._writable.set()

@@ -4,8 +4,9 @@
 Every HTTP request carrying an ``Origin`` header is refused with 403 (browsers cannot be
 used to reach the server cross-site); authentication, when configured, is checked on the
 upgrade request, before any JSON-RPC traffic. Output is written in batches; a client that
-stops reading while its unsent output grows past a generous byte bound is disconnected
-("slow consumer") rather than growing memory without bound. Clients that offer
+stops reading (its unsent output passes a generous byte bound, or stays backed up with no
+write completing for a while) is disconnected ("slow consumer") rather than growing
+memory without bound or holding its turns up. Clients that offer
 ``x-codex-app-server-compression: zstd-stream-v1`` get compressed binary frames
 (``ws_compression.py``).
 """

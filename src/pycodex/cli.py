@@ -230,11 +230,13 @@ async def _serve(target: Any, ws_auth: Any, overrides: list[tuple[str, Any]]) ->
         # Stop reading first, then interrupt turns, kill their commands, flush rollouts.
         stopping.cancel()
         serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        await server.shutdown()
-        for sig in STOP_SIGNALS:
-            loop.remove_signal_handler(sig)
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving  # re-raises a listener's start-up error
+        finally:
+            await server.shutdown()
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
 
 
 def _request_stop(sig: signal.Signals, stop: asyncio.Event) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses
+from tests.support.mock_responses import MockResponses, text_reply
 from tests.test_tools_exec import begin_turn, exec_call, open_client, start_thread
 
 
@@ -88,3 +88,29 @@ async def test_stop_signal_interrupts_the_turn_and_kills_its_command_tree(
     assert [p["reason"] for p in payloads
             if p.get("type") == "turn_aborted" and p["turn_id"] == turn_id] == ["interrupted"]
     assert f"received {sig.name}; shutting down" in "\n".join(client.stderr_lines)
+
+
+async def test_sigterm_kills_a_command_left_running_after_its_turn(
+    codex_home: Path, workdir: Path, mock: MockResponses
+) -> None:
+    """exec_command's session outlives its turn (the model may poll it later); the server's
+    exit still takes it down."""
+    marker = "sleep 98799"
+    client: AppServerClient = await open_client(codex_home, workdir, mock)
+    try:
+        thread_id = await start_thread(client, workdir)
+        mock.push(exec_call(marker, "call_bg", yield_time_ms=250), text_reply("left it"))
+        turn_id = await begin_turn(client, thread_id, "start it")
+        done = await client.wait_notification(
+            "turn/completed", where=lambda p: p["turn"]["id"] == turn_id, timeout=30)
+        assert done["turn"]["status"] == "completed"
+        assert live_processes_with(marker)  # still running after the turn
+        assert client.proc is not None
+        client.proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(client.proc.wait(), 10)
+    finally:
+        await client.close()
+        for pid in live_processes_with(marker):
+            os.kill(pid, signal.SIGKILL)
+    assert code == 0
+    assert await wait_until_gone(marker) == []

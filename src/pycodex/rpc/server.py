@@ -103,10 +103,14 @@ class RpcServer:
         *,
         newline: bool,
         on_backed_up: Callable[[], None] | None = None,
+        send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
     ) -> Connection:
-        """Register a connection; ``send`` writes one chunk to the peer."""
+        """Register a connection; ``send`` writes one chunk to the peer (``send_frames``,
+        when given, writes a batch of messages at once)."""
         state = self.dispatcher.new_connection(next(self._ids))
-        writer = ConnectionWriter(send, batch=newline, on_backed_up=on_backed_up)
+        writer = ConnectionWriter(
+            send, batch=newline, on_backed_up=on_backed_up, send_frames=send_frames
+        )
         # Room for the requests plus as many notifications: only the requests count towards
         # the bound, so a queued notification never costs a request its slot.
         inbound: asyncio.Queue[Any] = asyncio.Queue(2 * INBOUND_CAPACITY)

@@ -254,6 +254,36 @@ def test_published_types_match_the_reference(
             assert loose == set(), f"{label} {tag}: requires optional fields {sorted(loose)}"
 
 
+#: Hand-written family modules this contract owns (the generated ones are owned too).
+CONTRACT_MODULES = {"initialize", "config", "models", "account", "misc", "command_exec", "fs",
+                    "external_agent", *codegen.FAMILIES}
+
+
+def _props(node_shape: Shape) -> frozenset[str]:
+    return frozenset().union(*(props for props, _, _ in node_shape.values()))
+
+
+@pytest.mark.parametrize(
+    "cls",
+    sorted((c for c in iter_struct_classes(collect_types(experimental=True))
+            if c.__module__.rsplit(".", 1)[-1] in CONTRACT_MODULES
+            and c.__name__ in reference_definitions("experimental")),
+           key=lambda c: c.__name__),
+    ids=lambda c: c.__name__,
+)
+def test_nested_contract_types_have_the_reference_fields(cls: type) -> None:
+    """Every contract-owned struct named like a reference type (at any depth) has all its
+    stable fields and only fields the reference has."""
+    exp_defs, stable_defs = reference_definitions("experimental"), reference_definitions("stable")
+    name = cls.__name__
+    ours = _props(our_shape(cls))
+    exp = _props(shape(exp_defs[name], resolver(exp_defs)))
+    stable = _props(shape(stable_defs[name], resolver(stable_defs))) if name in stable_defs \
+        else frozenset()
+    assert sorted(stable - ours) == [], "missing"
+    assert sorted(ours - exp) == [], "not in the reference"
+
+
 def sample(info: Any, depth: int = 0) -> Any:
     """A minimal JSON document of a msgspec type: required fields only, one list element."""
     mi = msgspec.inspect

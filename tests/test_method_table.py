@@ -22,7 +22,7 @@ from pycodex.api.router import handlers
 from pycodex.protocol import codegen
 from pycodex.protocol.codegen import flat_definitions, load_bundle, unions
 from pycodex.protocol.reference_order import REFERENCE_METHOD_ORDER
-from pycodex.protocol.schema_export import collect_types, iter_struct_classes
+from pycodex.protocol.schema_export import collect_types, iter_struct_classes, members
 from pycodex.protocol.types import (
     client_requests,
     published_requests,
@@ -282,6 +282,24 @@ def test_nested_contract_types_have_the_reference_fields(cls: type) -> None:
         else frozenset()
     assert sorted(stable - ours) == [], "missing"
     assert sorted(ours - exp) == [], "not in the reference"
+
+
+def test_decoded_types_require_no_more_than_the_reference() -> None:
+    """No struct pycodex decodes (request params, server-request answers, at any depth)
+    requires a field the reference lets clients leave out."""
+    roots = [m for spec in published_requests().values() if spec.params is not None
+             for m in members(spec.params)]
+    roots += [m for sreq in server_requests().values() for m in members(sreq.result)]
+    exp_defs = reference_definitions("experimental")
+    strict = []
+    for cls in iter_struct_classes(roots):
+        if cls.__name__ not in exp_defs:
+            continue
+        reference_shape = shape(exp_defs[cls.__name__], resolver(exp_defs))
+        for tag, (_, required, _) in our_shape(cls).items():
+            if tag in reference_shape and required - reference_shape[tag][1]:
+                strict.append(f"{cls.__name__} {tag}: {sorted(required - reference_shape[tag][1])}")
+    assert strict == []
 
 
 def sample(info: Any, depth: int = 0) -> Any:

@@ -468,12 +468,14 @@ def _test_ids() -> set[str]:
 
 
 def test_manifest_covers_the_table() -> None:
-    """Every method of the table maps to at least one existing test."""
+    """Every method of the table maps to at least one existing test (methods of other
+    branches still in PENDING_ELSEWHERE are tolerated until the lead maps them)."""
     mapped = {"ClientRequest": manifest.REQUESTS, "ServerNotification": manifest.NOTIFICATIONS,
               "ServerRequest": manifest.SERVER_REQUESTS}
     existing = _test_ids()
     for union, entries in mapped.items():
-        assert sorted(table(union) - set(entries)) == [], f"{union}: not in the manifest"
+        unmapped = table(union) - set(entries) - manifest.PENDING_ELSEWHERE[union]
+        assert sorted(unmapped) == [], f"{union}: not in the manifest"
         assert sorted(set(entries) - table(union)) == [], f"{union}: not in the table"
         for method, node_ids in entries.items():
             assert node_ids, method

@@ -24,6 +24,8 @@ from pycodex.protocol.codegen import flat_definitions, load_bundle, unions
 from pycodex.protocol.reference_order import REFERENCE_METHOD_ORDER
 from pycodex.protocol.schema_export import collect_types, iter_struct_classes, members
 from pycodex.protocol.types import (
+    FAMILIES,
+    PUBLISHED_FAMILIES,
     client_requests,
     published_requests,
     server_notifications,
@@ -105,6 +107,21 @@ def table(union: str) -> set[str]:
     if union == "ClientRequest":
         return set(published_requests())
     return set(server_notifications() if union == "ServerNotification" else server_requests())
+
+
+def test_dispatch_imports_no_published_only_family() -> None:
+    """Families of PUBLISHED_FAMILIES serve nothing (the server never imports them), and
+    every generated family is listed there or in FAMILIES."""
+    for family in PUBLISHED_FAMILIES:
+        module = importlib.import_module(f"pycodex.protocol.types.{family}")
+        assert [s.name for s in module.REQUESTS if s.served] == [], f"move {family} to FAMILIES"
+    assert set(codegen.FAMILIES) <= {*FAMILIES, *PUBLISHED_FAMILIES}
+    names = [f"pycodex.protocol.types.{family}" for family in PUBLISHED_FAMILIES]
+    code = ("import sys\nfrom pycodex.protocol.types import client_requests\n"
+            f"client_requests()\nprint(sorted(set(sys.modules) & set({names!r})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
 
 
 def test_served_methods_have_handlers_and_unserved_ones_none() -> None:

@@ -160,7 +160,8 @@ FAMILIES: dict[str, Family] = {
     "diagnostics": Family("Process-local server diagnostics.", requests=("server/diagnostics",)),
 }
 
-#: Methods of generated families that have a handler (empty until someone serves one).
+#: Methods of generated families that have a handler (empty until someone serves one; the
+#: family then moves from ``types.PUBLISHED_FAMILIES`` to ``types.FAMILIES``).
 SERVED: frozenset[str] = frozenset()
 
 #: Response types not named after their params type.

@@ -46,11 +46,19 @@ class Family:
     requests: tuple[str, ...] = ()
     notifications: tuple[str, ...] = ()
     server_requests: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    """Reference types to generate although no method of the family names them (types a
+    hand-written family uses)."""
 
 
 #: Generated family modules, in generation order (a type needed by several families lives in
 #: the first one; later ones import it).
 FAMILIES: dict[str, Family] = {
+    "config_requirements": Family(
+        "Admin requirements reported by ``configRequirements/read`` (``requirements.toml``, "
+        "MDM).",
+        types=("ConfigRequirements",),
+    ),
     "mcp": Family(
         "MCP servers: status, OAuth login, resources, tool calls, event streams, elicitation.",
         requests=(
@@ -312,7 +320,7 @@ class Generator:
         for wire, prop in props.items():
             if tag and wire == tag[0]:
                 continue
-            t = self.annotation(prop if isinstance(prop, dict) else {}, name + _cap(wire))
+            t = self.annotation(prop if isinstance(prop, dict) else {}, name + _ident(wire))
             deps |= t.deps
             attr = _snake(wire)
             nullable = "null" in t.kinds or t.expr == "Any"
@@ -707,6 +715,8 @@ def generate(bundle_path: Path, stable_path: Path) -> dict[Path, str]:
         gen.family = family
         got: dict[str, list[Any]] = {k: [] for k in ("params", "results", "notifications",
                                                      "sreq_params", "sreq_results")}
+        for name in spec.types:
+            gen.ref(name)
         for method in spec.requests:
             schema = by_union["ClientRequest"][method]
             params = params_name(schema)

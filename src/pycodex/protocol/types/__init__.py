@@ -32,6 +32,7 @@ FAMILIES = (
     "command_exec",
     "fs",
     "misc",
+    "config_requirements",
 )
 
 #: Generated families whose methods are all published without a handler (``served=False``).

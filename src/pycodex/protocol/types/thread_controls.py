@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pycodex.protocol.base import UNSET, UnsetType, WireStruct
 from pycodex.protocol.methods import MethodSpec, ServerRequestSpec
+from pycodex.protocol.types.config_requirements import LegacyAppPathString
 from pycodex.protocol.types.items import (
     ApprovalsReviewer,
     AskForApproval,
@@ -29,7 +30,6 @@ __all__ = [
     "GuardianAssessmentOutcome",
     "GuardianRiskLevel",
     "GuardianUserAuthorization",
-    "LegacyAppPathString",
     "MemoryResetResponse",
     "MemoryStatusParams",
     "MemoryStatusResponse",
@@ -424,7 +424,6 @@ class StrictReviewRequiredNotification(WireStruct, kw_only=True):
 GuardianAssessmentOutcome = Literal["allow", "deny"]
 GuardianRiskLevel = Literal["low", "medium", "high", "critical"]
 GuardianUserAuthorization = Literal["unknown", "low", "medium", "high"]
-LegacyAppPathString = str
 MultiAgentMode = Literal["explicitRequestOnly", "proactive"] | CustomMultiAgentMode
 Personality = Literal["none", "friendly", "pragmatic"]
 ReasoningSummary = Literal["auto", "concise", "detailed", "none"]

@@ -151,6 +151,20 @@ class RpcServer:
         if conn.closed:
             return
         try:
+            await self._take(conn, data)
+        except Exception:  # a bug must cost this message only, never the connection
+            logger.exception("dropping a message that could not be handled")
+            return
+        if conn.writer.backed_up and not conn.closes_when_backed_up:
+            await conn.writer.wait_writable()
+        elif conn.in_flight > INBOUND_CAPACITY // 2:
+            # A burst read in one go: let the queued requests run before the next line, so
+            # the bound refuses what the server cannot keep up with, not what came together.
+            await asyncio.sleep(0)
+
+    async def _take(self, conn: Connection, data: bytes | str) -> None:
+        """Decode and classify one message: queue it, route it, or log and drop it."""
+        try:
             message = _decoder.decode(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             _log_unreadable(exc)
@@ -162,8 +176,7 @@ class RpcServer:
         if method is not None:
             if not isinstance(method, str):
                 _log_unreadable("method is not a string")
-                return
-            if "id" in message:
+            elif "id" in message:
                 self._accept_request(conn, message)
             else:
                 await conn.inbound.put(message)
@@ -171,13 +184,6 @@ class RpcServer:
             self.sender.resolve(conn.id, message)
         else:
             _log_unreadable("not a request, response or notification")
-            return
-        if conn.writer.backed_up and not conn.closes_when_backed_up:
-            await conn.writer.wait_writable()
-        elif conn.in_flight > INBOUND_CAPACITY // 2:
-            # A burst read in one go: let the queued requests run before the next line, so
-            # the bound refuses what the server cannot keep up with, not what came together.
-            await asyncio.sleep(0)
 
     def _accept_request(self, conn: Connection, message: dict[str, Any]) -> None:
         request_id = message["id"]

@@ -39,6 +39,18 @@ class InProcessClient(AppServerClient):
         self._logger = logging.getLogger("pycodex")
         self._old_level = self._logger.level
 
+    @property
+    def proc(self) -> asyncio.subprocess.Process:
+        raise AttributeError(
+            "this server runs in-process; a test that needs the process asks for it with "
+            "spawn(process=True)"
+        )
+
+    @proc.setter
+    def proc(self, value: asyncio.subprocess.Process | None) -> None:
+        if value is not None:
+            raise AttributeError("an in-process client has no process")
+
     async def start(self) -> AppServerClient:
         self._logger.addHandler(self._logs)
         if self._logger.getEffectiveLevel() > logging.INFO:

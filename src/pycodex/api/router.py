@@ -34,6 +34,7 @@ MODULES = (
     "feedback",
     "windows_sandbox",
     "import_history",
+    "initialize",
 )
 
 

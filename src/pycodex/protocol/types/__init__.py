@@ -33,6 +33,16 @@ FAMILIES = (
     "fs",
     "misc",
     "config_requirements",
+    "features",
+    "model_providers",
+    "account_extras",
+    "plugins",
+    "sections",
+    "attachments",
+    "goals",
+    "feedback",
+    "windows_sandbox",
+    "import_history",
 )
 
 #: Generated families whose methods are all published without a handler (``served=False``).
@@ -50,16 +60,6 @@ PUBLISHED_FAMILIES = (
     "user_verification",
     "cloud_accounts",
     "diagnostics",
-    "features",
-    "model_providers",
-    "account_extras",
-    "plugins",
-    "sections",
-    "attachments",
-    "goals",
-    "feedback",
-    "windows_sandbox",
-    "import_history",
 )
 
 

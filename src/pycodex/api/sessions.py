@@ -4,15 +4,13 @@ the :class:`~pycodex.core.host.TurnHost` a thread offers its engine."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from pycodex.api.context import ClientRequestError, RequestContext
-from pycodex.core.host import ClientAnswerError, TurnSettings
+from pycodex.core.host import ClientAnswerError
 from pycodex.core.platform import user_agent
 from pycodex.core.session import Session
+from pycodex.core.thread_config import turn_settings
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.token_usage import TokenLedger
 from pycodex.protocol.errors import invalid_request
@@ -105,26 +103,6 @@ class ThreadHost:
         return provider_token_source(provider, self.codex_home)
 
 
-def _turn_settings(thread: LoadedThread) -> TurnSettings:
-    s = thread.settings
-    return TurnSettings(
-        model=s.model,
-        provider_id=s.model_provider,
-        cwd=Path(s.cwd),
-        approval_policy=msgspec.to_builtins(s.approval_policy),
-        sandbox_policy=msgspec.to_builtins(s.sandbox_policy),
-        effort=s.reasoning_effort,
-        summary=s.config.get("model_reasoning_summary"),
-        personality=s.personality,
-        service_tier=s.service_tier,
-        base_instructions=s.base_instructions,
-        developer_instructions=s.developer_instructions,
-        dynamic_tools=list(s.dynamic_tools or []),
-        approvals_reviewer=s.approvals_reviewer,
-        config=s.config,
-    )
-
-
 def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:
     info: dict[str, Any] | None = None
     for line in lines:
@@ -149,7 +127,7 @@ async def session_for(ctx: RequestContext, thread_id: str) -> Session:
         lines = list(thread.lines())  # one pass over the rollout for history and tokens
         history = [item for item in model_history(lines) if isinstance(item, dict)]
         thread.engine = Session(
-            ThreadHost(ctx, manager, thread), _turn_settings(thread), history=history,
+            ThreadHost(ctx, manager, thread), turn_settings(thread.settings), history=history,
             tokens=TokenLedger.from_rollout(_last_token_info(lines)))
     session: Session = thread.engine
     if ctx.connection_id not in thread.subscribers:

@@ -14,15 +14,18 @@ from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
 from pycodex.api.router import route
+from pycodex.core import thread_history
 from pycodex.core.git_info import collect_git_info
 from pycodex.core.thread_config import (
     ConfigError,
     Overrides,
+    recorded,
     resolve_cwd,
     resolve_settings,
 )
 from pycodex.core.threads import DEFAULT_UNLOAD_DELAY_SECS, LoadedThread, ThreadManager
-from pycodex.protocol.errors import RpcError, internal_error, invalid_request
+from pycodex.core.turn_context import PersistedSettings, persisted_settings
+from pycodex.protocol.errors import RpcError, internal_error, invalid_params, invalid_request
 from pycodex.protocol.types.items import Turn
 from pycodex.protocol.types.threads import (
     EmptyResponse,
@@ -40,6 +43,8 @@ from pycodex.protocol.types.threads import (
     ThreadReadParams,
     ThreadResponse,
     ThreadResumeParams,
+    ThreadRevertParams,
+    ThreadRevertResponse,
     ThreadRollbackParams,
     ThreadSetNameParams,
     ThreadStartedNotification,
@@ -74,6 +79,7 @@ logger = logging.getLogger(__name__)
 SESSION_SOURCE = "vscode"
 DEFAULT_LIST_LIMIT = 25
 MAX_LIST_LIMIT = 100
+MAX_INCLUDED_THREAD_IDS = 100
 
 
 # -- service --------------------------------------------------------------------------
@@ -208,21 +214,16 @@ def _new_loaded(
     params: _ThreadConfigParams,
     *,
     ephemeral: bool,
-    persisted: dict[str, Any] | None = None,
+    persisted: PersistedSettings | None = None,
+    resume: bool = False,
 ) -> tuple[LoadedThread, float]:
-    persisted = persisted or {}
     server_cwd = str(ctx.app.options.cwd)
-    cwd = resolve_cwd(params.cwd, server_cwd) if params.cwd else persisted.get("cwd") or server_cwd
+    recorded_cwd = persisted.cwd if persisted is not None else None
+    cwd = resolve_cwd(params.cwd, server_cwd) if params.cwd else recorded_cwd or server_cwd
     config = _effective_config(ctx, params, cwd)
     try:
         settings = resolve_settings(
-            config,
-            _overrides(params),
-            server_cwd,
-            persisted_model=persisted.get("model"),
-            persisted_effort=persisted.get("effort"),
-            persisted_cwd=persisted.get("cwd"),
-        )
+            config, _overrides(params), server_cwd, persisted=persisted, resume=resume)
     except ConfigError as exc:
         raise invalid_request(f"error deriving config: {exc}") from None
     created = time.time()
@@ -353,7 +354,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
     # after this answer is out: the warm-up would compete with the resume for the GIL
-    asyncio.get_running_loop().call_soon(warm_up_model_client)
+    asyncio.get_running_loop().call_soon(warm_up_model_client, None)
     loaded = mgr.get(thread_id)
     if loaded is not None:
         return _rejoin(ctx, mgr, loaded, params)
@@ -376,12 +377,11 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
         raise invalid_request(f"failed to load rollout `{path}`: {exc}") from None
     if not meta:
         raise invalid_request(f"failed to load rollout `{path}`: missing session metadata")
-    persisted = {
-        "model": context.get("model") if isinstance(context.get("model"), str) else None,
-        "effort": context.get("effort") if isinstance(context.get("effort"), str) else None,
-        "cwd": meta.get("cwd") if isinstance(meta.get("cwd"), str) else None,
-    }
-    thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False, persisted=persisted)
+    persisted = persisted_settings(context)
+    if persisted.cwd is None and isinstance(meta.get("cwd"), str):
+        persisted.cwd = meta["cwd"]
+    thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False, persisted=persisted,
+                            resume=True)
     created_ms = parse_timestamp_ms(str(meta.get("timestamp", ""))) or int(time.time() * 1000)
     thread.id = thread_id
     thread.created_at = created_ms // 1000
@@ -416,6 +416,8 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
 def _rejoin(
     ctx: RequestContext, mgr: ThreadManager, thread: LoadedThread, params: ThreadResumeParams
 ) -> ThreadStartResponse:
+    if not thread.ephemeral and not thread.materialized:
+        raise _no_rollout(thread.id)  # started, no turn yet: nothing to resume, as the reference
     if params.history is not None:
         raise invalid_request(
             f"cannot resume thread {thread.id} with history while it is already running"
@@ -465,12 +467,12 @@ async def thread_fork(ctx: RequestContext, params: ThreadForkParams) -> Any:
             raise invalid_request(f"failed to load rollout `{path}`: {exc}") from None
     else:
         lines = [line for line in lines if line.type != "session_meta"]
-    persisted: dict[str, Any] = {}
+    persisted = PersistedSettings()
     for line in lines:
         if line.type == "turn_context" and isinstance(line.payload, dict):
-            persisted = {"model": line.payload.get("model"), "effort": line.payload.get("effort")}
+            persisted = persisted_settings(line.payload)
     if source is not None:
-        persisted["cwd"] = source.settings.cwd
+        persisted = recorded(source.settings)
     thread, created = _new_loaded(ctx, mgr, params, ephemeral=params.ephemeral, persisted=persisted)
     thread.forked_from_id = source_id
     thread.name = name
@@ -513,6 +515,19 @@ def _parse_cursor(cursor: str) -> tuple[int, str]:
         raise invalid_request(f"invalid cursor: {cursor}") from None
 
 
+def _included_ids(raw: list[str] | None) -> list[str] | None:
+    """``includedThreadIds`` in canonical form (``-32602`` for too many or a non-UUID)."""
+    if raw is None:
+        return None
+    if len(raw) > MAX_INCLUDED_THREAD_IDS:
+        raise invalid_params(
+            f"includedThreadIds accepts at most {MAX_INCLUDED_THREAD_IDS} entries")
+    try:
+        return [parse_thread_id(text) for text in raw]
+    except InvalidId as exc:
+        raise invalid_params(f"invalid included thread id: {exc}") from None
+
+
 def _list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
     """The page ``params`` asks for, plus one row to learn whether more follow."""
     limit = min(
@@ -532,6 +547,7 @@ def _list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
         source_kinds=params.source_kinds or list(INTERACTIVE_SOURCES),
         cwds=cwds,
         search_term=params.search_term or None,
+        thread_ids=_included_ids(params.included_thread_ids),
     )
 
 
@@ -834,15 +850,35 @@ async def thread_rollback(ctx: RequestContext, params: ThreadRollbackParams) -> 
     loaded = mgr.get(thread_id)
     if loaded is None:
         raise invalid_request(f"thread not found: {thread_id}")
-    if loaded.running:
-        raise invalid_request("rollback already in progress for this thread")
     try:
-        await loaded.writer.append(
-            [("event_msg", {"type": "thread_rolled_back", "num_turns": params.num_turns})]
-        )
-        await loaded.writer.sync()
+        turns = await thread_history.rollback(mgr, loaded, params.num_turns)
+    except thread_history.HistoryChangeError as exc:
+        raise invalid_request(str(exc)) from None
     except OSError as exc:
         raise invalid_request(f"thread rollback failed: {exc}") from None
-    turns = loaded.turns()
-    mgr.refresh_index(loaded)
     return ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns))
+
+
+@route("thread/revert")
+async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> ThreadRevertResponse:
+    """Drop ``beforeTurnId`` and every later turn; the thread comes back without turns and
+    with the cursor that pages the remaining ones backwards."""
+    from pycodex.api.turn_pages import anchor_cursor
+
+    mgr = ctx.app.get(thread_manager)
+    thread_id = _thread_id(params.thread_id)
+    loaded = mgr.get(thread_id)
+    if loaded is None:
+        raise invalid_request(f"thread not found: {thread_id}")
+    if not loaded.ephemeral and not loaded.materialized:
+        raise _no_rollout(thread_id)
+    try:
+        turns = await thread_history.revert(mgr, loaded, params.before_turn_id)
+    except thread_history.HistoryChangeError as exc:
+        raise invalid_request(str(exc)) from None
+    except OSError as exc:
+        raise internal_error(f"thread revert failed: {exc}") from None
+    return ThreadRevertResponse(
+        thread=mgr.wire_thread(loaded),
+        turns_backwards_cursor=anchor_cursor(turns[-1].id) if turns else None,
+    )

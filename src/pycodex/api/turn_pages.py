@@ -29,6 +29,11 @@ def _cursor(turn_id: str, include_anchor: bool) -> str:
                       separators=(",", ":"))
 
 
+def anchor_cursor(turn_id: str) -> str:
+    """A cursor whose page (in ``desc`` order) starts with ``turn_id`` itself."""
+    return _cursor(turn_id, True)
+
+
 def _parse_cursor(cursor: str) -> tuple[str, bool]:
     try:
         value = json.loads(cursor)

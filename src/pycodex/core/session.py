@@ -35,6 +35,7 @@ from pycodex.core.model_events import (
 )
 from pycodex.core.token_usage import TokenLedger
 from pycodex.core.tool_router import ToolCall, ToolContext, ToolRouter
+from pycodex.core.turn_context import turn_context_payload
 from pycodex.protocol.types.items import ReasoningItem, ThreadItem, TurnError
 from pycodex.store import events
 
@@ -292,6 +293,12 @@ class Session:
         turn.task.cancel()
         await waiter
 
+    def replace_history(self, items: list[dict[str, Any]]) -> None:
+        """The thread's history was rewritten (rollback, revert): the model sees ``items``
+        from the next request on, as a restarted engine would."""
+        self.history[:] = items
+        self.context_recorded = bool(self.history)
+
     async def shutdown(self) -> None:
         turn = self.turn
         if turn is not None and turn.task is not None and not turn.done.is_set():
@@ -414,13 +421,7 @@ class Session:
         await self.host.persist([("response_item", item) for item in items])
 
     async def _record_turn_context(self, turn: ActiveTurn) -> None:
-        s = self.settings
-        await self.host.persist([("turn_context", {
-            "turn_id": turn.id, "cwd": str(s.cwd), "approval_policy": s.approval_policy,
-            "sandbox_policy": s.sandbox_policy, "model": s.model, "effort": s.effort,
-            "summary": s.summary or "auto", "approvals_reviewer": s.approvals_reviewer,
-            "model_provider": s.provider_id,
-        })])
+        await self.host.persist([events.turn_context(turn_context_payload(turn.id, self.settings))])
 
     async def _record_user_input(self, turn: ActiveTurn, inputs: list[dict[str, Any]]) -> None:
         host = self.host

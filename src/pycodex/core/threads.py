@@ -59,7 +59,9 @@ Notify = Callable[[str, Any, "Iterable[int] | None"], None]
 
 
 class ThreadSettings(msgspec.Struct):
-    """What a turn needs to know about its thread's configuration."""
+    """The one settings record of a thread: built at start/resume/fork, changed by
+    ``turn/start`` overrides (:func:`pycodex.core.thread_config.apply_turn_overrides`),
+    reported by resume/read/fork and handed to the engine as ``TurnSettings``."""
 
     model: str
     model_provider: str
@@ -73,6 +75,10 @@ class ThreadSettings(msgspec.Struct):
     base_instructions: str | None = None
     developer_instructions: str | None = None
     personality: str | None = None
+    #: reasoning summary chosen by a turn (``None``: the config's)
+    summary: str | None = None
+    #: ``default`` or ``plan`` (``turn/start.collaborationMode``, sticky)
+    collaboration_mode: str = "default"
     dynamic_tools: list[dict[str, Any]] | None = None
     experimental_raw_events: bool = False
     persist_extended_history: bool = False

@@ -220,6 +220,17 @@ class ThreadRollbackParams(WireStruct):
     num_turns: int
 
 
+class ThreadRevertParams(WireStruct):
+    thread_id: str
+    before_turn_id: str
+
+
+class ThreadRevertResponse(WireStruct):
+    thread: Thread
+    turns_backwards_cursor: str | None = None
+    items_backwards_cursor: str | None = None
+
+
 class ThreadListParams(WireStruct):
     cursor: str | None = None
     limit: int | None = None
@@ -230,6 +241,7 @@ class ThreadListParams(WireStruct):
     archived: bool | None = None
     cwd: str | list[str] | None = None
     search_term: str | None = None
+    included_thread_ids: list[str] | None = None
 
 
 class ThreadListResponse(WireStruct):
@@ -299,6 +311,7 @@ REQUESTS: list[MethodSpec] = [
     MethodSpec("thread/unarchive", ThreadUnarchiveParams, ThreadResponse),
     MethodSpec("thread/delete", ThreadDeleteParams, EmptyResponse),
     MethodSpec("thread/rollback", ThreadRollbackParams, ThreadResponse),
+    MethodSpec("thread/revert", ThreadRevertParams, ThreadRevertResponse),
     MethodSpec("thread/list", ThreadListParams, ThreadListResponse),
     MethodSpec("thread/loaded/list", ThreadLoadedListParams, ThreadLoadedListResponse),
     MethodSpec("thread/read", ThreadReadParams, ThreadResponse),

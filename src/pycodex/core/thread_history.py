@@ -1,0 +1,58 @@
+"""History changes of a loaded thread (rollback, revert): recorded in the rollout, then the
+engine's model history is rebuilt from it, so the model and ``thread/read`` never diverge."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pycodex.core.threads import LoadedThread, ThreadManager
+from pycodex.protocol.types.items import Turn
+from pycodex.store import events
+from pycodex.store.history import TurnBuilder, model_history
+from pycodex.store.rollout import RolloutLine
+
+
+class HistoryChangeError(Exception):
+    """The change cannot be made (the message is the reference's ``-32600`` text)."""
+
+
+async def rollout_lines(thread: LoadedThread) -> list[RolloutLine]:
+    """The thread's rollout lines, read on a worker thread."""
+    return await asyncio.to_thread(lambda: list(thread.lines()))
+
+
+def turns_of(thread: LoadedThread, lines: list[RolloutLine]) -> list[Turn]:
+    return TurnBuilder(thread.id).feed_all(lines).finish(thread.active_turn_id)
+
+
+async def rollback(manager: ThreadManager, thread: LoadedThread, num_turns: int) -> list[Turn]:
+    """Drop the last ``num_turns`` turns; returns the turns that remain."""
+    if thread.running:
+        raise HistoryChangeError("rollback already in progress for this thread")
+    return await _drop_turns(manager, thread, num_turns)
+
+
+async def revert(manager: ThreadManager, thread: LoadedThread, before_turn_id: str
+                 ) -> list[Turn]:
+    """Drop turn ``before_turn_id`` and every later one; returns the turns that remain."""
+    if thread.running:
+        raise HistoryChangeError("rollback already in progress for this thread")
+    turns = turns_of(thread, await rollout_lines(thread)) if thread.materialized or \
+        thread.ephemeral else []
+    at = next((i for i, turn in enumerate(turns) if turn.id == before_turn_id), None)
+    if at is None:
+        raise HistoryChangeError(f"turn not found: {before_turn_id}")
+    return await _drop_turns(manager, thread, len(turns) - at)
+
+
+async def _drop_turns(manager: ThreadManager, thread: LoadedThread, count: int) -> list[Turn]:
+    await thread.writer.append([events.thread_rolled_back(count)])
+    await thread.writer.sync()
+    lines = await rollout_lines(thread)
+    if thread.engine is not None:
+        history: list[dict[str, Any]] = [
+            item for item in model_history(lines) if isinstance(item, dict)]
+        thread.engine.replace_history(history)
+    manager.refresh_index(thread)
+    return turns_of(thread, lines)

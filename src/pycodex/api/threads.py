@@ -654,21 +654,24 @@ async def thread_metadata_update(
     return ThreadResponse(thread=mgr.wire_summary(summary))
 
 
+def _loaded(mgr: ThreadManager, thread_id: str) -> LoadedThread:
+    loaded = mgr.get(thread_id)
+    if loaded is None:
+        raise invalid_request(f"thread not found: {thread_id}")
+    return loaded
+
+
 @route("thread/rollback")
 async def thread_rollback(ctx: RequestContext, params: ThreadRollbackParams) -> ThreadResponse:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
     if params.num_turns < 1:
         raise invalid_request("numTurns must be >= 1")
-    loaded = mgr.get(thread_id)
-    if loaded is None:
-        raise invalid_request(f"thread not found: {thread_id}")
+    loaded = _loaded(mgr, thread_id)
     try:
         turns = await thread_history.rollback(mgr, loaded, params.num_turns)
-    except thread_history.HistoryChangeError as exc:
-        raise invalid_request(str(exc)) from None
-    except OSError as exc:
-        raise invalid_request(f"thread rollback failed: {exc}") from None
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
     return ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns))
 
 
@@ -680,17 +683,13 @@ async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> Thre
 
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
-    loaded = mgr.get(thread_id)
-    if loaded is None:
-        raise invalid_request(f"thread not found: {thread_id}")
+    loaded = _loaded(mgr, thread_id)
     if not loaded.ephemeral and not loaded.materialized:
         raise _no_rollout(thread_id)
     try:
         turns = await thread_history.revert(mgr, loaded, params.before_turn_id)
-    except thread_history.HistoryChangeError as exc:
-        raise invalid_request(str(exc)) from None
-    except OSError as exc:
-        raise internal_error(f"thread revert failed: {exc}") from None
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
     return ThreadRevertResponse(
         thread=mgr.wire_thread(loaded),
         turns_backwards_cursor=anchor_cursor(turns[-1].id) if turns else None,

@@ -13,8 +13,13 @@ from pycodex.store.history import TurnBuilder, model_history
 from pycodex.store.rollout import RolloutLine
 
 
-class HistoryChangeError(Exception):
-    """The change cannot be made (the message is the reference's ``-32600`` text)."""
+class ThreadServiceError(Exception):
+    """A thread operation failed with the reference's text; ``internal`` marks a
+    server-side (``-32603``) failure, else the request was invalid (``-32600``)."""
+
+    def __init__(self, message: str, *, internal: bool = False) -> None:
+        super().__init__(message)
+        self.internal = internal
 
 
 async def rollout_lines(thread: LoadedThread) -> list[RolloutLine]:
@@ -29,21 +34,27 @@ def turns_of(thread: LoadedThread, lines: list[RolloutLine]) -> list[Turn]:
 async def rollback(manager: ThreadManager, thread: LoadedThread, num_turns: int) -> list[Turn]:
     """Drop the last ``num_turns`` turns; returns the turns that remain."""
     if thread.running:
-        raise HistoryChangeError("rollback already in progress for this thread")
-    return await _drop_turns(manager, thread, num_turns)
+        raise ThreadServiceError("rollback already in progress for this thread")
+    try:
+        return await _drop_turns(manager, thread, num_turns)
+    except OSError as exc:
+        raise ThreadServiceError(f"thread rollback failed: {exc}") from None
 
 
 async def revert(manager: ThreadManager, thread: LoadedThread, before_turn_id: str
                  ) -> list[Turn]:
     """Drop turn ``before_turn_id`` and every later one; returns the turns that remain."""
     if thread.running:
-        raise HistoryChangeError("rollback already in progress for this thread")
+        raise ThreadServiceError("rollback already in progress for this thread")
     turns = turns_of(thread, await rollout_lines(thread)) if thread.materialized or \
         thread.ephemeral else []
     at = next((i for i, turn in enumerate(turns) if turn.id == before_turn_id), None)
     if at is None:
-        raise HistoryChangeError(f"turn not found: {before_turn_id}")
-    return await _drop_turns(manager, thread, len(turns) - at)
+        raise ThreadServiceError(f"turn not found: {before_turn_id}")
+    try:
+        return await _drop_turns(manager, thread, len(turns) - at)
+    except OSError as exc:
+        raise ThreadServiceError(f"thread revert failed: {exc}", internal=True) from None
 
 
 async def _drop_turns(manager: ThreadManager, thread: LoadedThread, count: int) -> list[Turn]:

@@ -19,7 +19,7 @@ import msgspec
 from pycodex import PROTOCOL_VERSION
 from pycodex.core.git_info import collect_git_info
 from pycodex.core.thread_config import recorded
-from pycodex.core.thread_history import rollout_lines, turns_of
+from pycodex.core.thread_history import ThreadServiceError, rollout_lines, turns_of
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.turn_context import PersistedSettings, persisted_settings
 from pycodex.protocol.types.items import Turn
@@ -41,13 +41,7 @@ from pycodex.store.summary import ThreadSummary, source_to_wire, summarize
 
 SESSION_SOURCE = "vscode"
 
-
-class ThreadServiceError(Exception):
-    """A lifecycle step failed; ``internal`` marks a server-side (``-32603``) failure."""
-
-    def __init__(self, message: str, *, internal: bool = False) -> None:
-        super().__init__(message)
-        self.internal = internal
+__all__ = ["SESSION_SOURCE", "ThreadServiceError", "archive", "delete", "locate", "unarchive"]
 
 
 def no_rollout(thread_id: str) -> ThreadServiceError:

@@ -118,7 +118,10 @@ async def test_revert_drops_a_turn_and_the_later_ones(
         "thread/revert", {"threadId": thread_id, "beforeTurnId": turn_ids[1]})
     assert errors_0171("ThreadRevertResponse", result) == []
     assert result["thread"]["turns"] == [] and result["thread"]["id"] == thread_id
-    assert result["itemsBackwardsCursor"] is None
+    items = await client.request("thread/items/list", {
+        "threadId": thread_id, "cursor": result["itemsBackwardsCursor"],
+        "sortDirection": "desc", "limit": 1})
+    assert [e["item"]["text"] for e in items["data"]] == ["answer one"]
     page = await client.request("thread/turns/list", {
         "threadId": thread_id, "cursor": result["turnsBackwardsCursor"],
         "sortDirection": "desc"})

@@ -54,6 +54,12 @@ async def test_turn_overrides_stick_are_reported_and_survive_a_restart(
                 "approvalPolicy": "on-request", "sandbox": WORKSPACE_WRITE}
     assert {key: resumed[key] for key in expected} == expected
     assert resumed["thread"]["model"] == "gpt-6-sol" and resumed["thread"]["cwd"] == str(sub)
+    assert resumed["collaborationMode"] == {"mode": "default", "settings": {
+        "model": "gpt-6-sol", "reasoning_effort": "high", "developer_instructions": None}}
+    last_page = await client.request("thread/turns/list", {
+        "threadId": thread_id, "cursor": resumed["turnsBackwardsCursor"],
+        "sortDirection": "desc", "limit": 1})
+    assert last_page["data"][0]["id"] == resumed["thread"]["turns"][-1]["id"]
     read = (await client.request("thread/read", {"threadId": thread_id}))["thread"]
     assert (read["model"], read["reasoningEffort"], read["cwd"]) == (
         "gpt-6-sol", "high", str(sub))
@@ -123,3 +129,5 @@ async def test_reference_turn_context_restores_settings(
         "gpt-6-sol", "low", "untrusted")
     assert resumed["sandbox"] == {**WORKSPACE_WRITE, "networkAccess": True}
     assert resumed["activePermissionProfile"] is None
+    assert resumed["collaborationMode"] == {"mode": "plan", "settings": {
+        "model": "gpt-6-sol", "reasoning_effort": "low", "developer_instructions": None}}

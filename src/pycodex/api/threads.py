@@ -22,7 +22,13 @@ from pycodex.core.thread_config import (
 )
 from pycodex.core.threads import DEFAULT_UNLOAD_DELAY_SECS, LoadedThread, ThreadManager
 from pycodex.core.turn_context import PersistedSettings
-from pycodex.protocol.errors import RpcError, internal_error, invalid_params, invalid_request
+from pycodex.protocol.errors import (
+    METHOD_NOT_FOUND,
+    RpcError,
+    internal_error,
+    invalid_params,
+    invalid_request,
+)
 from pycodex.protocol.types.items import Turn
 from pycodex.protocol.types.threads import (
     EmptyResponse,
@@ -31,6 +37,8 @@ from pycodex.protocol.types.threads import (
     ThreadDeleteParams,
     ThreadForkParams,
     ThreadIdNotification,
+    ThreadItemsListParams,
+    ThreadItemsListResponse,
     ThreadListParams,
     ThreadListResponse,
     ThreadLoadedListParams,
@@ -40,6 +48,7 @@ from pycodex.protocol.types.threads import (
     ThreadReadParams,
     ThreadResponse,
     ThreadResumeParams,
+    ThreadResumeResponse,
     ThreadRevertParams,
     ThreadRevertResponse,
     ThreadRollbackParams,
@@ -54,6 +63,7 @@ from pycodex.protocol.types.threads import (
     ThreadUnsubscribeResponse,
     _ThreadConfigParams,
 )
+from pycodex.protocol.types.turns import CollaborationMode, CollaborationModeSettings
 from pycodex.store.ids import InvalidId, new_thread_id, parse_thread_id
 from pycodex.store.names import append_git_info, append_name
 from pycodex.store.rollout import (
@@ -132,22 +142,53 @@ def _effective_config(ctx: RequestContext, params: _ThreadConfigParams, cwd: str
 def _start_response(
     mgr: ThreadManager, thread: LoadedThread, turns: list[Turn]
 ) -> ThreadStartResponse:
+    return ThreadStartResponse(**_response_fields(mgr, thread, turns))
+
+
+def _response_fields(mgr: ThreadManager, thread: LoadedThread, turns: list[Turn]
+                     ) -> dict[str, Any]:
     s = thread.settings
-    return ThreadStartResponse(
-        thread=mgr.wire_thread(thread, turns=turns),
-        model=s.model,
-        model_provider=s.model_provider,
-        service_tier=s.service_tier,
-        disabled_plugin_ids=[],
-        cwd=s.cwd,
-        runtime_workspace_roots=[s.cwd],
-        instruction_sources=[],
-        approval_policy=s.approval_policy,
-        approvals_reviewer=s.approvals_reviewer,  # type: ignore[arg-type]
-        sandbox=s.sandbox_policy,
-        active_permission_profile=s.active_permission_profile,
-        reasoning_effort=s.reasoning_effort,
+    return {
+        "thread": mgr.wire_thread(thread, turns=turns),
+        "model": s.model,
+        "model_provider": s.model_provider,
+        "service_tier": s.service_tier,
+        "disabled_plugin_ids": [],
+        "cwd": s.cwd,
+        "runtime_workspace_roots": [s.cwd],
+        "instruction_sources": [],
+        "approval_policy": s.approval_policy,
+        "approvals_reviewer": s.approvals_reviewer,
+        "sandbox": s.sandbox_policy,
+        "active_permission_profile": s.active_permission_profile,
+        "reasoning_effort": s.reasoning_effort,
+    }
+
+
+def _resume_response(mgr: ThreadManager, thread: LoadedThread, turns: list[Turn],
+                     *, exclude_turns: bool) -> ThreadResumeResponse:
+    """The start answer plus the thread's current collaboration mode and the cursor that
+    pages its turns backwards from the last one."""
+    s = thread.settings
+    turns_cursor, items_cursor = _backwards_cursors(turns)
+    mode = CollaborationMode(mode=s.collaboration_mode, settings=CollaborationModeSettings(
+        model=s.model, reasoning_effort=s.reasoning_effort,
+        developer_instructions=s.developer_instructions))
+    return ThreadResumeResponse(
+        **_response_fields(mgr, thread, [] if exclude_turns else turns),
+        collaboration_mode=mode,
+        turns_backwards_cursor=turns_cursor,
+        items_backwards_cursor=items_cursor,
     )
+
+
+def _backwards_cursors(turns: list[Turn]) -> tuple[str | None, str | None]:
+    """Cursors whose ``desc`` pages start with the last turn and the last item."""
+    from pycodex.api.turn_pages import anchor_cursor, item_cursor
+
+    last_item = next((turn.items[-1] for turn in reversed(turns) if turn.items), None)
+    return (anchor_cursor(turns[-1].id) if turns else None,
+            item_cursor(last_item.id) if last_item else None)
 
 
 def _new_loaded(
@@ -305,12 +346,12 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
 
         items = [item for item in params.history if isinstance(item, dict)]
         await thread.writer.append([events.compacted("", items)])
-    return _start_response(mgr, thread, [] if params.exclude_turns else turns)
+    return _resume_response(mgr, thread, turns, exclude_turns=bool(params.exclude_turns))
 
 
 async def _rejoin(
     ctx: RequestContext, mgr: ThreadManager, thread: LoadedThread, params: ThreadResumeParams
-) -> ThreadStartResponse:
+) -> ThreadResumeResponse:
     if not thread.ephemeral and not thread.materialized:
         raise _no_rollout(thread.id)  # started, no turn yet: nothing to resume, as the reference
     if params.history is not None:
@@ -325,9 +366,8 @@ async def _rejoin(
                 f"requested `{requested}`, active `{thread.writer.path}`"
             )
     mgr.subscribe(thread, ctx.connection_id)
-    turns = ([] if params.exclude_turns
-             else thread_history.turns_of(thread, await thread_history.rollout_lines(thread)))
-    return _start_response(mgr, thread, turns)
+    turns = thread_history.turns_of(thread, await thread_history.rollout_lines(thread))
+    return _resume_response(mgr, thread, turns, exclude_turns=bool(params.exclude_turns))
 
 
 # -- fork -----------------------------------------------------------------------------
@@ -490,6 +530,39 @@ async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadRe
     return ThreadResponse(thread=mgr.wire_summary(summary, turns))
 
 
+async def _thread_turns(mgr: ThreadManager, thread_id: str, method: str) -> list[Turn] | None:
+    """The turns of a loaded or stored thread (a running turn included), None if unknown."""
+    loaded = mgr.get(thread_id)
+    if loaded is not None:
+        if loaded.ephemeral:
+            raise invalid_request(f"ephemeral threads do not support {method}")
+        if not loaded.materialized:
+            return []
+        return await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
+    summary = await thread_service.locate(mgr, thread_id)
+    if summary is None:
+        return None
+    return await _load_turns(Path(summary.path), thread_id)
+
+
+@route("thread/items/list")
+async def thread_items_list(
+    ctx: RequestContext, params: ThreadItemsListParams
+) -> ThreadItemsListResponse:
+    """A page of a thread's items in order (of one turn with ``turnId``)."""
+    from pycodex.api.turn_pages import entries_of, paginate_items
+
+    mgr = ctx.app.get(thread_manager)
+    thread_id = _thread_id(params.thread_id)
+    turns = await _thread_turns(mgr, thread_id, "thread/items/list")
+    if turns is None:
+        raise RpcError(METHOD_NOT_FOUND, "thread/items/list is not supported yet")
+    page = paginate_items(entries_of(turns, params.turn_id), params.cursor, params.turn_id,
+                          params.limit, params.sort_direction or "asc")
+    return ThreadItemsListResponse(data=page.entries, next_cursor=page.next_cursor,
+                                   backwards_cursor=page.backwards_cursor)
+
+
 @route("thread/turns/list")
 async def thread_turns_list(
     ctx: RequestContext, params: ThreadTurnsListParams
@@ -499,17 +572,9 @@ async def thread_turns_list(
 
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
-    loaded = mgr.get(thread_id)
-    if loaded is not None:
-        if loaded.ephemeral:
-            raise invalid_request("ephemeral threads do not support thread/turns/list")
-        turns = (await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
-                 if loaded.materialized else [])
-    else:
-        summary = await thread_service.locate(mgr, thread_id)
-        if summary is None:
-            raise invalid_request(f"thread not loaded: {thread_id}")
-        turns = await _load_turns(Path(summary.path), thread_id)
+    turns = await _thread_turns(mgr, thread_id, "thread/turns/list")
+    if turns is None:
+        raise invalid_request(f"thread not loaded: {thread_id}")
     view = params.items_view or "summary"
     page = paginate([apply_view(turn, view) for turn in turns], params.cursor, params.limit,
                     params.sort_direction or "desc")
@@ -678,9 +743,7 @@ async def thread_rollback(ctx: RequestContext, params: ThreadRollbackParams) -> 
 @route("thread/revert")
 async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> ThreadRevertResponse:
     """Drop ``beforeTurnId`` and every later turn; the thread comes back without turns and
-    with the cursor that pages the remaining ones backwards."""
-    from pycodex.api.turn_pages import anchor_cursor
-
+    with the cursors that page the remaining turns and items backwards."""
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
     loaded = _loaded(mgr, thread_id)
@@ -690,7 +753,7 @@ async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> Thre
         turns = await thread_history.revert(mgr, loaded, params.before_turn_id)
     except thread_service.ThreadServiceError as exc:
         raise _rpc_error(exc) from None
-    return ThreadRevertResponse(
-        thread=mgr.wire_thread(loaded),
-        turns_backwards_cursor=anchor_cursor(turns[-1].id) if turns else None,
-    )
+    turns_cursor, items_cursor = _backwards_cursors(turns)
+    return ThreadRevertResponse(thread=mgr.wire_thread(loaded),
+                                turns_backwards_cursor=turns_cursor,
+                                items_backwards_cursor=items_cursor)

@@ -3,6 +3,7 @@ the :class:`~pycodex.core.host.TurnHost` a thread offers its engine."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -113,6 +114,16 @@ def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:
     return info
 
 
+def _engine_state(thread: LoadedThread) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The model history and the last token info, in one pass over the rollout (run on a
+    worker thread: a long rollout must not hold up other requests)."""
+    from pycodex.store.history import model_history
+
+    lines = list(thread.lines())
+    history = [item for item in model_history(lines) if isinstance(item, dict)]
+    return history, _last_token_info(lines)
+
+
 async def session_for(ctx: RequestContext, thread_id: str) -> Session:
     """The engine of a loaded thread, created on first use (history from its rollout)."""
     from pycodex.api.threads import thread_manager
@@ -122,13 +133,11 @@ async def session_for(ctx: RequestContext, thread_id: str) -> Session:
     if thread is None:
         raise invalid_request(f"thread not found: {thread_id}")
     if thread.engine is None:
-        from pycodex.store.history import model_history
-
-        lines = list(thread.lines())  # one pass over the rollout for history and tokens
-        history = [item for item in model_history(lines) if isinstance(item, dict)]
-        thread.engine = Session(
-            ThreadHost(ctx, manager, thread), turn_settings(thread.settings), history=history,
-            tokens=TokenLedger.from_rollout(_last_token_info(lines)))
+        history, tokens = await asyncio.to_thread(_engine_state, thread)
+        if thread.engine is None:  # (another request may have made it meanwhile)
+            thread.engine = Session(
+                ThreadHost(ctx, manager, thread), turn_settings(thread.settings), history=history,
+                tokens=TokenLedger.from_rollout(tokens))
     session: Session = thread.engine
     if ctx.connection_id not in thread.subscribers:
         manager.subscribe(thread, ctx.connection_id)

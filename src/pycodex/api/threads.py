@@ -366,7 +366,7 @@ async def _rejoin(
                 f"requested `{requested}`, active `{thread.writer.path}`"
             )
     mgr.subscribe(thread, ctx.connection_id)
-    turns = thread_history.turns_of(thread, await thread_history.rollout_lines(thread))
+    turns = await thread_history.current_turns(thread)
     return _resume_response(mgr, thread, turns, exclude_turns=bool(params.exclude_turns))
 
 
@@ -455,8 +455,8 @@ async def _list_rows(mgr: ThreadManager, query: ListQuery) -> list[ThreadSummary
         if not index.building():  # an existing index opens in a moment, unless it is stale
             await asyncio.to_thread(index.wait_decided)
         if servable(query) and index.building():
-            with index.paused():
-                rows = scan_page(mgr.codex_home, query)
+            with index.paused():  # the walk runs on a worker thread, off the loop
+                rows = await asyncio.to_thread(scan_page, mgr.codex_home, query)
             if rows is not None:
                 logger.debug("thread/list: page read from the rollout files (%d rows)", len(rows))
                 return rows

@@ -22,13 +22,20 @@ class ThreadServiceError(Exception):
         self.internal = internal
 
 
-async def rollout_lines(thread: LoadedThread) -> list[RolloutLine]:
-    """The thread's rollout lines, read on a worker thread."""
-    return await asyncio.to_thread(lambda: list(thread.lines()))
-
-
 def turns_of(thread: LoadedThread, lines: list[RolloutLine]) -> list[Turn]:
     return TurnBuilder(thread.id).feed_all(lines).finish(thread.active_turn_id)
+
+
+async def current_turns(thread: LoadedThread) -> list[Turn]:
+    """The thread's turns rebuilt from its rollout on a worker thread (a running turn stays
+    ``inProgress``)."""
+    return await asyncio.to_thread(lambda: turns_of(thread, list(thread.lines())))
+
+
+def _rebuild(thread: LoadedThread) -> tuple[list[Turn], list[dict[str, Any]]]:
+    lines = list(thread.lines())
+    history = [item for item in model_history(lines) if isinstance(item, dict)]
+    return turns_of(thread, lines), history
 
 
 async def rollback(manager: ThreadManager, thread: LoadedThread, num_turns: int) -> list[Turn]:
@@ -46,8 +53,7 @@ async def revert(manager: ThreadManager, thread: LoadedThread, before_turn_id: s
     """Drop turn ``before_turn_id`` and every later one; returns the turns that remain."""
     if thread.running:
         raise ThreadServiceError("rollback already in progress for this thread")
-    turns = turns_of(thread, await rollout_lines(thread)) if thread.materialized or \
-        thread.ephemeral else []
+    turns = await current_turns(thread) if thread.materialized or thread.ephemeral else []
     at = next((i for i, turn in enumerate(turns) if turn.id == before_turn_id), None)
     if at is None:
         raise ThreadServiceError(f"turn not found: {before_turn_id}")
@@ -60,10 +66,8 @@ async def revert(manager: ThreadManager, thread: LoadedThread, before_turn_id: s
 async def _drop_turns(manager: ThreadManager, thread: LoadedThread, count: int) -> list[Turn]:
     await thread.writer.append([events.thread_rolled_back(count)])
     await thread.writer.sync()
-    lines = await rollout_lines(thread)
+    turns, history = await asyncio.to_thread(_rebuild, thread)
     if thread.engine is not None:
-        history: list[dict[str, Any]] = [
-            item for item in model_history(lines) if isinstance(item, dict)]
         thread.engine.replace_history(history)
     manager.refresh_index(thread)
-    return turns_of(thread, lines)
+    return turns

@@ -19,7 +19,7 @@ import msgspec
 from pycodex import PROTOCOL_VERSION
 from pycodex.core.git_info import collect_git_info
 from pycodex.core.thread_config import recorded
-from pycodex.core.thread_history import ThreadServiceError, rollout_lines, turns_of
+from pycodex.core.thread_history import ThreadServiceError, current_turns
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.turn_context import PersistedSettings, persisted_settings
 from pycodex.protocol.types.items import Turn
@@ -248,7 +248,7 @@ async def write_fork(
         await asyncio.to_thread(thread.writer.append_nowait, items)
     except OSError as exc:
         raise ThreadServiceError(f"error creating thread: {exc}", internal=True) from None
-    turns = turns_of(thread, await rollout_lines(thread))
+    turns = await current_turns(thread)
     thread.preview = thread.preview or turn_preview(turns)
     return turns
 

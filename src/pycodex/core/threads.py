@@ -8,7 +8,7 @@ Engine-facing API (see :class:`ThreadManager` and :class:`LoadedThread`):
 - ``await thread.writer.append([(type, payload), ...])`` then ``thread.notify(method, params)``
 - ``manager.turn_started(thread, turn_id)``, ``manager.turn_finished(thread, failed=...)``,
   ``manager.request_pending(thread, kind)``, ``manager.request_resolved(thread, kind)``
-- ``thread.model_history()`` — Responses-API items for the next model request.
+- ``thread.lines()`` — the rollout lines (history changes: :mod:`pycodex.core.thread_history`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pycodex.protocol.types.threads import (
     ThreadIdNotification,
     ThreadStatusChangedNotification,
 )
-from pycodex.store.history import TurnBuilder, model_history, user_message_preview
+from pycodex.store.history import user_message_preview
 from pycodex.store.index import ThreadIndex
 from pycodex.store.rollout import (
     MemoryRolloutWriter,
@@ -149,14 +149,6 @@ class LoadedThread(msgspec.Struct, eq=False):
         if not self.writer.materialized:
             return []
         return iter_rollout(self.writer.path)
-
-    def turns(self) -> list[Turn]:
-        """Turns rebuilt from this thread's rollout (the running turn stays inProgress)."""
-        return TurnBuilder(self.id).feed_all(self.lines()).finish(self.active_turn_id)
-
-    def model_history(self) -> list[Any]:
-        """Responses-API items to send to the model on the next turn."""
-        return model_history(self.lines())
 
     async def append(self, items: list[RolloutItem]) -> None:
         """Append rollout lines (alias of ``writer.append``)."""

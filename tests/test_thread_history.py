@@ -170,6 +170,8 @@ async def test_edge_case_answers_match_the_reference(
     # started, no turn yet: nothing on disk to resume (loaded or not)
     assert await error_of(client, "thread/resume", {"threadId": thread_id}) == {
         "code": -32600, "message": f"no rollout found for thread id {thread_id}"}
+    assert await error_of(client, "thread/fork", {"threadId": thread_id}) == {
+        "code": -32600, "message": f"no rollout found for thread id {thread_id}"}
     other = await spawn(env=on_mock)
     assert await error_of(other, "thread/resume", {"threadId": thread_id}) == {
         "code": -32600, "message": f"no rollout found for thread id {thread_id}"}

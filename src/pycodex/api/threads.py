@@ -23,6 +23,7 @@ from pycodex.core.thread_config import (
 from pycodex.core.threads import DEFAULT_UNLOAD_DELAY_SECS, LoadedThread, ThreadManager
 from pycodex.core.turn_context import PersistedSettings
 from pycodex.protocol.errors import (
+    INVALID_REQUEST,
     METHOD_NOT_FOUND,
     RpcError,
     internal_error,
@@ -530,8 +531,11 @@ async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadRe
     return ThreadResponse(thread=mgr.wire_summary(summary, turns))
 
 
-async def _thread_turns(mgr: ThreadManager, thread_id: str, method: str) -> list[Turn] | None:
-    """The turns of a loaded or stored thread (a running turn included), None if unknown."""
+async def _thread_turns(mgr: ThreadManager, params: Any, method: str, unknown: str,
+                        code: int = INVALID_REQUEST) -> list[Turn]:
+    """The turns of the loaded or stored thread ``params.threadId`` (a running turn
+    included); ``unknown`` (``{id}`` filled in) when there is no such thread."""
+    thread_id = _thread_id(params.thread_id)
     loaded = mgr.get(thread_id)
     if loaded is not None:
         if loaded.ephemeral:
@@ -541,7 +545,7 @@ async def _thread_turns(mgr: ThreadManager, thread_id: str, method: str) -> list
         return await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
     summary = await thread_service.locate(mgr, thread_id)
     if summary is None:
-        return None
+        raise RpcError(code, unknown.format(id=thread_id))
     return await _load_turns(Path(summary.path), thread_id)
 
 
@@ -552,11 +556,8 @@ async def thread_items_list(
     """A page of a thread's items in order (of one turn with ``turnId``)."""
     from pycodex.api.turn_pages import entries_of, paginate_items
 
-    mgr = ctx.app.get(thread_manager)
-    thread_id = _thread_id(params.thread_id)
-    turns = await _thread_turns(mgr, thread_id, "thread/items/list")
-    if turns is None:
-        raise RpcError(METHOD_NOT_FOUND, "thread/items/list is not supported yet")
+    turns = await _thread_turns(ctx.app.get(thread_manager), params, "thread/items/list",
+                                "thread/items/list is not supported yet", METHOD_NOT_FOUND)
     page = paginate_items(entries_of(turns, params.turn_id), params.cursor, params.turn_id,
                           params.limit, params.sort_direction or "asc")
     return ThreadItemsListResponse(data=page.entries, next_cursor=page.next_cursor,
@@ -570,11 +571,8 @@ async def thread_turns_list(
     """A page of a thread's turns, rebuilt from its rollout (a running turn included)."""
     from pycodex.api.turn_pages import apply_view, paginate
 
-    mgr = ctx.app.get(thread_manager)
-    thread_id = _thread_id(params.thread_id)
-    turns = await _thread_turns(mgr, thread_id, "thread/turns/list")
-    if turns is None:
-        raise invalid_request(f"thread not loaded: {thread_id}")
+    turns = await _thread_turns(ctx.app.get(thread_manager), params, "thread/turns/list",
+                                "thread not loaded: {id}")
     view = params.items_view or "summary"
     page = paginate([apply_view(turn, view) for turn in turns], params.cursor, params.limit,
                     params.sort_direction or "desc")

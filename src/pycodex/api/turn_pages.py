@@ -26,9 +26,24 @@ class TurnPage(NamedTuple):
     backwards_cursor: str | None
 
 
+def _encode(key: str, anchor_id: str, include_anchor: bool) -> str:
+    return json.dumps({key: anchor_id, "includeAnchor": include_anchor}, separators=(",", ":"))
+
+
+def _decode(key: str, cursor: str) -> tuple[str, bool]:
+    """``(anchor id, include anchor)`` of a cursor naming its anchor under ``key``."""
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        value = None
+    if (not isinstance(value, dict) or not isinstance(value.get(key), str)
+            or not isinstance(value.get("includeAnchor"), bool)):
+        raise invalid_request(f"invalid cursor: {cursor}")
+    return value[key], value["includeAnchor"]
+
+
 def _cursor(turn_id: str, include_anchor: bool) -> str:
-    return json.dumps({"turnId": turn_id, "includeAnchor": include_anchor},
-                      separators=(",", ":"))
+    return _encode("turnId", turn_id, include_anchor)
 
 
 def anchor_cursor(turn_id: str) -> str:
@@ -37,14 +52,7 @@ def anchor_cursor(turn_id: str) -> str:
 
 
 def _parse_cursor(cursor: str) -> tuple[str, bool]:
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        value = None
-    if (not isinstance(value, dict) or not isinstance(value.get("turnId"), str)
-            or not isinstance(value.get("includeAnchor"), bool)):
-        raise invalid_request(f"invalid cursor: {cursor}")
-    return value["turnId"], value["includeAnchor"]
+    return _decode("turnId", cursor)
 
 
 def apply_view(turn: Turn, view: str) -> Turn:
@@ -111,8 +119,7 @@ class ItemPage(NamedTuple):
 
 def item_cursor(item_id: str, include_anchor: bool = True) -> str:
     """An item cursor (``desc`` with ``include_anchor``: the page starts with the item)."""
-    return json.dumps({"itemId": item_id, "includeAnchor": include_anchor},
-                      separators=(",", ":"))
+    return _encode("itemId", item_id, include_anchor)
 
 
 def _item_anchor(cursor: str | ThreadItemsListAnchor, turn_id: str | None) -> tuple[str, bool]:
@@ -120,14 +127,7 @@ def _item_anchor(cursor: str | ThreadItemsListAnchor, turn_id: str | None) -> tu
         if not turn_id:
             raise invalid_params("turnId is required when cursor is an item anchor")
         return cursor.item_id, False  # exclusive
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        value = None
-    if (not isinstance(value, dict) or not isinstance(value.get("itemId"), str)
-            or not isinstance(value.get("includeAnchor"), bool)):
-        raise invalid_request(f"invalid cursor: {cursor}")
-    return value["itemId"], value["includeAnchor"]
+    return _decode("itemId", cursor)
 
 
 def entries_of(turns: list[Turn], turn_id: str | None = None) -> list[ThreadItemEntry]:

@@ -240,9 +240,10 @@ async def test_interrupt_answers_before_turn_completed_and_closes_the_stream(
     assert index(answer) < index(done)
     await asyncio.sleep(0.5)
     assert mock.requests[-1].closed_by_client
-    # A second interrupt with nothing running is answered too.
-    assert await client.request("turn/interrupt",
-                                {"threadId": thread_id, "turnId": turn_id}) == {}
+    # A second interrupt with nothing running gets the reference's error.
+    second = await client.request_raw("turn/interrupt",
+                                      {"threadId": thread_id, "turnId": turn_id})
+    assert second["error"] == {"code": -32600, "message": "no active turn to interrupt"}
     # The next request carries the interruption marker.
     mock.push(text_reply("ok"))
     await run_turn(client, thread_id, "next")

@@ -138,6 +138,12 @@ class ThreadEngine:
             return
         await self._record_items(items)
 
+    def replace_history(self, items: list[dict[str, Any]]) -> None:
+        """The thread's history was rewritten (rollback, revert): the model sees ``items``
+        from the next request on, as a restarted engine would."""
+        self.history.replace(items)
+        self.context_recorded = bool(self.history)
+
     async def shutdown(self) -> None:
         turn = self.turn
         if turn is not None and turn.task is not None and not turn.done.is_set():

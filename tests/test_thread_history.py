@@ -23,12 +23,7 @@ from tests.support.mock_responses import MockResponses, text_reply
 from tests.test_inject_items import texts
 from tests.test_turns import run_turn, start_thread, write_config
 
-_NAME_0171 = "codex_app_server_protocol.stable.0171.schemas.json.gz"
-#: the shared spec beside the checkout (a worktree sits one level deeper than main)
-BUNDLE_0171 = next((path for path in (
-    parent / "shared" / "spec" / "schema" / _NAME_0171
-    for parent in Path(__file__).resolve().parents) if path.exists()),
-    schema.SCHEMA_DIR / _NAME_0171)
+BUNDLE_0171 = schema.STABLE_BUNDLE
 
 
 @cache

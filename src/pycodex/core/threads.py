@@ -111,7 +111,7 @@ class LoadedThread(msgspec.Struct, eq=False):
     updated_at: int = 0
     _manager: ThreadManager | None = None
     _unload_timer: asyncio.TimerHandle | None = None
-    #: The turn engine (``core.session.Session``) once a turn ran on this thread.
+    #: The turn engine (``core.turn.engine.ThreadEngine``) once a turn ran on this thread.
     engine: Any = None
 
     @property

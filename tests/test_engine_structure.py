@@ -138,6 +138,9 @@ def test_typed_event_fields_match_the_0171_schema(method: str, params: type) -> 
 def _sample(params: type) -> dict[str, Any]:
     """The smallest params value of a struct type (required fields only)."""
     out: dict[str, Any] = {}
+    config = params.__struct_config__  # type: ignore[attr-defined]
+    if config.tag_field is not None:
+        out[config.tag_field] = config.tag
     for field in msgspec.structs.fields(params):
         if field.required:
             out[field.encode_name] = _value(field.type)

@@ -291,9 +291,18 @@ async def test_reasoning_summaries_are_streamed(
     await run_turn(client, thread_id, "think")
     deltas = client.notifications("item/reasoning/summaryTextDelta")
     assert "".join(d["params"]["delta"] for d in deltas) == "Thinking"
-    reasoning = [n["params"]["item"] for n in client.notifications("item/completed")
+    started = [n["params"] for n in client.notifications("item/started")
+               if n["params"]["item"]["type"] == "reasoning"]
+    completed = [n["params"] for n in client.notifications("item/completed")
                  if n["params"]["item"]["type"] == "reasoning"]
-    assert reasoning and reasoning[0]["summary"] == ["Thinking"]
+    # as the reference 0.171: the item carries its start and completion times
+    begin = started[0]["startedAtMs"]
+    assert [s["item"] for s in started] == [{
+        "type": "reasoning", "id": started[0]["item"]["id"], "summary": [], "content": [],
+        "startedAtMs": begin, "completedAtMs": None}]
+    assert [c["item"] for c in completed] == [{
+        **started[0]["item"], "summary": ["Thinking"],
+        "completedAtMs": completed[0]["completedAtMs"]}]
 
 
 async def test_tool_calls_loop_until_the_model_answers(

@@ -32,6 +32,8 @@ from pycodex.protocol.types.items import (
     ReasoningSummaryPartAddedNotification,
     ReasoningSummaryTextDeltaNotification,
     ReasoningTextDeltaNotification,
+    ThreadItem,
+    WebSearchItem,
 )
 from pycodex.protocol.types.turns import ErrorNotification
 from pycodex.store import events
@@ -55,8 +57,6 @@ def agent_message(item_id: str, text: str, started_ms: int | None,
                             completed_at_ms=completed_ms)
 
 
-def _reasoning_wire(item_id: str, summary: list[str], content: list[str]) -> dict[str, Any]:
-    return {"type": "reasoning", "id": item_id, "summary": summary, "content": content}
 
 
 class StreamResult(msgspec.Struct):
@@ -146,13 +146,13 @@ class StreamConsumer:
         started = now_ms()
         if kind == "message" and item.get("role", "assistant") == "assistant":
             self.live[item_id] = LiveItem(id=item_id, kind="message", started=started)
-            wire = msgspec.to_builtins(agent_message(item_id, "", started, None))
+            shown: ThreadItem = agent_message(item_id, "", started, None)
         elif kind == "reasoning":
             self.live[item_id] = LiveItem(id=item_id, kind="reasoning", started=started)
-            wire = _reasoning_wire(item_id, [], [])
+            shown = ReasoningItem(id=item_id, started_at_ms=started)
         else:
             return
-        await self._emit(item_events.started(self.thread_id, self.turn.id, wire, started))
+        await self._emit(item_events.started(self.thread_id, self.turn.id, shown, started))
 
     async def _item_done(self, item: dict[str, Any]) -> ToolCall | None:
         kind = item.get("type")
@@ -172,10 +172,9 @@ class StreamConsumer:
         if kind == "web_search_call":
             await self.host.persist([("response_item", item)])
             action = item.get("action") or {}
-            wire = {"type": "webSearch", "id": item_id, "query": action.get("query") or "",
-                    "action": None}
-            await self._emit(item_events.started(self.thread_id, self.turn.id, wire, now))
-            await self._emit(item_events.completed(self.thread_id, self.turn.id, wire, now))
+            search = WebSearchItem(id=item_id, query=action.get("query") or "", action=None)
+            await self._emit(item_events.started(self.thread_id, self.turn.id, search, now))
+            await self._emit(item_events.completed(self.thread_id, self.turn.id, search, now))
         return None
 
     async def _message_done(self, item: dict[str, Any], item_id: str, now: int) -> None:
@@ -190,11 +189,10 @@ class StreamConsumer:
         if text:
             turn.last_agent_message = text
         self.result.outputs.append(item)
-        wire = msgspec.to_builtins(done)
-        shown = (item_events.item_lines(self.thread_id, turn.id, wire, state.started, now)
+        shown = (item_events.item_lines(self.thread_id, turn.id, done, state.started, now)
                  if self.announce else [])
         await self.host.persist([*shown, events.response_item(item)])
-        await self._emit(item_events.completed(self.thread_id, turn.id, wire, now))
+        await self._emit(item_events.completed(self.thread_id, turn.id, done, now))
 
     async def _reasoning_done(self, item: dict[str, Any], item_id: str, now: int) -> None:
         state = self.live.pop(item_id, None)
@@ -205,8 +203,11 @@ class StreamConsumer:
         await self.host.persist([*events.reasoning(recorded), ("response_item", item)])
         if state is None and not summary and not content:
             return
+        started = now if state is None else state.started
         if state is None:
             await self._emit(item_events.started(
-                self.thread_id, self.turn.id, _reasoning_wire(item_id, [], []), now))
-        await self._emit(item_events.completed(
-            self.thread_id, self.turn.id, _reasoning_wire(item_id, summary, content), now))
+                self.thread_id, self.turn.id, ReasoningItem(id=item_id, started_at_ms=started),
+                now))
+        done = ReasoningItem(id=item_id, summary=summary, content=content,
+                             started_at_ms=started, completed_at_ms=now)
+        await self._emit(item_events.completed(self.thread_id, self.turn.id, done, now))

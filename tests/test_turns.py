@@ -505,6 +505,35 @@ async def test_local_image_input_becomes_an_input_image(
     assert image["image_url"] == "data:image/png;base64," + base64.b64encode(png).decode()
 
 
+REMOTE_IMAGE = {"code": -32600,
+                "message": "remote image URLs are not supported; use an inline data URL instead"}
+
+
+async def test_remote_image_urls_are_refused_and_inline_ones_accepted(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference 0.171: http(s) image URLs (any case) are refused by turn/start and
+    turn/steer; other URLs (data:, ...) go to the model as they are."""
+    thread_id = await start_thread(client, workdir)
+    for url in ("https://example.com/a.png", "HTTP://example.com/a.png"):
+        refused = await client.request_raw("turn/start", {"threadId": thread_id, "input": [
+            {"type": "image", "url": url}]})
+        assert refused["error"] == REMOTE_IMAGE
+    assert mock.requests == []
+    inline = "data:image/png;base64,iVBORw0KGgo="
+    mock.push(slow_text_reply("a", "b", interval=0.3))
+    response = await client.request("turn/start", {"threadId": thread_id, "input": [
+        {"type": "image", "url": inline}]})
+    steer = await client.request_raw("turn/steer", {
+        "threadId": thread_id, "expectedTurnId": response["turn"]["id"],
+        "input": [{"type": "image", "url": "https://example.com/b.png"}]})
+    assert steer["error"] == REMOTE_IMAGE
+    await client.wait_notification("turn/completed",
+                                   where=lambda p: p["turn"]["id"] == response["turn"]["id"])
+    sent = mock.requests[-1].body["input"][-1]["content"]
+    assert sent == [{"type": "input_image", "image_url": inline}]
+
+
 async def test_turn_start_on_a_busy_thread_joins_the_running_turn(
     client: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:

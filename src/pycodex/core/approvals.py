@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 
 from pycodex.atomic import atomic_write
@@ -21,7 +22,11 @@ from pycodex.core.host import ClientAnswerError
 from pycodex.core.ids import now_ms
 from pycodex.core.tools.context import ToolContext
 from pycodex.protocol.types.items import (
+    CommandAction,
+    CommandExecutionItem,
     CommandExecutionRequestApprovalParams,
+    CommandExecutionStatus,
+    FileChangeItem,
     FileChangeRequestApprovalParams,
 )
 
@@ -356,10 +361,10 @@ async def request_command_approval(
 
     command = _shell_join(argv)
     amendment = proposed_amendment(argv, prefix_rule)
-    item = {"type": "commandExecution", "id": call_id, "command": command, "cwd": str(cwd),
-            "processId": None, "source": "agent", "status": "inProgress",
-            "commandActions": actions, "aggregatedOutput": None, "exitCode": None,
-            "durationMs": None, "startedAtMs": now_ms(), "completedAtMs": None}
+    item = CommandExecutionItem(
+        id=call_id, command=command, cwd=str(cwd), status="inProgress", source="agent",
+        command_actions=msgspec.convert(actions, list[CommandAction]),
+        started_at_ms=now_ms())
     host = ctx.host
     await host.waiting("waitingOnApproval", True)
     started = await ctx.item_started(item)
@@ -391,7 +396,8 @@ async def request_command_approval(
                                  unsandboxed=escalate or retry)
 
 
-async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome, item: dict[str, Any],
+async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome,
+                          item: CommandExecutionItem,
                           decision: Any, failed: bool, command_key: str, *,
                           unsandboxed: bool) -> ApprovalOutcome:
     if isinstance(decision, dict) and "acceptWithExecpolicyAmendment" in decision:
@@ -410,8 +416,8 @@ async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome, item: dict
     if decision == "accept":
         outcome.sandboxed = not unsandboxed
         return outcome
-    status = "failed" if failed else "declined"
-    await ctx.finish_item({**item, "status": status}, item.get("startedAtMs"))
+    status: CommandExecutionStatus = "failed" if failed else "declined"
+    await ctx.finish_item(msgspec.structs.replace(item, status=status), item.started_at_ms)
     outcome.rejected = EXEC_APPROVAL_FAILED if failed else EXEC_DECLINED
     if decision == "cancel":
         raise asyncio.CancelledError("approval cancelled by the user")
@@ -432,7 +438,7 @@ def _valid_command_decision(decision: Any) -> bool:
     return False
 
 
-async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
+async def request_patch_approval(ctx: ToolContext, item: FileChangeItem, *,
                                  reason: str | None = None,
                                  grant_root: str | None = None) -> str:
     """Ask about a file change whose ``item/started`` was already sent. Returns
@@ -440,7 +446,7 @@ async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
     host = ctx.host
     await host.waiting("waitingOnApproval", True)
     params = FileChangeRequestApprovalParams(
-        thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=item["id"],
+        thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=item.id,
         started_at_ms=now_ms(), reason=reason, grant_root=grant_root)
     try:
         answer = await host.ask(params)
@@ -452,12 +458,13 @@ async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
     finally:
         await host.waiting("waitingOnApproval", False)
     if decision == "acceptForSession":
-        for change in item.get("changes", []):
-            ctx.thread_state.approved_for_session.add(f"patch\0{change.get('path')}")
+        for change in item.changes:
+            ctx.thread_state.approved_for_session.add(f"patch\0{change.path}")
         return "accept"
     if decision == "accept":
         return "accept"
     if decision == "cancel":
-        await ctx.finish_item({**item, "status": "declined"}, item.get("startedAtMs"))
+        await ctx.finish_item(msgspec.structs.replace(item, status="declined"),
+                              item.started_at_ms)
         raise asyncio.CancelledError("approval cancelled by the user")
     return "failed" if decision == "failed" else "decline"

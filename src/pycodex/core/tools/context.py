@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from msgspec import UNSET
 
 from pycodex.core import item_events
 from pycodex.core.host import ServerRequest, TurnHost, TurnSettings
+from pycodex.protocol.types.items import ThreadItem
 
 if TYPE_CHECKING:
     from pycodex.core.diffs import TurnDiffTracker
@@ -108,23 +110,23 @@ class ToolContext:
     async def emit(self, notification: msgspec.Struct) -> None:
         await self.host.emit(notification)
 
-    async def item_started(self, item: dict[str, Any]) -> int:
+    async def item_started(self, item: ThreadItem) -> int:
         """Emit ``item/started``; the item's own ``startedAtMs`` is used when it has one."""
         event = item_events.started(self.thread_id, self.turn_id, item)
         await self.host.emit(event)
         return event.started_at_ms
 
-    async def item_completed(self, item: dict[str, Any], turn_id: str | None = None) -> None:
+    async def item_completed(self, item: ThreadItem) -> None:
         """Emit ``item/completed``; the item's own ``completedAtMs`` is used when set."""
-        await self.host.emit(item_events.completed(self.thread_id, turn_id or self.turn_id,
-                                                   item))
+        await self.host.emit(item_events.completed(self.thread_id, self.turn_id, item))
 
-    async def finish_item(self, item: dict[str, Any], started_ms: int | None, *,
+    async def finish_item(self, item: ThreadItem, started_ms: int | None, *,
                           turn_id: str | None = None) -> None:
-        """Record a finished item in the rollout, then emit its ``item/completed``."""
+        """Record a finished item in the rollout, then emit its ``item/completed`` (an item
+        with a ``completedAtMs`` field gets it stamped now unless it is set)."""
         completed = item_events.stamp(item, "completedAtMs")
-        if "completedAtMs" in item:
-            item = {**item, "completedAtMs": completed}
+        if getattr(item, "completed_at_ms", UNSET) is None:
+            item = msgspec.structs.replace(item, completed_at_ms=completed)
         turn = turn_id or self.turn_id
         await self.host.persist(item_events.item_lines(self.thread_id, turn, item,
                                                        started_ms, completed))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,30 +61,27 @@ ToolOutput = str | list[dict[str, Any]]
 Closer = Callable[[], Awaitable[None]]
 
 
-@dataclass
-class ThreadToolState:
+class ThreadToolState(msgspec.Struct):
     """Tool state that lives as long as the thread is loaded."""
 
     #: running ``exec_command`` processes by session id (``exec_tools.ExecSession``)
-    exec_sessions: dict[int, Any] = field(default_factory=dict)
+    exec_sessions: dict[int, Any] = msgspec.field(default_factory=dict)
     shell_snapshot: ShellSnapshot | None = None
     #: exec-policy rules allowed during this session (``approvals.PrefixRule``)
-    session_rules: list[Any] = field(default_factory=list)
+    session_rules: list[Any] = msgspec.field(default_factory=list)
     #: command / patch keys the user approved "for the session"
-    approved_for_session: set[str] = field(default_factory=set)
+    approved_for_session: set[str] = msgspec.field(default_factory=set)
     #: cleanups run when the thread unloads, by what they clean up
-    closers: dict[str, Closer] = field(default_factory=dict)
+    closers: dict[str, Closer] = msgspec.field(default_factory=dict)
 
 
-@dataclass
-class TurnToolState:
+class TurnToolState(msgspec.Struct):
     """Tool state of one turn."""
 
     diff_tracker: TurnDiffTracker | None = None
 
 
-@dataclass
-class ToolContext:
+class ToolContext(msgspec.Struct, kw_only=True):
     """Everything a tool may use for one call."""
 
     host: TurnHost

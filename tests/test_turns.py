@@ -15,6 +15,7 @@ from tests.support.client import AppServerClient
 from tests.support.mock_responses import (
     MockResponses,
     failed_reply,
+    function_call_events,
     function_call_reply,
     http_error,
     message_events,
@@ -503,6 +504,33 @@ async def test_local_image_input_becomes_an_input_image(
     image = last["content"][1]
     assert image["type"] == "input_image"
     assert image["image_url"] == "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+async def test_a_rerouted_answer_is_announced_once_per_turn(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference 0.171: when the ``openai-model`` answer header names another model,
+    ``model/rerouted`` then a ``warning`` go out before the answer's items, once a turn."""
+    started = await client.request("thread/start", {"cwd": str(workdir)})
+    thread_id, model = started["thread"]["id"], started["model"]
+    other = {"openai-model": "gpt-fallback-mini"}
+    mock.push(response_reply(function_call_events("update_plan", {"plan": []}), headers=other),
+              response_reply(message_events(["ok"]), headers=other),
+              response_reply(message_events(["same"]), headers={"openai-model": model}))
+    start = len(client.received)
+    response, _ = await run_turn(client, thread_id, "hi")
+    methods = [m["method"] for m in client.received[start:] if "method" in m]
+    assert methods.count("model/rerouted") == 1 and methods.count("warning") == 1
+    reroute = methods.index("model/rerouted")
+    assert methods[reroute + 1] == "warning"
+    assert reroute < methods.index("turn/plan/updated")
+    assert client.notifications("model/rerouted")[-1]["params"] == {
+        "threadId": thread_id, "turnId": response["turn"]["id"], "fromModel": model,
+        "toModel": "gpt-fallback-mini", "reason": "highRiskCyberActivity"}
+    warning = client.notifications("warning")[-1]["params"]
+    assert warning["threadId"] == thread_id and "gpt-fallback-mini" in warning["message"]
+    await run_turn(client, thread_id, "again")  # served by the model asked for: no notice
+    assert len(client.notifications("model/rerouted")) == 1
 
 
 REMOTE_IMAGE = {"code": -32600,

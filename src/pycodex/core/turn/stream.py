@@ -20,6 +20,7 @@ from pycodex.core.model_events import (
     ReasoningSummaryPartAdded,
     ReasoningSummaryTextDelta,
     ReasoningTextDelta,
+    ServedModel,
     StreamRetry,
 )
 from pycodex.core.tools.context import ToolCall
@@ -35,7 +36,11 @@ from pycodex.protocol.types.items import (
     ThreadItem,
     WebSearchItem,
 )
-from pycodex.protocol.types.turns import ErrorNotification
+from pycodex.protocol.types.turns import (
+    ErrorNotification,
+    ModelReroutedNotification,
+    WarningNotification,
+)
 from pycodex.store import events
 
 _TOOL_CALLS = ("function_call", "custom_tool_call", "local_shell_call")
@@ -72,9 +77,11 @@ class StreamConsumer:
     """Turns the events of one model stream into what the client sees and records
     (``announce=False``: records only, the client sees no items or deltas)."""
 
-    def __init__(self, host: TurnHost, turn: ActiveTurn, *, announce: bool = True) -> None:
+    def __init__(self, host: TurnHost, turn: ActiveTurn, *, model: str,
+                 announce: bool = True) -> None:
         self.host = host
         self.turn = turn
+        self.model = model
         self.announce = announce
         self.thread_id = host.thread_id
         self.live: dict[str, LiveItem] = {}
@@ -123,6 +130,8 @@ class StreamConsumer:
                     result.calls.append(call)
             elif isinstance(event, RateLimits):
                 result.rate_limits.append(event.snapshot)
+            elif isinstance(event, ServedModel):
+                await self._served(event.model)
             elif isinstance(event, Completed):
                 result.completed = event
             elif isinstance(event, StreamRetry):
@@ -133,6 +142,20 @@ class StreamConsumer:
                     error=full_turn_error(event.to_turn_error()), will_retry=True,
                     thread_id=self.thread_id, turn_id=turn.id))
         return result
+
+    async def _served(self, model: str) -> None:
+        """The service answered with another model than the one asked for: say so once
+        per turn (``model/rerouted``, then a ``warning``)."""
+        if model == self.model or self.turn.rerouted:
+            return
+        self.turn.rerouted = True
+        await self.host.emit(ModelReroutedNotification(
+            thread_id=self.thread_id, turn_id=self.turn.id, from_model=self.model,
+            to_model=model, reason="highRiskCyberActivity"))
+        await self.host.emit(WarningNotification(
+            thread_id=self.thread_id,
+            message=f"This request was routed to {model} instead of {self.model}. "
+                    "Answers may differ from what the requested model would give."))
 
     def _ensure_message(self, event: OutputTextDelta) -> LiveItem:
         key = event.item_id or "msg"

@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from pycodex.api.engine_host import method_of
 from pycodex.api.errors import rpc_error
-from pycodex.api.sessions import method_of
 from pycodex.core import errors
 from pycodex.core.host import ClientAnswerError
 from pycodex.protocol.errors import RpcError

@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 
 from pycodex.api.context import DEFERRED, RequestContext
+from pycodex.api.engine_host import engine_for
 from pycodex.api.router import route
-from pycodex.api.sessions import engine_for
 from pycodex.protocol.errors import RpcError, internal_error, invalid_params, invalid_request
 from pycodex.protocol.types.items import ImageUserInput
 from pycodex.protocol.types.turns import (

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +46,7 @@ _BANNED_PREFIXES = {("python",), ("python3",), ("bash",), ("sh",), ("git",), ("n
                     ("bash", "-lc"), ("sh", "-c"), ("bash", "-c"), ("zsh", "-lc")}
 
 
-@dataclass
-class ApprovalOutcome:
+class ApprovalOutcome(msgspec.Struct):
     """How to proceed with a command: ``rejected`` is the text for the model when it must
     not run; otherwise it runs (``sandboxed`` or not)."""
 
@@ -57,7 +55,7 @@ class ApprovalOutcome:
     source: str = "unifiedExecStartup"
     item_started: bool = False
     started_ms: int | None = None
-    command_actions: list[dict[str, Any]] = field(default_factory=list)
+    command_actions: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
 def _policy_name(policy: Any) -> str:
@@ -132,8 +130,7 @@ PROMPT_CONFLICT = "approval required by policy, but AskForApproval is set to Nev
 _STRICTNESS = {"allow": 0, "prompt": 1, "forbidden": 2}
 
 
-@dataclass(frozen=True)
-class PrefixRule:
+class PrefixRule(msgspec.Struct, frozen=True):
     """``prefix_rule(pattern=[...], decision=...)``: each pattern element is a word or a
     list of alternative words."""
 
@@ -215,8 +212,7 @@ def load_rules(codex_home: Path) -> list[PrefixRule]:
     return rules
 
 
-@dataclass(frozen=True)
-class PolicyVerdict:
+class PolicyVerdict(msgspec.Struct, frozen=True):
     decision: str | None  # "allow" (every command matched allow), "prompt", "forbidden"
     reason: str | None = None
 

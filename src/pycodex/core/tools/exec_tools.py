@@ -18,7 +18,6 @@ import logging
 import os
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,17 +54,16 @@ _DENIAL_MARKERS = ("operation not permitted", "permission denied", "read-only fi
                    "seccomp", "sandbox", "landlock", "failed to write file")
 
 
-@dataclass
-class ExecSession:
+class ExecSession(msgspec.Struct):
     id: int
     process: Any
     item: CommandExecutionItem
     turn_id: str
     started: float
     output: Any  # HeadTailBuffer
-    started_ms: int = field(default_factory=now_ms)
-    aggregated: bytearray = field(default_factory=bytearray)
-    exited: asyncio.Event = field(default_factory=asyncio.Event)
+    started_ms: int = msgspec.field(default_factory=now_ms)
+    aggregated: bytearray = msgspec.field(default_factory=bytearray)
+    exited: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     exit_code: int | None = None
     pump: asyncio.Task[None] | None = None
 
@@ -165,8 +163,7 @@ async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     return result.text
 
 
-@dataclass
-class _RunResult:
+class _RunResult(msgspec.Struct):
     text: str
     denied_by_sandbox: bool = False
 

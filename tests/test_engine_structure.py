@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from pycodex.api.engine_host import method_of
 from pycodex.api.errors import rpc_error
-from pycodex.api.sessions import method_of
 from pycodex.core import errors
 from pycodex.core.host import ClientAnswerError
 from pycodex.protocol.errors import RpcError
@@ -125,6 +125,9 @@ def test_typed_event_fields_match_the_0171_schema(method: str, params: type) -> 
 def _sample(params: type) -> dict[str, Any]:
     """The smallest params value of a struct type (required fields only)."""
     out: dict[str, Any] = {}
+    config = params.__struct_config__  # type: ignore[attr-defined]
+    if config.tag_field is not None:
+        out[config.tag_field] = config.tag
     for field in msgspec.structs.fields(params):
         if field.required:
             out[field.encode_name] = _value(field.type)

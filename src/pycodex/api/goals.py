@@ -29,7 +29,7 @@ def to_wire(goal: Goal) -> t.ThreadGoal:
 
 async def _pursue(ctx: RequestContext, goal: Goal) -> None:
     """Start a turn on the goal unless the thread is already working."""
-    from pycodex.api.sessions import engine_for
+    from pycodex.api.engine_host import engine_for
 
     engine = await engine_for(ctx, goal.thread_id)
     if engine.running:

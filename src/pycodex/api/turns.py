@@ -9,11 +9,12 @@ import msgspec
 
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, RequestContext
+from pycodex.api.engine_host import engine_for
 from pycodex.api.router import route
-from pycodex.api.sessions import engine_for
 from pycodex.api.threads import thread_manager
 from pycodex.core.thread_config import TurnOverrides, apply_turn_overrides, turn_settings
 from pycodex.protocol.errors import RpcError, internal_error, invalid_params, invalid_request
+from pycodex.protocol.types.items import ImageUserInput
 from pycodex.protocol.types.turns import (
     ThreadCompactStartParams,
     ThreadInjectItemsParams,
@@ -34,6 +35,15 @@ def _check_input_size(inputs: list[Any]) -> None:
             f"Input exceeds the maximum length of {MAX_INPUT_CHARS} characters.",
             {"input_error_code": "input_too_large"},
         )
+
+
+def _check_image_urls(inputs: list[Any]) -> None:
+    """Images must be inline (``data:``): the reference refuses http(s) URLs."""
+    for item in inputs:
+        url = getattr(item, "url", None) if isinstance(item, ImageUserInput) else None
+        if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+            raise invalid_request(
+                "remote image URLs are not supported; use an inline data URL instead")
 
 
 def _inputs(items: list[Any]) -> list[dict[str, Any]]:
@@ -63,6 +73,7 @@ def _turn_overrides(params: TurnStartParams) -> TurnOverrides:
 @route("turn/start")
 async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
     _check_input_size(params.input)
+    _check_image_urls(params.input)
     engine = await engine_for(ctx, params.thread_id)
     ctx.app.get(config_service).require_usable(engine.settings.cwd)
     thread = ctx.app.get(thread_manager).get(params.thread_id)
@@ -92,6 +103,7 @@ async def turn_steer(ctx: RequestContext, params: TurnSteerParams) -> dict[str, 
     if not params.input:
         raise invalid_request("input must not be empty")
     _check_input_size(params.input)
+    _check_image_urls(params.input)
     engine = await engine_for(ctx, params.thread_id)
     return {"turnId": engine.steer(_inputs(params.input), params.expected_turn_id)}
 

@@ -36,7 +36,14 @@ from pycodex.protocol.types.account import (
     AccountRateLimitsUpdatedNotification,
     RateLimitSnapshot,
 )
-from pycodex.protocol.types.items import Turn, TurnError, TurnStatus
+from pycodex.protocol.types.items import (
+    ContextCompactionItem,
+    Turn,
+    TurnError,
+    TurnStatus,
+    UserInput,
+    UserMessageItem,
+)
 from pycodex.protocol.types.turns import (
     ErrorNotification,
     TokenUsageUpdatedNotification,
@@ -243,13 +250,13 @@ class ThreadEngine:
     async def _record_user_input(self, turn: ActiveTurn, inputs: list[dict[str, Any]]) -> None:
         host = self.host
         started = now_ms()
-        item = {"type": "userMessage", "id": uuid7(), "clientId": None,
-                "content": wire_user_inputs(inputs), "startedAtMs": started,
-                "completedAtMs": None}
+        item = UserMessageItem(id=uuid7(), client_id=None,
+                               content=msgspec.convert(wire_user_inputs(inputs), list[UserInput]),
+                               started_at_ms=started)
         await host.emit(item_events.started(host.thread_id, turn.id, item, started))
         user = {"type": "message", "role": "user", "content": user_input_to_content(inputs)}
         self.history.append(user)
-        done = {**item, "completedAtMs": started}
+        done = msgspec.structs.replace(item, completed_at_ms=started)
         await host.persist([events.response_item(user),
                             *item_events.item_lines(host.thread_id, turn.id, done, started,
                                                     started)])
@@ -307,7 +314,7 @@ class ThreadEngine:
         specs = self.router.specs(self.settings, info) if tools else []
         request = self.requests.build(turn, self.settings, self.history.for_request(extra),
                                       info, specs, output_schema)
-        consumer = StreamConsumer(host, turn, announce=announce)
+        consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce)
         try:
             async with contextlib.aclosing(client.stream(request,
                                                          self.requests.headers(request))
@@ -369,8 +376,7 @@ class ThreadEngine:
         own items are not announced; the ``contextCompaction`` item stands for it."""
         host = self.host
         started = now_ms()
-        item = {"type": "contextCompaction", "id": uuid7(), "startedAtMs": started,
-                "completedAtMs": None}
+        item = ContextCompactionItem(id=uuid7(), started_at_ms=started, completed_at_ms=None)
         await host.emit(item_events.started(host.thread_id, turn.id, item, started))
         mark = len(self.history)
         saved_items = list(turn.items)
@@ -386,5 +392,5 @@ class ThreadEngine:
         self.requests.window_number += 1
         await host.persist([events.compacted(summary, replacement)])
         done = now_ms()
-        await host.emit(item_events.completed(host.thread_id, turn.id,
-                                              {**item, "completedAtMs": done}, done))
+        await host.emit(item_events.completed(
+            host.thread_id, turn.id, msgspec.structs.replace(item, completed_at_ms=done), done))

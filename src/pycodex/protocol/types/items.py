@@ -221,6 +221,9 @@ class ExitedReviewModeItem(WireStruct, tag_field="type", tag="exitedReviewMode")
 
 class ContextCompactionItem(WireStruct, tag_field="type", tag="contextCompaction"):
     id: str
+    #: Sent by running turns; absent from items rebuilt from rollouts.
+    started_at_ms: int | UnsetType | None = UNSET
+    completed_at_ms: int | UnsetType | None = UNSET
 
 
 ThreadItem = (
@@ -351,8 +354,7 @@ ThreadStatus = (
 )
 
 # -- item notifications and server requests of running turns ---------------------------
-# ``item`` is the ThreadItem wire object the engine built (one of the structs above, in
-# its wire form). One params type per method: the outbound facade finds the method by type.
+# One params type per method: the outbound facade finds the method by type.
 
 
 class StreamedDelta(msgspec.Struct, rename="camel", kw_only=True, gc=False):
@@ -362,14 +364,14 @@ class StreamedDelta(msgspec.Struct, rename="camel", kw_only=True, gc=False):
 
 
 class ItemStartedNotification(WireStruct):
-    item: dict[str, Any]
+    item: ThreadItem
     thread_id: str
     turn_id: str
     started_at_ms: int
 
 
 class ItemCompletedNotification(WireStruct):
-    item: dict[str, Any]
+    item: ThreadItem
     thread_id: str
     turn_id: str
     content_token_count: int | None

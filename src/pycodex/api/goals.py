@@ -1,4 +1,4 @@
-"""``thread/goal/set|get|clear``: one standing objective per thread (``goals_1.sqlite``).
+"""``thread/goal/set|get|clear``: one standing objective per thread (``goals_pycodex.sqlite``).
 Setting a new active objective on an idle thread starts a turn to pursue it, as the
 reference does, through the engine's ordinary turn start."""
 

@@ -461,6 +461,11 @@ async def test_approval_goes_to_another_subscriber_when_the_asked_one_leaves(
     async with ws_server(codex_home, mock) as server:
         first = await ws_client(server)
         thread_id = await untrusted_ws_thread(first, workdir)
+        # a first turn writes the rollout: a thread with none cannot be resumed (as 0.171)
+        mock.push(text_reply("ready"))
+        await first.request_raw("turn/start", {
+            "threadId": thread_id, "input": [{"type": "text", "text": "hello"}]})
+        await next_of(first, "turn/completed")
         second = await ws_client(server)
         await second.request_raw("thread/resume", {"threadId": thread_id})
         mock.push(exec_call("touch probe.txt", "call_touch"), text_reply("done"))

@@ -24,6 +24,7 @@ MODULES = (
     "account",
     "command_exec",
     "fs",
+    "mcp",
 )
 
 

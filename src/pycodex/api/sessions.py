@@ -17,6 +17,7 @@ from pycodex.core.host import ClientAnswerError, Notification, ServerRequest, Tu
 from pycodex.core.platform import user_agent
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.token_usage import TokenLedger
+from pycodex.core.tool_router import ToolRouter
 from pycodex.core.turn.engine import ThreadEngine
 from pycodex.protocol.types import server_notifications, server_requests
 from pycodex.protocol.types.turns import ServerRequestResolvedNotification
@@ -188,7 +189,8 @@ async def engine_for(ctx: RequestContext, thread_id: str) -> ThreadEngine:
         history = [item for item in model_history(lines) if isinstance(item, dict)]
         thread.engine = ThreadEngine(
             ThreadHost(ctx, manager, thread), _turn_settings(thread), history=history,
-            tokens=TokenLedger.from_rollout(_last_token_info(lines)))
+            tokens=TokenLedger.from_rollout(_last_token_info(lines)),
+            router=ToolRouter(mcp=thread.mcp))
     engine: ThreadEngine = thread.engine
     if ctx.connection_id not in thread.subscribers:
         manager.subscribe(thread, ctx.connection_id)

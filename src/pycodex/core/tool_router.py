@@ -35,7 +35,11 @@ _BUILTINS: dict[str, Tool] = {
 
 
 class ToolRouter:
-    """The tools of one thread: built-ins plus the client's dynamic tools."""
+    """The tools of one thread: built-ins, the client's dynamic tools and the tools of the
+    thread's ready MCP servers (``mcp``: a ``core.mcp.manager.McpManager``)."""
+
+    def __init__(self, mcp: Any = None) -> None:
+        self.mcp = mcp
 
     def specs(self, settings: TurnSettings, model_info: Any) -> list[dict[str, Any]]:
         specs: list[dict[str, Any]] = []
@@ -46,6 +50,8 @@ class ToolRouter:
         for dyn in settings.dynamic_tools:
             if not dyn.get("deferLoading"):
                 specs.append(tool_specs.dynamic_tool_spec(dyn))
+        if self.mcp is not None:
+            specs.extend(self.mcp.model_tools())
         return specs
 
     @staticmethod
@@ -62,8 +68,14 @@ class ToolRouter:
             tool = _BUILTINS.get(call.name)
             if tool is not None and tool.spec(ctx.settings, ctx.model_info) is None:
                 tool = None
-            if tool is not None:
-                output: ToolOutput = await tool.handler(call, ctx)
+            if self.mcp is not None and "namespace" in call.item:
+                from pycodex.core.mcp.calls import dispatch_mcp
+
+                mcp_output = await dispatch_mcp(call, ctx, self.mcp)
+                output: ToolOutput = mcp_output if mcp_output is not None else \
+                    f"unsupported call: {call.name}"
+            elif tool is not None:
+                output = await tool.handler(call, ctx)
             elif self._dynamic(ctx.settings, call.name) is not None:
                 output = await dynamic_tool_call(call, ctx)
             else:

@@ -161,7 +161,10 @@ FAMILIES: dict[str, Family] = {
 }
 
 #: Methods of generated families that have a handler (empty until someone serves one).
-SERVED: frozenset[str] = frozenset()
+SERVED: frozenset[str] = frozenset({
+    "mcpServerStatus/list", "mcpServer/tool/call", "mcpServer/resource/read",
+    "config/mcpServer/reload",
+})
 
 #: Response types not named after their params type.
 RESPONSE_NAMES = {

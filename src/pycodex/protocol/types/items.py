@@ -376,6 +376,15 @@ class ItemCompletedNotification(WireStruct):
     completed_at_ms: int
 
 
+class McpToolCallProgressNotification(WireStruct):
+    """A progress message of a running MCP tool call."""
+
+    thread_id: str
+    turn_id: str
+    item_id: str
+    message: str
+
+
 class AgentMessageDeltaNotification(StreamedDelta):
     thread_id: str
     turn_id: str
@@ -524,6 +533,7 @@ NOTIFICATIONS: dict[str, Any] = {
     "item/commandExecution/terminalInteraction": TerminalInteractionNotification,
     "item/fileChange/outputDelta": FileChangeOutputDeltaNotification,
     "item/fileChange/patchUpdated": FileChangePatchUpdatedNotification,
+    "item/mcpToolCall/progress": McpToolCallProgressNotification,
 }
 SERVER_REQUESTS = [
     ServerRequestSpec("item/commandExecution/requestApproval",
@@ -546,6 +556,7 @@ __all__ = [
     "FileChangeItem",
     "FileUpdateChange",
     "IdleThreadStatus",
+    "McpToolCallProgressNotification",
     "NotLoadedThreadStatus",
     "ReasoningItem",
     "SandboxPolicy",

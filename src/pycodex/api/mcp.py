@@ -1,0 +1,187 @@
+"""MCP methods: server status, direct tool calls and resource reads, config reload; and the
+start of a loaded thread's servers (``start_thread_servers``, called once ``thread/started``
+is out)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from pycodex.api.config import config_service
+from pycodex.api.context import RequestContext
+from pycodex.api.router import route
+from pycodex.api.sessions import ThreadHost
+from pycodex.config.mcp import McpServerConfig, parse_mcp_servers
+from pycodex.core.errors import NotFound
+from pycodex.core.mcp.connection import McpCallError, McpConnection
+from pycodex.core.mcp.manager import McpManager, UnknownMcpServer, server_status
+from pycodex.core.threads import LoadedThread
+from pycodex.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, RpcError
+from pycodex.protocol.types.mcp import (
+    ListMcpServerStatusParams,
+    ListMcpServerStatusResponse,
+    McpResourceReadParams,
+    McpServerStatus,
+    McpServerToolCallParams,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _configs(config: dict[str, Any]) -> list[McpServerConfig]:
+    servers, warnings = parse_mcp_servers(config)
+    for warning in warnings:
+        logger.warning("%s", warning)
+    return servers
+
+
+def _current_configs(ctx: RequestContext, cwd: str | None = None) -> list[McpServerConfig]:
+    return _configs(ctx.app.get(config_service).effective(Path(cwd) if cwd else None))
+
+
+def start_thread_servers(ctx: RequestContext, thread: LoadedThread) -> None:
+    """Give a just-loaded thread its MCP servers and start them (in the background)."""
+    from pycodex.api.threads import thread_manager
+
+    configs = _configs(thread.settings.config)
+    manager = McpManager(ThreadHost(ctx, ctx.app.get(thread_manager), thread))
+    thread.mcp = manager
+    if configs:
+        task = asyncio.get_running_loop().create_task(manager.start(configs))
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+def _thread(ctx: RequestContext, thread_id: str) -> LoadedThread:
+    from pycodex.api.threads import thread_manager
+
+    thread = ctx.app.get(thread_manager).get(thread_id)
+    if thread is None:
+        raise NotFound(f"thread not found: {thread_id}")
+    return thread
+
+
+def _thread_servers(ctx: RequestContext, thread_id: str) -> McpManager:
+    thread = _thread(ctx, thread_id)
+    if thread.mcp is None:
+        start_thread_servers(ctx, thread)
+    manager: McpManager = thread.mcp
+    return manager
+
+
+class _Silent:
+    """The host of servers connected for one request only: nothing is announced, and
+    elicitations are declined (no thread to ask through)."""
+
+    thread_id = ""
+
+    async def emit(self, notification: msgspec.Struct) -> None:
+        return None
+
+    async def ask(self, params: msgspec.Struct) -> Any:
+        return {"action": "decline", "content": None}
+
+    async def waiting(self, flag: str, on: bool) -> None:
+        return None
+
+
+async def _one_off(configs: list[McpServerConfig]) -> McpManager:
+    """Connect to ``configs`` for one request; returns once every server settled."""
+    manager = McpManager(_Silent())
+    await manager.start(configs)
+    await asyncio.gather(*(c.settled.wait() for c in manager.connections.values()))
+    return manager
+
+
+def _rpc(exc: McpCallError) -> RpcError:
+    return RpcError(exc.code if exc.code is not None else INTERNAL_ERROR, str(exc))
+
+
+# -- methods ---------------------------------------------------------------------------
+@route("mcpServerStatus/list")
+async def mcp_server_status_list(ctx: RequestContext, params: ListMcpServerStatusParams
+                                 ) -> ListMcpServerStatusResponse:
+    data: list[McpServerStatus]
+    if params.thread_id is not None:
+        manager = _thread_servers(ctx, params.thread_id)
+        data = [s for s in manager.statuses()
+                if params.server_name is None or s.name == params.server_name]
+    else:
+        configs = [c for c in _current_configs(ctx)
+                   if params.server_name is None or c.name == params.server_name]
+        one_off = await _one_off(configs)
+        try:
+            data = [server_status(c, one_off.connections.get(c.name), runtime=False)
+                    for c in configs]
+        finally:
+            await one_off.close()
+    start = 0
+    if params.cursor:
+        try:
+            start = int(params.cursor)
+        except ValueError:
+            raise RpcError(INVALID_REQUEST, f"invalid cursor: {params.cursor}") from None
+    end = len(data) if params.limit is None else start + max(params.limit, 1)
+    next_cursor = str(end) if end < len(data) else None
+    return ListMcpServerStatusResponse(data=data[start:end], next_cursor=next_cursor)
+
+
+async def _ready(manager: McpManager, server: str) -> McpConnection:
+    conn = manager.connection(server)
+    await conn.settled.wait()
+    return conn
+
+
+@route("mcpServer/tool/call")
+async def mcp_server_tool_call(ctx: RequestContext, params: McpServerToolCallParams) -> Any:
+    manager = _thread_servers(ctx, params.thread_id)
+    conn = await _ready(manager, params.server)
+    arguments = params.arguments if isinstance(params.arguments, dict) else None
+    try:
+        result = await conn.call_tool(params.tool, arguments, meta=params.meta)
+    except McpCallError as exc:
+        raise _rpc(exc) from None
+    return result.model_dump(by_alias=True, exclude_unset=True, mode="json")
+
+
+@route("mcpServer/resource/read")
+async def mcp_server_resource_read(ctx: RequestContext, params: McpResourceReadParams) -> Any:
+    one_off: McpManager | None = None
+    if params.thread_id is not None:
+        conn = await _ready(_thread_servers(ctx, params.thread_id), params.server)
+    else:
+        configs = [c for c in _current_configs(ctx) if c.name == params.server and c.enabled]
+        if not configs:
+            raise UnknownMcpServer(params.server)
+        one_off = await _one_off(configs)
+        conn = one_off.connection(params.server)
+    try:
+        result = await conn.read_resource(params.uri)
+    except McpCallError as exc:
+        raise _rpc(exc) from None
+    finally:
+        if one_off is not None:
+            await one_off.close()
+    contents = [c.model_dump(by_alias=True, exclude_none=True, mode="json")
+                for c in result.contents]
+    return {"contents": contents, "originCallId": None}
+
+
+@route("config/mcpServer/reload")
+async def config_mcp_server_reload(ctx: RequestContext, params: None) -> dict[str, Any]:
+    from pycodex.api.threads import thread_manager
+
+    threads = [t for t in ctx.app.get(thread_manager).all() if t.mcp is not None]
+    for thread in threads:
+        configs = _current_configs(ctx, thread.settings.cwd)
+        task = asyncio.get_running_loop().create_task(thread.mcp.reload(configs))
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+    return {}

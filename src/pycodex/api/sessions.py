@@ -6,6 +6,8 @@ into JSON-RPC messages (the method of each params type comes from the protocol t
 from __future__ import annotations
 
 import logging
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,10 @@ def _methods() -> dict[type, str]:
     seen: set[type] = set()
     pairs = [*server_notifications().items(),
              *((spec.name, spec.params) for spec in server_requests().values())]
+    # a union of params structs (``mcpServer/elicitation/request``) is sent by any member
+    pairs = [(method, member) for method, params in pairs
+             for member in (typing.get_args(params) if isinstance(params, types.UnionType)
+                            else (params,))]
     for method, params in pairs:
         if params in seen:
             table.pop(params, None)

@@ -12,7 +12,7 @@ import mcp_types as types
 import msgspec
 
 from pycodex.core.mcp.connection import McpCallError, McpConnection
-from pycodex.core.mcp.manager import McpManager
+from pycodex.core.mcp.manager import McpManager, as_sent
 from pycodex.core.tools.context import ToolCall, ToolContext, ToolError
 from pycodex.protocol.types.items import McpToolCallProgressNotification
 from pycodex.protocol.types.mcp import McpServerElicitationRequestParamsForm
@@ -54,7 +54,7 @@ def _wall(started: float, body: str) -> str:
 
 
 def _approval_request(ctx: ToolContext, conn: McpConnection, tool: types.Tool,
-                      arguments: dict[str, Any]) -> McpServerElicitationRequestParamsForm:
+                      arguments: dict[str, Any]) -> Any:
     hints = _dump(tool.annotations) if tool.annotations is not None else None
     title = tool.title or (tool.annotations.title if tool.annotations else None) or tool.name
     meta: dict[str, Any] = {
@@ -65,12 +65,13 @@ def _approval_request(ctx: ToolContext, conn: McpConnection, tool: types.Tool,
         "tool_params_display": [{"name": k, "value": v, "display_name": k}
                                 for k, v in arguments.items()],
     }
-    return msgspec.convert({
+    schema = {"type": "object", "properties": {}}
+    return as_sent(msgspec.convert({
         "mode": "form", "threadId": ctx.thread_id, "turnId": ctx.turn_id,
         "serverName": conn.name,
         "message": f'Allow the {conn.name} MCP server to run tool "{tool.name}"?',
-        "requestedSchema": {"type": "object", "properties": {}}, "_meta": meta,
-    }, McpServerElicitationRequestParamsForm)
+        "requestedSchema": schema, "_meta": meta,
+    }, McpServerElicitationRequestParamsForm), schema)
 
 
 async def _approved(ctx: ToolContext, conn: McpConnection, tool: types.Tool,

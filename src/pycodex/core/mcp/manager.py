@@ -21,7 +21,7 @@ from pycodex.protocol.types.mcp import (
     McpServerStatusUpdatedNotification,
 )
 
-__all__ = ["McpHost", "McpManager", "UnknownMcpServer", "server_status"]
+__all__ = ["McpHost", "McpManager", "UnknownMcpServer", "as_sent", "server_status"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,15 @@ def server_status(config: McpServerConfig, conn: McpConnection | None, *,
         "pluginId": None,
         "environmentId": None,
     }, McpServerStatus)
+
+
+def as_sent(params: Any, schema: Any) -> Any:
+    """``params`` with its ``requestedSchema`` sent exactly as given (the typed schema
+    would add the optional keys the server left out)."""
+    if schema is None or not hasattr(params, "requested_schema"):
+        return params
+    return msgspec.structs.replace(params, requested_schema=msgspec.Raw(msgspec.json.encode(
+        schema)))
 
 
 class McpManager:
@@ -191,7 +200,8 @@ class McpManager:
     async def _elicit(self, server: str, request: dict[str, Any]) -> dict[str, Any]:
         wire = {"mode": "form", **request, "threadId": self.host.thread_id,
                 "turnId": self.current_turn, "serverName": server, "_meta": None}
-        params: Any = msgspec.convert(wire, McpServerElicitationRequestParams)
+        params: Any = as_sent(msgspec.convert(wire, McpServerElicitationRequestParams),
+                              request.get("requestedSchema"))
         await self.host.waiting("waitingOnApproval", True)
         try:
             answer = await self.host.ask(params)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import subprocess
 import sys
@@ -282,6 +283,78 @@ args = ["-m", "mcp_server_git", "--repository", "{workdir}"]
         done = items(client, "item/completed", "call_git")[0]
         assert done["status"] == "completed" and done["tool"] == "git_status"
         assert "new.txt" in tool_output(mock, "call_git")
+    finally:
+        await client.close()
+    client.assert_valid()
+
+
+# -- lifecycle ------------------------------------------------------------------------------
+DYING = f"""
+[mcp_servers.dying]
+command = "{sys.executable}"
+args = ["{Path(__file__).parent / "data" / "mcp_dying_server.py"}"]
+"""
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def gone(pid: int) -> bool:
+    for _ in range(200):
+        if not alive(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def server_pid(client: AppServerClient, thread_id: str) -> int:
+    result = await client.request("mcpServer/tool/call", {
+        "threadId": thread_id, "server": "dying", "tool": "pid", "arguments": {}})
+    return int(result["content"][0]["text"])
+
+
+async def test_servers_stop_with_their_thread_and_with_pycodex(
+    codex_home: Path, workdir: Path, mock: MockResponses
+) -> None:
+    client = await client_with(codex_home, workdir, mock, DYING)
+    try:
+        first = await start_thread(client, workdir)
+        second = await start_thread(client, workdir)
+        pid_first = await server_pid(client, first)
+        pid_second = await server_pid(client, second)
+        assert pid_first != pid_second  # each loaded thread has its own connection
+        await client.request("thread/archive", {"threadId": first})
+        assert await gone(pid_first)
+        assert alive(pid_second)
+    finally:
+        await client.close()
+    assert await gone(pid_second)
+    client.assert_valid()
+
+
+async def test_a_server_dying_mid_call_fails_the_call_and_its_status(
+    codex_home: Path, workdir: Path, mock: MockResponses
+) -> None:
+    client = await client_with(codex_home, workdir, mock, DYING)
+    try:
+        thread_id = await start_thread(client, workdir)
+        await settled(client, thread_id, "dying")
+        mock.push(namespaced_call("mcp__dying", "die", {}, "call_die"), text_reply("oh"))
+        turn = await finish_turn(client, await begin_turn(client, thread_id))
+        assert turn["status"] == "completed"
+        done = items(client, "item/completed", "call_die")[0]
+        assert done["status"] == "failed" and done["error"]["message"]
+        assert tool_output(mock, "call_die").endswith("\nOutput:" + done["error"]["message"])
+        status = (await client.request("mcpServerStatus/list",
+                                       {"threadId": thread_id}))["data"][0]
+        assert status["runtimeStatus"] == "failed"
+        assert status["toolsError"].startswith("MCP server connection closed")
     finally:
         await client.close()
     client.assert_valid()

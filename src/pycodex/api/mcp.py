@@ -114,8 +114,9 @@ async def mcp_server_status_list(ctx: RequestContext, params: ListMcpServerStatu
         data = [s for s in manager.statuses()
                 if params.server_name is None or s.name == params.server_name]
     else:
-        configs = [c for c in _current_configs(ctx)
-                   if params.server_name is None or c.name == params.server_name]
+        configs = sorted((c for c in _current_configs(ctx)
+                          if params.server_name is None or c.name == params.server_name),
+                         key=lambda c: c.name)
         one_off = await _one_off(configs)
         try:
             data = [server_status(c, one_off.connections.get(c.name), runtime=False)

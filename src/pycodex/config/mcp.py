@@ -121,7 +121,7 @@ def _server(name: str, entry: dict[str, Any]) -> McpServerConfig:
 
 
 def parse_mcp_servers(config: dict[str, Any]) -> tuple[list[McpServerConfig], list[str]]:
-    """The configured servers sorted by name, and one warning per entry that was skipped."""
+    """The configured servers in file order, and one warning per entry that was skipped."""
     table = config.get("mcp_servers")
     if table is None:
         return [], []
@@ -129,7 +129,7 @@ def parse_mcp_servers(config: dict[str, Any]) -> tuple[list[McpServerConfig], li
         return [], ["ignoring `mcp_servers`: expected a table"]
     servers: list[McpServerConfig] = []
     warnings: list[str] = []
-    for name in sorted(table):
+    for name in table:
         entry = table[name]
         try:
             if not isinstance(entry, dict):

@@ -11,6 +11,7 @@ from typing import Any
 import mcp_types as types
 import msgspec
 
+from pycodex.core.ids import now_ms
 from pycodex.core.mcp.connection import McpCallError, McpConnection
 from pycodex.core.mcp.manager import McpManager, as_sent
 from pycodex.core.tools.context import ToolCall, ToolContext, ToolError
@@ -103,7 +104,8 @@ async def mcp_tool_call(call: ToolCall, ctx: ToolContext, manager: McpManager,
         "status": "inProgress", "arguments": arguments,
         "readOnlyHint": hints.read_only_hint if hints is not None else None,
         "result": None, "error": None, "durationMs": None, "appContext": None,
-        "mcpAppUi": None, "mcpAppResourceUri": None, "pluginId": None, "environmentId": None,
+        "mcpAppUi": None, "pluginId": None, "environmentId": None,
+        "startedAtMs": now_ms(), "completedAtMs": None,
     }
     started_ms = await ctx.item_started(item)
 

@@ -58,7 +58,7 @@ def server_status(config: McpServerConfig, conn: McpConnection | None, *,
     info = _dump(init.server_info) if init is not None else None
     if info is not None:
         info.setdefault("description", None)
-    status: str = "disabled" if not config.enabled else \
+    runtime_status: str = "disabled" if not config.enabled else \
         _RUNTIME[conn.state] if conn is not None else "notStarted"
     origin = None
     if config.url is not None:
@@ -71,9 +71,9 @@ def server_status(config: McpServerConfig, conn: McpConnection | None, *,
         auth = "bearerToken"
     else:
         auth = "unsupported"
-    return msgspec.convert({
+    status = msgspec.convert({
         "name": config.name,
-        "runtimeStatus": status if runtime else None,
+        "runtimeStatus": runtime_status if runtime else None,
         "serverInfo": info,
         "serverCapabilities": _dump(init.capabilities) if init is not None else None,
         "tools": {t.name: _dump(t) for t in conn.tools} if conn is not None else {},
@@ -87,6 +87,18 @@ def server_status(config: McpServerConfig, conn: McpConnection | None, *,
         "pluginId": None,
         "environmentId": None,
     }, McpServerStatus)
+    if conn is None:
+        return status
+    # tools, resources and templates go out as the server sent them (no added null keys)
+    return msgspec.structs.replace(
+        status, tools={t.name: _raw(t) for t in conn.tools},
+        resources=[_raw(r) for r in conn.resources],
+        resource_templates=[_raw(r) for r in conn.resource_templates])
+
+
+def _raw(model: Any) -> Any:
+    return msgspec.Raw(msgspec.json.encode(
+        model.model_dump(by_alias=True, exclude_unset=True, mode="json")))
 
 
 def as_sent(params: Any, schema: Any) -> Any:
@@ -164,7 +176,7 @@ class McpManager:
 
     def statuses(self) -> list[McpServerStatus]:
         return [server_status(c, self.connections.get(c.name), runtime=True)
-                for c in self.configs]
+                for c in sorted(self.configs, key=lambda c: c.name)]
 
     def ready(self) -> list[McpConnection]:
         return [c for c in self.connections.values() if c.state == "ready"]
@@ -182,7 +194,7 @@ class McpManager:
                 "tools": [{"type": "function", "name": sanitize(tool.name),
                            "description": tool.description or "", "strict": False,
                            "parameters": model_parameters(tool.input_schema)}
-                          for tool in conn.tools],
+                          for tool in sorted(conn.tools, key=lambda t: sanitize(t.name))],
             })
         return specs
 

@@ -55,8 +55,10 @@ async def scenario(client: AppServerClient, workdir: Path, mock: MockResponses
     thread_id = started["thread"]["id"]
     await settled(client, thread_id, "clock")
     await settled(client, thread_id, "broken")
-    notes = [{k: v for k, v in n["params"].items() if k != "threadId"}
-             for n in client.notifications("mcpServer/startupStatus/updated")]
+    # per server in order (the reference starts them in no fixed order)
+    notes = sorted(({k: v for k, v in n["params"].items() if k != "threadId"}
+                    for n in client.notifications("mcpServer/startupStatus/updated")),
+                   key=lambda p: p["name"])
     status = await client.request("mcpServerStatus/list", {"threadId": thread_id})
     for entry in status["data"]:
         if entry["serverInfo"]:

@@ -31,6 +31,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str], bool]] = {
                 ["--threads", "2000", "--repeat", "5", "--resume-mb", "5"], False),
     "fuzzy": ("bench.bench_fuzzy", [], ["--files", "20000", "--rounds", "3"], False),
     "wire": ("bench.bench_wire", [], ["--resume-mb", "20", "--runs", "1"], False),
+    "mcp": ("bench.bench_mcp", [], ["--runs", "2", "--calls", "20"], False),
 }
 
 

@@ -95,12 +95,16 @@ async def scenario(client: AppServerClient, workdir: Path, mock: MockResponses
     # the namespace's description is prose (our own words), the rest is compared
     namespaces = [{**t, "description": "<prose>"} for t in tools
                   if t.get("type") == "namespace" and t["name"].startswith("mcp__")]
+    helpers = [(t["name"], sorted(t["parameters"]["properties"]),
+                t["parameters"].get("required"), t["strict"]) for t in tools
+               if t.get("name", "").endswith(("mcp_resources", "mcp_resource_templates",
+                                              "mcp_resource"))]
     output = next(i["output"] for i in mock.requests[-1].body["input"]
                   if i.get("call_id") == "call_mcp" and "output" in i)
     return {
         "startup": notes, "status": status, "call": call, "errors": errors,
         "item_started": item_started, "item_completed": item_done,
-        "namespaces": namespaces,
+        "namespaces": namespaces, "helpers": helpers,
         "output": re.sub(r"Wall time: \d+\.\d{4} seconds", "Wall time: <s> seconds", output),
     }
 

@@ -4,6 +4,7 @@ npm's ``@modelcontextprotocol/server-everything`` (installed by ``.ci/run``)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient, ServerError
-from tests.support.mock_responses import MockResponses, text_reply
+from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 from tests.test_approvals import answer, statuses
 from tests.test_mcp import client_with, namespaced_call, settled
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
@@ -238,3 +239,32 @@ async def test_streamable_http_server(
     finally:
         await client.close()
     client.assert_valid()
+
+
+async def test_resource_helpers_list_and_read_for_the_model(
+    every: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    thread_id = await ready_thread(every, workdir, "never")
+    uri = "demo://resource/static/document/architecture.md"
+    mock.push(function_call_reply("list_mcp_resources", {"server": "every"}, "call_list"),
+              function_call_reply("read_mcp_resource", {"server": "every", "uri": uri},
+                                  "call_read"),
+              function_call_reply("list_mcp_resource_templates", {}, "call_tpl"),
+              function_call_reply("read_mcp_resource", {"server": "zzz", "uri": uri},
+                                  "call_bad"),
+              text_reply("read it"))
+    await finish_turn(every, await begin_turn(every, thread_id))
+    names = [t.get("name") for t in mock.requests[0].body["tools"]]
+    assert {"list_mcp_resources", "list_mcp_resource_templates",
+            "read_mcp_resource"} <= set(names)
+    listed = json.loads(tool_output(mock, "call_list"))["resources"]
+    assert {"server": "every", "uri": uri} == {
+        k: v for k, v in next(r for r in listed if r["uri"] == uri).items()
+        if k in ("server", "uri")}
+    read = json.loads(tool_output(mock, "call_read"))
+    assert read["server"] == "every" and read["uri"] == uri
+    assert read["contents"][0]["text"] == (EVERYTHING.parent / "docs/architecture.md"
+                                           ).read_text()
+    templates = json.loads(tool_output(mock, "call_tpl"))["resourceTemplates"]
+    assert templates and all(t["server"] == "every" for t in templates)
+    assert tool_output(mock, "call_bad") == "unknown MCP server 'zzz'"

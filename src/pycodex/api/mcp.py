@@ -5,9 +5,10 @@ is out)."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -17,8 +18,6 @@ from pycodex.api.router import route
 from pycodex.api.sessions import ThreadHost
 from pycodex.config.mcp import McpServerConfig, parse_mcp_servers
 from pycodex.core.errors import NotFound
-from pycodex.core.mcp.connection import McpCallError, McpConnection
-from pycodex.core.mcp.manager import McpManager, UnknownMcpServer, server_status
 from pycodex.core.threads import LoadedThread
 from pycodex.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, RpcError
 from pycodex.protocol.types.mcp import (
@@ -26,8 +25,13 @@ from pycodex.protocol.types.mcp import (
     ListMcpServerStatusResponse,
     McpResourceReadParams,
     McpServerStatus,
+    McpServerStatusUpdatedNotification,
     McpServerToolCallParams,
 )
+
+if TYPE_CHECKING:
+    from pycodex.core.mcp.connection import McpCallError, McpConnection
+    from pycodex.core.mcp.manager import McpManager
 
 logger = logging.getLogger(__name__)
 
@@ -43,20 +47,44 @@ def _current_configs(ctx: RequestContext, cwd: str | None = None) -> list[McpSer
     return _configs(ctx.app.get(config_service).effective(Path(cwd) if cwd else None))
 
 
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+#: threads whose servers are being started: the task that gives them their manager
+_STARTING: dict[str, asyncio.Task[McpManager]] = {}
+
+
+def _background(task: asyncio.Task[Any]) -> None:
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+
+
 def start_thread_servers(ctx: RequestContext, thread: LoadedThread) -> None:
-    """Give a just-loaded thread its MCP servers and start them (in the background)."""
+    """Start a just-loaded thread's MCP servers in the background. Nothing of the ``mcp``
+    SDK is imported for threads without servers; with servers, the import (~1.5 s) runs in
+    a worker thread after ``starting`` is announced, so it holds up no request or turn."""
     from pycodex.api.threads import thread_manager
 
     configs = _configs(thread.settings.config)
-    manager = McpManager(ThreadHost(ctx, ctx.app.get(thread_manager), thread))
+    if not configs:
+        return
+    host = ThreadHost(ctx, ctx.app.get(thread_manager), thread)
+    task = asyncio.get_running_loop().create_task(_start(thread, host, configs))
+    _STARTING[thread.id] = task
+    task.add_done_callback(lambda _t: _STARTING.pop(thread.id, None))
+    _background(task)
+
+
+async def _start(thread: LoadedThread, host: ThreadHost,
+                 configs: list[McpServerConfig]) -> McpManager:
+    enabled = [c.name for c in configs if c.enabled]
+    for name in enabled:
+        await host.emit(McpServerStatusUpdatedNotification(
+            thread_id=thread.id, name=name, status="starting", error=None,
+            failure_reason=None, environment_id=None))
+    module = await asyncio.to_thread(importlib.import_module, "pycodex.core.mcp.manager")
+    manager: McpManager = module.McpManager(host)
     thread.mcp = manager
-    if configs:
-        task = asyncio.get_running_loop().create_task(manager.start(configs))
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
-
-
-_BACKGROUND: set[asyncio.Task[None]] = set()
+    await manager.start(configs, quiet=frozenset(enabled))
+    return manager
 
 
 def _thread(ctx: RequestContext, thread_id: str) -> LoadedThread:
@@ -68,10 +96,16 @@ def _thread(ctx: RequestContext, thread_id: str) -> LoadedThread:
     return thread
 
 
-def _thread_servers(ctx: RequestContext, thread_id: str) -> McpManager:
+async def _thread_servers(ctx: RequestContext, thread_id: str) -> McpManager:
+    from pycodex.api.threads import thread_manager
+    from pycodex.core.mcp.manager import McpManager
+
     thread = _thread(ctx, thread_id)
-    if thread.mcp is None:
-        start_thread_servers(ctx, thread)
+    starting = _STARTING.get(thread_id)
+    if starting is not None:
+        await asyncio.shield(starting)
+    if thread.mcp is None:  # no servers configured when it loaded
+        thread.mcp = McpManager(ThreadHost(ctx, ctx.app.get(thread_manager), thread))
     manager: McpManager = thread.mcp
     return manager
 
@@ -94,6 +128,8 @@ class _Silent:
 
 async def _one_off(configs: list[McpServerConfig]) -> McpManager:
     """Connect to ``configs`` for one request; returns once every server settled."""
+    from pycodex.core.mcp.manager import McpManager
+
     manager = McpManager(_Silent())
     await manager.start(configs)
     await asyncio.gather(*(c.settled.wait() for c in manager.connections.values()))
@@ -110,13 +146,15 @@ async def mcp_server_status_list(ctx: RequestContext, params: ListMcpServerStatu
                                  ) -> ListMcpServerStatusResponse:
     data: list[McpServerStatus]
     if params.thread_id is not None:
-        manager = _thread_servers(ctx, params.thread_id)
+        manager = await _thread_servers(ctx, params.thread_id)
         data = [s for s in manager.statuses()
                 if params.server_name is None or s.name == params.server_name]
     else:
         configs = sorted((c for c in _current_configs(ctx)
                           if params.server_name is None or c.name == params.server_name),
                          key=lambda c: c.name)
+        from pycodex.core.mcp.manager import server_status
+
         one_off = await _one_off(configs)
         try:
             data = [server_status(c, one_off.connections.get(c.name), runtime=False)
@@ -142,7 +180,9 @@ async def _ready(manager: McpManager, server: str) -> McpConnection:
 
 @route("mcpServer/tool/call")
 async def mcp_server_tool_call(ctx: RequestContext, params: McpServerToolCallParams) -> Any:
-    manager = _thread_servers(ctx, params.thread_id)
+    from pycodex.core.mcp.connection import McpCallError
+
+    manager = await _thread_servers(ctx, params.thread_id)
     conn = await _ready(manager, params.server)
     arguments = params.arguments if isinstance(params.arguments, dict) else None
     try:
@@ -154,9 +194,12 @@ async def mcp_server_tool_call(ctx: RequestContext, params: McpServerToolCallPar
 
 @route("mcpServer/resource/read")
 async def mcp_server_resource_read(ctx: RequestContext, params: McpResourceReadParams) -> Any:
+    from pycodex.core.mcp.connection import McpCallError
+    from pycodex.core.mcp.manager import UnknownMcpServer
+
     one_off: McpManager | None = None
     if params.thread_id is not None:
-        conn = await _ready(_thread_servers(ctx, params.thread_id), params.server)
+        conn = await _ready(await _thread_servers(ctx, params.thread_id), params.server)
     else:
         configs = [c for c in _current_configs(ctx) if c.name == params.server and c.enabled]
         if not configs:
@@ -179,10 +222,16 @@ async def mcp_server_resource_read(ctx: RequestContext, params: McpResourceReadP
 async def config_mcp_server_reload(ctx: RequestContext, params: None) -> dict[str, Any]:
     from pycodex.api.threads import thread_manager
 
-    threads = [t for t in ctx.app.get(thread_manager).all() if t.mcp is not None]
-    for thread in threads:
+    for thread in ctx.app.get(thread_manager).all():
         configs = _current_configs(ctx, thread.settings.cwd)
-        task = asyncio.get_running_loop().create_task(thread.mcp.reload(configs))
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
+        if thread.mcp is not None:
+            _background(asyncio.get_running_loop().create_task(thread.mcp.reload(configs)))
+        elif thread.id not in _STARTING and configs:
+            thread.settings.config = {**thread.settings.config,
+                                      "mcp_servers": _raw_servers(ctx, thread.settings.cwd)}
+            start_thread_servers(ctx, thread)
     return {}
+
+
+def _raw_servers(ctx: RequestContext, cwd: str) -> Any:
+    return ctx.app.get(config_service).effective(Path(cwd)).get("mcp_servers")

@@ -196,7 +196,7 @@ async def engine_for(ctx: RequestContext, thread_id: str) -> ThreadEngine:
         thread.engine = ThreadEngine(
             ThreadHost(ctx, manager, thread), _turn_settings(thread), history=history,
             tokens=TokenLedger.from_rollout(_last_token_info(lines)),
-            router=ToolRouter(mcp=thread.mcp))
+            router=ToolRouter(mcp=lambda: thread.mcp))
     engine: ThreadEngine = thread.engine
     if ctx.connection_id not in thread.subscribers:
         manager.subscribe(thread, ctx.connection_id)

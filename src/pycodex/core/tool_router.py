@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from pycodex.core import tool_specs
@@ -34,12 +35,24 @@ _BUILTINS: dict[str, Tool] = {
     tool.name: tool for tool in (*basic_tools.TOOLS, *exec_tools.TOOLS, *patch_tool.TOOLS)}
 
 
+#: The MCP resource helpers (``core.mcp.resources``), named here so that threads without MCP
+#: servers never import the MCP modules.
+_MCP_HELPERS = frozenset({"list_mcp_resources", "list_mcp_resource_templates",
+                          "read_mcp_resource"})
+
+
 class ToolRouter:
     """The tools of one thread: built-ins, the client's dynamic tools and the tools of the
     thread's ready MCP servers (``mcp``: a ``core.mcp.manager.McpManager``)."""
 
-    def __init__(self, mcp: Any = None) -> None:
-        self.mcp = mcp
+    def __init__(self, mcp: Callable[[], Any] | None = None) -> None:
+        #: the thread's MCP servers (``core.mcp.manager.McpManager``), or None; a getter
+        #: because they start in the background
+        self._mcp = mcp
+
+    @property
+    def mcp(self) -> Any:
+        return self._mcp() if self._mcp is not None else None
 
     def specs(self, settings: TurnSettings, model_info: Any) -> list[dict[str, Any]]:
         specs: list[dict[str, Any]] = []
@@ -50,8 +63,12 @@ class ToolRouter:
         for dyn in settings.dynamic_tools:
             if not dyn.get("deferLoading"):
                 specs.append(tool_specs.dynamic_tool_spec(dyn))
-        if self.mcp is not None:
-            specs.extend(self.mcp.model_tools())
+        mcp = self.mcp
+        if mcp is not None:
+            from pycodex.core.mcp.resources import helper_specs
+
+            specs.extend(helper_specs(mcp))
+            specs.extend(mcp.model_tools())
         return specs
 
     @staticmethod
@@ -68,12 +85,11 @@ class ToolRouter:
             tool = _BUILTINS.get(call.name)
             if tool is not None and tool.spec(ctx.settings, ctx.model_info) is None:
                 tool = None
-            if self.mcp is not None and "namespace" in call.item:
+            mcp = self.mcp
+            if mcp is not None and ("namespace" in call.item or call.name in _MCP_HELPERS):
                 from pycodex.core.mcp.calls import dispatch_mcp
 
-                mcp_output = await dispatch_mcp(call, ctx, self.mcp)
-                output: ToolOutput = mcp_output if mcp_output is not None else \
-                    f"unsupported call: {call.name}"
+                output: ToolOutput = await dispatch_mcp(call, ctx, mcp)
             elif tool is not None:
                 output = await tool.handler(call, ctx)
             elif self._dynamic(ctx.settings, call.name) is not None:

@@ -14,6 +14,7 @@ import msgspec
 from pycodex.core.ids import now_ms
 from pycodex.core.mcp.connection import McpCallError, McpConnection
 from pycodex.core.mcp.manager import McpManager, as_sent
+from pycodex.core.mcp.resources import HELPERS, run_helper
 from pycodex.core.tools.context import ToolCall, ToolContext, ToolError
 from pycodex.protocol.types.items import McpToolCallProgressNotification
 from pycodex.protocol.types.mcp import McpServerElicitationRequestParamsForm
@@ -139,11 +140,13 @@ async def mcp_tool_call(call: ToolCall, ctx: ToolContext, manager: McpManager,
     return _wall(started, call_text(wire))
 
 
-async def dispatch_mcp(call: ToolCall, ctx: ToolContext, manager: McpManager) -> str | None:
-    """Run the call when it names an MCP tool; None when it does not."""
+async def dispatch_mcp(call: ToolCall, ctx: ToolContext, manager: McpManager) -> str:
+    """Run a call of an MCP tool (``namespace`` + name) or of a resource helper."""
     namespace = call.item.get("namespace")
     if not isinstance(namespace, str):
-        return None
+        if call.name in HELPERS:
+            return await run_helper(call, manager)
+        raise ToolError(f"unsupported call: {call.name}")
     found = manager.resolve(namespace, call.name)
     if found is None:
         raise ToolError(f"unsupported call: {namespace}.{call.name}")

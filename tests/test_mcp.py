@@ -360,3 +360,51 @@ async def test_a_server_dying_mid_call_fails_the_call_and_its_status(
     finally:
         await client.close()
     client.assert_valid()
+
+
+# -- configuration ------------------------------------------------------------------------------
+def test_config_entries_are_read_as_the_reference_reads_them() -> None:
+    from pycodex.config.mcp import parse_mcp_servers
+
+    servers, warnings = parse_mcp_servers({"mcp_servers": {
+        "web": {"url": "http://127.0.0.1:1/mcp", "bearer_token_env_var": "TOKEN",
+                "http_headers": {"X-A": "1"}, "env_http_headers": {"X-B": "B_VAR"},
+                "startup_timeout_ms": 2500, "tool_timeout_sec": 5,
+                "enabled_tools": ["a", "b"], "disabled_tools": ["b"]},
+        "local": {"command": "srv", "args": ["-v"], "env": {"K": "V"}, "env_vars": ["PATH"],
+                  "cwd": "/srv", "enabled": False, "required": True},
+        "both": {"command": "x", "url": "http://h"},
+        "neither": {"args": []},
+        "typo": {"command": "x", "args": "not-a-list"},
+        "scalar": 3,
+    }})
+    web, local = servers
+    assert (web.name, web.url, web.bearer_token_env_var, web.startup_timeout_secs,
+            web.tool_timeout_secs) == ("web", "http://127.0.0.1:1/mcp", "TOKEN", 2.5, 5.0)
+    assert [t for t in ("a", "b", "c") if web.tool_allowed(t)] == ["a"]
+    assert (local.command, local.args, local.env, local.env_vars, local.cwd, local.enabled,
+            local.required, local.startup_timeout_secs) == (
+        "srv", ("-v",), {"K": "V"}, ("PATH",), "/srv", False, True, 10.0)
+    assert warnings == [
+        "ignoring MCP server `both`: `command` and `url` cannot both be set",
+        "ignoring MCP server `neither`: either `command` or `url` must be set",
+        "ignoring MCP server `typo`: `args` must be an array of strings",
+        "ignoring MCP server `scalar`: expected a table",
+    ]
+
+
+async def test_a_bad_entry_is_a_config_warning_and_the_others_still_start(
+    codex_home: Path, workdir: Path, mock: MockResponses
+) -> None:
+    client = await client_with(codex_home, workdir, mock, CLOCK,
+                               '\n[mcp_servers.bad]\ncommand = 3\n')
+    try:
+        warning = await client.wait_notification(
+            "configWarning", where=lambda p: "MCP server" in p["summary"])
+        assert warning["summary"] == "ignoring MCP server `bad`: `command` must be a string"
+        thread_id = await start_thread(client, workdir)
+        assert (await settled(client, thread_id, "clock"))["status"] == "ready"
+        assert [n for n, _, _ in startup(client, thread_id)] == ["clock", "clock"]
+    finally:
+        await client.close()
+    client.assert_valid()

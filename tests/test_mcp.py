@@ -170,7 +170,8 @@ async def test_direct_tool_call_passes_the_result_through(
 async def test_model_calls_a_tool_through_its_namespace(
     clock: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:
-    thread_id = await start_thread(clock, workdir)
+    # a model outside the catalog gets MCP tools directly, one namespace per server
+    thread_id = await start_thread(clock, workdir, model="mock-model")
     await settled(clock, thread_id, "clock")
     mock.push(namespaced_call("mcp__clock", "convert_time", {
         "source_timezone": "UTC", "time": "08:30", "target_timezone": "Europe/Paris"},
@@ -215,7 +216,7 @@ args = ["-c", "sleep 3; exec {sys.executable} -m mcp_server_time"]
 """
     client = await client_with(codex_home, workdir, mock, slow)
     try:
-        thread_id = await start_thread(client, workdir)
+        thread_id = await start_thread(client, workdir, model="mock-model")
         mock.push(text_reply("hi"))
         turn = await finish_turn(client, await begin_turn(client, thread_id))
         assert turn["status"] == "completed"
@@ -229,6 +230,52 @@ args = ["-c", "sleep 3; exec {sys.executable} -m mcp_server_time"]
     finally:
         await client.close()
     client.assert_valid()
+
+
+def tool_search_call(query: str, call_id: str, limit: int | None = None) -> Reply:
+    arguments: dict[str, Any] = {"query": query}
+    if limit is not None:
+        arguments["limit"] = limit
+    item = {"type": "tool_search_call", "id": "ts_" + call_id, "call_id": call_id,
+            "status": "completed", "execution": "client", "arguments": arguments}
+    return response_reply([
+        {"type": "response.output_item.added", "output_index": 0, "item": item},
+        {"type": "response.output_item.done", "output_index": 0, "item": item}])
+
+
+async def test_catalog_models_find_mcp_tools_through_tool_search(
+    clock: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    thread_id = await start_thread(clock, workdir)  # gpt-5.5: in the catalog
+    await settled(clock, thread_id, "clock")
+    mock.push(tool_search_call("convert time between timezones", "call_ts", limit=1),
+              namespaced_call("mcp__clock", "convert_time", {
+                  "source_timezone": "UTC", "time": "10:00", "target_timezone": "UTC"},
+                  "call_conv"),
+              text_reply("found and used"))
+    turn = await finish_turn(clock, await begin_turn(clock, thread_id))
+    assert turn["status"] == "completed"
+    first = mock.requests[0].body["tools"]
+    assert not [t for t in first if t.get("type") == "namespace"
+                and t["name"].startswith("mcp__")]
+    search = next(t for t in first if t.get("type") == "tool_search")
+    assert search["execution"] == "client"
+    assert set(search["parameters"]["properties"]) == {"query", "limit"}
+    output = next(i for i in mock.requests[1].body["input"]
+                  if i.get("type") == "tool_search_output")
+    assert output["call_id"] == "call_ts" and output["status"] == "completed"
+    assert output["execution"] == "client"
+    [namespace] = output["tools"]
+    assert namespace["name"] == "mcp__clock"
+    assert [(t["name"], t["defer_loading"]) for t in namespace["tools"]] == [
+        ("convert_time", True)]
+    assert items(clock, "item/completed", "call_conv")[0]["status"] == "completed"
+    # a search matching nothing finds nothing
+    mock.push(tool_search_call("zebra", "call_none"), text_reply("none"))
+    await finish_turn(clock, await begin_turn(clock, thread_id))
+    nothing = next(i for i in mock.requests[-1].body["input"]
+                   if i.get("type") == "tool_search_output" and i["call_id"] == "call_none")
+    assert nothing["tools"] == []
 
 
 # -- reload -------------------------------------------------------------------------------------

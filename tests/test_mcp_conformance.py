@@ -16,7 +16,14 @@ import pytest
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, text_reply
 from tests.test_interop_reference import REFERENCE
-from tests.test_mcp import BROKEN, CLOCK, add_servers, namespaced_call, settled
+from tests.test_mcp import (
+    BROKEN,
+    CLOCK,
+    add_servers,
+    namespaced_call,
+    settled,
+    tool_search_call,
+)
 from tests.test_turns import write_config
 
 pytestmark = pytest.mark.skipif(not REFERENCE.exists(),
@@ -101,7 +108,26 @@ async def scenario(client: AppServerClient, workdir: Path, mock: MockResponses
                                               "mcp_resource"))]
     output = next(i["output"] for i in mock.requests[-1].body["input"]
                   if i.get("call_id") == "call_mcp" and "output" in i)
+    # a catalog model searches for them
+    second = (await client.request("thread/start", {"cwd": str(workdir),
+                                                    "approvalPolicy": "never"}))["thread"]["id"]
+    await settled(client, second, "clock")
+    mock.push(tool_search_call("convert time between timezones", "call_ts", limit=1),
+              text_reply("found"))
+    await client.request("turn/start", {"threadId": second,
+                                        "input": [{"type": "text", "text": "find"}]})
+    await client.wait_notification("turn/completed", timeout=60,
+                                   where=lambda p: p["threadId"] == second)
+    found = next(i for i in mock.requests[-1].body["input"]
+                 if i.get("type") == "tool_search_output")
+    assert found.pop("id").startswith("tso_")
+    for namespace in found["tools"]:
+        namespace["description"] = "<prose>"
+    search_tools = [t["type"] for t in mock.requests[-2].body["tools"]
+                    if t.get("type") == "tool_search"
+                    or t.get("name", "").startswith("mcp__")]
     return {
+        "tool_search_output": found, "search_tools": search_tools,
         "startup": notes, "status": status, "call": call, "errors": errors,
         "item_started": item_started, "item_completed": item_done,
         "namespaces": namespaces, "helpers": helpers,

@@ -41,6 +41,12 @@ _MCP_HELPERS = frozenset({"list_mcp_resources", "list_mcp_resource_templates",
                           "read_mcp_resource"})
 
 
+def _deferred(model_info: Any) -> bool:
+    """Catalog models search for MCP tools (``tool_search``); unknown slugs get them
+    directly as namespaces (``engine.md`` §2, extensions §1.5)."""
+    return not getattr(model_info, "is_fallback", True)
+
+
 class ToolRouter:
     """The tools of one thread: built-ins, the client's dynamic tools and the tools of the
     thread's ready MCP servers (``mcp``: a ``core.mcp.manager.McpManager``)."""
@@ -64,11 +70,16 @@ class ToolRouter:
             if not dyn.get("deferLoading"):
                 specs.append(tool_specs.dynamic_tool_spec(dyn))
         mcp = self.mcp
-        if mcp is not None:
+        if mcp is not None and mcp.configs:
             from pycodex.core.mcp.resources import helper_specs
 
             specs.extend(helper_specs(mcp))
-            specs.extend(mcp.model_tools())
+            if _deferred(model_info):
+                from pycodex.core.mcp.search import TOOL_SEARCH_SPEC
+
+                specs.append(TOOL_SEARCH_SPEC)
+            else:
+                specs.extend(mcp.model_tools())
         return specs
 
     @staticmethod
@@ -81,11 +92,15 @@ class ToolRouter:
     async def dispatch(self, call: ToolCall, ctx: ToolContext) -> dict[str, Any]:
         """Run one call; returns the output item recorded into history. Cancellation
         propagates: the caller records :meth:`aborted_output` instead."""
+        mcp = self.mcp
+        if call.kind == "tool_search" and mcp is not None:
+            from pycodex.core.mcp.search import tool_search_output
+
+            return tool_search_output(call, mcp)
         try:
             tool = _BUILTINS.get(call.name)
             if tool is not None and tool.spec(ctx.settings, ctx.model_info) is None:
                 tool = None
-            mcp = self.mcp
             if mcp is not None and ("namespace" in call.item or call.name in _MCP_HELPERS):
                 from pycodex.core.mcp.calls import dispatch_mcp
 

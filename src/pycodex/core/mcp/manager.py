@@ -21,7 +21,8 @@ from pycodex.protocol.types.mcp import (
     McpServerStatusUpdatedNotification,
 )
 
-__all__ = ["McpHost", "McpManager", "UnknownMcpServer", "as_sent", "server_status"]
+__all__ = ["McpHost", "McpManager", "UnknownMcpServer", "as_sent", "namespace_entry",
+           "server_status"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,23 @@ def server_status(config: McpServerConfig, conn: McpConnection | None, *,
 def _raw(model: Any) -> Any:
     return msgspec.Raw(msgspec.json.encode(
         model.model_dump(by_alias=True, exclude_unset=True, mode="json")))
+
+
+def namespace_entry(conn: McpConnection, tools: list[Any], *,
+                    deferred: bool) -> dict[str, Any]:
+    """A server's ``namespace`` tool entry for the model with ``tools`` in it; ``deferred``
+    marks them found through ``tool_search``."""
+    entries = []
+    for tool in tools:
+        entry = {"type": "function", "name": sanitize(tool.name),
+                 "description": tool.description or "", "strict": False}
+        if deferred:
+            entry["defer_loading"] = True
+        entry["parameters"] = model_parameters(tool.input_schema)
+        entries.append(entry)
+    return {"type": "namespace", "name": namespace_of(conn.name),
+            "description": conn.instructions or f"Tools of the `{conn.name}` MCP server.",
+            "tools": entries}
 
 
 def as_sent(params: Any, schema: Any) -> Any:
@@ -187,15 +205,8 @@ class McpManager:
         for conn in sorted(self.ready(), key=lambda c: c.name):
             if not conn.tools:
                 continue
-            namespace = namespace_of(conn.name)
-            specs.append({
-                "type": "namespace", "name": namespace,
-                "description": conn.instructions or f"Tools of the `{conn.name}` MCP server.",
-                "tools": [{"type": "function", "name": sanitize(tool.name),
-                           "description": tool.description or "", "strict": False,
-                           "parameters": model_parameters(tool.input_schema)}
-                          for tool in sorted(conn.tools, key=lambda t: sanitize(t.name))],
-            })
+            specs.append(namespace_entry(
+                conn, sorted(conn.tools, key=lambda t: sanitize(t.name)), deferred=False))
         return specs
 
     def resolve(self, namespace: str, name: str) -> tuple[McpConnection, Any] | None:

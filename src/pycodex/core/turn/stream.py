@@ -36,7 +36,7 @@ from pycodex.protocol.types.items import (
 from pycodex.protocol.types.turns import ErrorNotification
 from pycodex.store import events
 
-_TOOL_CALLS = ("function_call", "custom_tool_call", "local_shell_call")
+_TOOL_CALLS = ("function_call", "custom_tool_call", "local_shell_call", "tool_search_call")
 
 
 class LiveItem(msgspec.Struct):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import subprocess
 import sys
@@ -65,13 +66,23 @@ async def client_with(codex_home: Path, workdir: Path, mock: MockResponses,
     return client
 
 
+@contextlib.asynccontextmanager
+async def serving(codex_home: Path, workdir: Path, mock: MockResponses,
+                  *tables: str) -> AsyncIterator[AppServerClient]:
+    """A spawned pycodex with ``tables`` in its config; every message checked at the end."""
+    client = await client_with(codex_home, workdir, mock, *tables)
+    try:
+        yield client
+    finally:
+        await client.close()
+    client.assert_valid()
+
+
 @pytest.fixture
 async def clock(codex_home: Path, workdir: Path, mock: MockResponses
                 ) -> AsyncIterator[AppServerClient]:
-    client = await client_with(codex_home, workdir, mock, CLOCK, BROKEN)
-    yield client
-    await client.close()
-    client.assert_valid()
+    async with serving(codex_home, workdir, mock, CLOCK, BROKEN) as client:
+        yield client
 
 
 async def settled(client: AppServerClient, thread_id: str, name: str) -> dict[str, Any]:
@@ -214,8 +225,7 @@ async def test_a_turn_does_not_wait_for_a_slow_server(
 command = "/bin/sh"
 args = ["-c", "sleep 3; exec {sys.executable} -m mcp_server_time"]
 """
-    client = await client_with(codex_home, workdir, mock, slow)
-    try:
+    async with serving(codex_home, workdir, mock, slow) as client:
         thread_id = await start_thread(client, workdir, model="mock-model")
         mock.push(text_reply("hi"))
         turn = await finish_turn(client, await begin_turn(client, thread_id))
@@ -227,9 +237,6 @@ args = ["-c", "sleep 3; exec {sys.executable} -m mcp_server_time"]
         await finish_turn(client, await begin_turn(client, thread_id))
         assert [t["name"] for t in mock.requests[1].body["tools"]
                 if t.get("type") == "namespace"] == ["mcp__slow"]
-    finally:
-        await client.close()
-    client.assert_valid()
 
 
 def tool_search_call(query: str, call_id: str, limit: int | None = None) -> Reply:
@@ -322,8 +329,7 @@ async def test_git_server_reports_the_repository_status(
 command = "{sys.executable}"
 args = ["-m", "mcp_server_git", "--repository", "{workdir}"]
 """
-    client = await client_with(codex_home, workdir, mock, git)
-    try:
+    async with serving(codex_home, workdir, mock, git) as client:
         thread_id = await start_thread(client, workdir)
         assert (await settled(client, thread_id, "git"))["status"] == "ready"
         mock.push(namespaced_call("mcp__git", "git_status", {"repo_path": str(workdir)},
@@ -332,9 +338,6 @@ args = ["-m", "mcp_server_git", "--repository", "{workdir}"]
         done = items(client, "item/completed", "call_git")[0]
         assert done["status"] == "completed" and done["tool"] == "git_status"
         assert "new.txt" in tool_output(mock, "call_git")
-    finally:
-        await client.close()
-    client.assert_valid()
 
 
 # -- lifecycle ------------------------------------------------------------------------------
@@ -371,8 +374,7 @@ async def server_pid(client: AppServerClient, thread_id: str) -> int:
 async def test_servers_stop_with_their_thread_and_with_pycodex(
     codex_home: Path, workdir: Path, mock: MockResponses
 ) -> None:
-    client = await client_with(codex_home, workdir, mock, DYING)
-    try:
+    async with serving(codex_home, workdir, mock, DYING) as client:
         first = await start_thread(client, workdir)
         second = await start_thread(client, workdir)
         pid_first = await server_pid(client, first)
@@ -381,17 +383,13 @@ async def test_servers_stop_with_their_thread_and_with_pycodex(
         await client.request("thread/archive", {"threadId": first})
         assert await gone(pid_first)
         assert alive(pid_second)
-    finally:
-        await client.close()
     assert await gone(pid_second)
-    client.assert_valid()
 
 
 async def test_a_server_dying_mid_call_fails_the_call_and_its_status(
     codex_home: Path, workdir: Path, mock: MockResponses
 ) -> None:
-    client = await client_with(codex_home, workdir, mock, DYING)
-    try:
+    async with serving(codex_home, workdir, mock, DYING) as client:
         thread_id = await start_thread(client, workdir)
         await settled(client, thread_id, "dying")
         mock.push(namespaced_call("mcp__dying", "die", {}, "call_die"), text_reply("oh"))
@@ -404,9 +402,6 @@ async def test_a_server_dying_mid_call_fails_the_call_and_its_status(
                                        {"threadId": thread_id}))["data"][0]
         assert status["runtimeStatus"] == "failed"
         assert status["toolsError"].startswith("MCP server connection closed")
-    finally:
-        await client.close()
-    client.assert_valid()
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -443,15 +438,11 @@ def test_config_entries_are_read_as_the_reference_reads_them() -> None:
 async def test_a_bad_entry_is_a_config_warning_and_the_others_still_start(
     codex_home: Path, workdir: Path, mock: MockResponses
 ) -> None:
-    client = await client_with(codex_home, workdir, mock, CLOCK,
-                               '\n[mcp_servers.bad]\ncommand = 3\n')
-    try:
+    async with serving(codex_home, workdir, mock, CLOCK,
+                               '\n[mcp_servers.bad]\ncommand = 3\n') as client:
         warning = await client.wait_notification(
             "configWarning", where=lambda p: "MCP server" in p["summary"])
         assert warning["summary"] == "ignoring MCP server `bad`: `command` must be a string"
         thread_id = await start_thread(client, workdir)
         assert (await settled(client, thread_id, "clock"))["status"] == "ready"
         assert [n for n, _, _ in startup(client, thread_id)] == ["clock", "clock"]
-    finally:
-        await client.close()
-    client.assert_valid()

@@ -15,7 +15,8 @@ import pytest
 
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_interop_reference import REFERENCE
+from tests.test_interop_reference import REFERENCE, pytestmark  # noqa: F401
+from tests.test_interop_reference import mock as mock  # the fixture
 from tests.test_mcp import (
     BROKEN,
     CLOCK,
@@ -25,15 +26,6 @@ from tests.test_mcp import (
     tool_search_call,
 )
 from tests.test_turns import write_config
-
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(),
-                                reason=f"reference binary not installed at {REFERENCE}")
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 @pytest.fixture

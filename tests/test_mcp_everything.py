@@ -17,7 +17,7 @@ import pytest
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 from tests.test_approvals import answer, statuses
-from tests.test_mcp import client_with, namespaced_call, settled
+from tests.test_mcp import namespaced_call, serving, settled
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
     begin_turn,
     finish_turn,
@@ -47,10 +47,8 @@ GZIP_ARGS = {"name": "a.gz", "data": "data:text/plain;base64,aGVsbG8=",
 @pytest.fixture
 async def every(codex_home: Path, workdir: Path, mock: MockResponses
                 ) -> AsyncIterator[AppServerClient]:
-    client = await client_with(codex_home, workdir, mock, STDIO)
-    yield client
-    await client.close()
-    client.assert_valid()
+    async with serving(codex_home, workdir, mock, STDIO) as client:
+        yield client
 
 
 async def ready_thread(client: AppServerClient, workdir: Path, approval: str) -> str:
@@ -223,8 +221,7 @@ async def test_streamable_http_server(
     codex_home: Path, workdir: Path, mock: MockResponses, http_server: str
 ) -> None:
     table = f'\n[mcp_servers.web]\nurl = "{http_server}"\nbearer_token_env_var = "WEB_TOKEN"\n'
-    client = await client_with(codex_home, workdir, mock, table)
-    try:
+    async with serving(codex_home, workdir, mock, table) as client:
         thread_id = await start_thread(client, workdir)
         assert (await settled(client, thread_id, "web"))["status"] == "ready"
         status = (await client.request("mcpServerStatus/list",
@@ -236,9 +233,6 @@ async def test_streamable_http_server(
             "threadId": thread_id, "server": "web", "tool": "get-sum",
             "arguments": {"a": 2, "b": 3}})
         assert result["content"][0]["text"].endswith("5.")
-    finally:
-        await client.close()
-    client.assert_valid()
 
 
 async def test_resource_helpers_list_and_read_for_the_model(

@@ -33,6 +33,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str], bool]] = {
     "fuzzy": ("bench.bench_fuzzy", [], ["--files", "20000", "--rounds", "3"], False),
     "wire": ("bench.bench_wire", [], ["--resume-mb", "20", "--runs", "1"], False),
     "ws_threads": ("bench.bench_ws_threads", [], ["--runs", "1"], True),
+    "mcp": ("bench.bench_mcp", [], ["--runs", "2", "--calls", "20"], False),
 }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import types
+import typing
 from typing import Any
 
 from pycodex.api.context import ClientRequestError, RequestContext
@@ -17,6 +19,7 @@ from pycodex.core.platform import user_agent
 from pycodex.core.thread_config import turn_settings
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.token_usage import TokenLedger
+from pycodex.core.tool_router import ToolRouter
 from pycodex.core.turn.engine import ThreadEngine
 from pycodex.protocol.types import server_notifications, server_requests
 from pycodex.protocol.types.turns import ServerRequestResolvedNotification
@@ -33,6 +36,10 @@ def _methods() -> dict[type, str]:
     seen: set[type] = set()
     pairs = [*server_notifications().items(),
              *((spec.name, spec.params) for spec in server_requests().values())]
+    # a union of params structs (``mcpServer/elicitation/request``) is sent by any member
+    pairs = [(method, member) for method, params in pairs
+             for member in (typing.get_args(params) if isinstance(params, types.UnionType)
+                            else (params,))]
     for method, params in pairs:
         if params in seen:
             table.pop(params, None)
@@ -177,7 +184,8 @@ async def engine_for(ctx: RequestContext, thread_id: str) -> ThreadEngine:
         if thread.engine is None:  # (another request may have made it meanwhile)
             thread.engine = ThreadEngine(
                 ThreadHost(ctx, manager, thread), turn_settings(thread.settings), history=history,
-                tokens=TokenLedger.from_rollout(tokens))
+                tokens=TokenLedger.from_rollout(tokens),
+                router=ToolRouter(mcp=lambda: thread.mcp))
     engine: ThreadEngine = thread.engine
     if ctx.connection_id not in thread.subscribers:
         manager.subscribe(thread, ctx.connection_id)

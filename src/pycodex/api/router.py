@@ -35,6 +35,7 @@ MODULES = (
     "windows_sandbox",
     "import_history",
     "initialize",
+    "mcp",
 )
 
 

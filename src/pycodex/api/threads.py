@@ -276,8 +276,10 @@ def _after_thread_started(ctx: RequestContext, thread: LoadedThread) -> None:
     """Once ``thread/started`` is out: load the HTTP stack for the coming turn, and warn
     (as the reference does) when the model is not in the catalog and fallback metadata
     will be used."""
+    from pycodex.api.mcp import start_thread_servers
     from pycodex.core.models_catalog import lookup_model
 
+    start_thread_servers(ctx, thread)
     warm_up_model_client(
         provider_endpoint(thread.settings.config, thread.settings.model_provider))
     _info, warning = lookup_model(thread.settings.model)
@@ -342,6 +344,9 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
     thread_service.restore(mgr, thread, stored, path, summary)
     turns = stored.turns
     mgr.register(thread, ctx.connection_id)
+    from pycodex.api.mcp import start_thread_servers
+
+    start_thread_servers(ctx, thread)
     if params.history:
         # The given items become the model history from here on: recorded like a
         # compaction whose replacement history they are, so the change survives restarts.

@@ -113,6 +113,8 @@ class LoadedThread(msgspec.Struct, eq=False):
     _unload_timer: asyncio.TimerHandle | None = None
     #: The turn engine (``core.turn.engine.ThreadEngine``) once a turn ran on this thread.
     engine: Any = None
+    #: The thread's MCP servers (``core.mcp.manager.McpManager``), started on load.
+    mcp: Any = None
 
     @property
     def running(self) -> bool:
@@ -243,6 +245,8 @@ class ThreadManager:
         self._cancel_unload(thread)
         if thread.engine is not None:
             asyncio.get_running_loop().create_task(thread.engine.shutdown())
+        if thread.mcp is not None:
+            asyncio.get_running_loop().create_task(thread.mcp.close())
         thread.writer.close_nowait()
         self.notify(
             "thread/status/changed",
@@ -258,6 +262,8 @@ class ThreadManager:
             self._cancel_unload(thread)
             if thread.engine is not None:
                 await thread.engine.shutdown()
+            if thread.mcp is not None:
+                await thread.mcp.close()
             await thread.writer.close()
         self._threads.clear()
         self.index.close()

@@ -168,9 +168,12 @@ FAMILIES: dict[str, Family] = {
     "diagnostics": Family("Process-local server diagnostics.", requests=("server/diagnostics",)),
 }
 
-#: Methods of generated families that have a handler (empty until someone serves one; the
-#: family then moves from ``types.PUBLISHED_FAMILIES`` to ``types.FAMILIES``).
-SERVED: frozenset[str] = frozenset()
+#: Methods of generated families that have a handler (the family then moves from
+#: ``types.PUBLISHED_FAMILIES`` to ``types.FAMILIES``).
+SERVED: frozenset[str] = frozenset({
+    "mcpServerStatus/list", "mcpServer/tool/call", "mcpServer/resource/read",
+    "config/mcpServer/reload",
+})
 
 #: Response types not named after their params type.
 RESPONSE_NAMES = {

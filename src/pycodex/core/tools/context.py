@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class ToolCall(msgspec.Struct, frozen=True):
-    kind: str  # "function" | "custom" | "local_shell"
+    kind: str  # "function" | "custom" | "local_shell" | "tool_search"
     name: str
     call_id: str
     payload: str
@@ -34,6 +34,9 @@ class ToolCall(msgspec.Struct, frozen=True):
         if kind == "custom_tool_call":
             return cls("custom", str(item.get("name")), call_id, str(item.get("input") or ""),
                        item)
+        if kind == "tool_search_call":
+            return cls("tool_search", "tool_search", call_id,
+                       json.dumps(item.get("arguments") or {}), item)
         if kind == "local_shell_call":
             return cls("local_shell", "local_shell", call_id,
                        json.dumps(item.get("action") or {}), item)

@@ -43,7 +43,7 @@ from pycodex.protocol.types.turns import (
 )
 from pycodex.store import events
 
-_TOOL_CALLS = ("function_call", "custom_tool_call", "local_shell_call")
+_TOOL_CALLS = ("function_call", "custom_tool_call", "local_shell_call", "tool_search_call")
 
 
 class LiveItem(msgspec.Struct):

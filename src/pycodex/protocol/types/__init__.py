@@ -43,11 +43,11 @@ FAMILIES = (
     "feedback",
     "windows_sandbox",
     "import_history",
+    "mcp",
 )
 
 #: Generated families whose methods are all published without a handler (``served=False``).
 PUBLISHED_FAMILIES = (
-    "mcp",
     "review",
     "thread_controls",
     "thread_queue",

@@ -12,6 +12,10 @@ import msgspec
 
 from pycodex.protocol.base import UNSET, UnsetType, WireStruct
 from pycodex.protocol.methods import MethodSpec, ServerRequestSpec
+from pycodex.protocol.types.account_extras import (
+    BedrockCheckGovCloudRequirementsParams,
+    BedrockCheckGovCloudRequirementsResponse,
+)
 
 __all__ = [
     "AccountSession",
@@ -23,8 +27,6 @@ __all__ = [
     "AccountSessionsSwitchResponseVariant1",
     "AwsCredentialType",
     "BedrockAwsProfile",
-    "BedrockCheckGovCloudRequirementsParams",
-    "BedrockCheckGovCloudRequirementsResponse",
     "BedrockDiscoverParams",
     "BedrockDiscoverResponse",
     "BedrockEnvironmentCredential",
@@ -80,15 +82,6 @@ class GcpSetupParams(WireStruct, kw_only=True):
 
 class GcpSetupResponse(WireStruct, kw_only=True):
     pass
-
-
-class BedrockCheckGovCloudRequirementsParams(WireStruct, kw_only=True):
-    pass
-
-
-class BedrockCheckGovCloudRequirementsResponse(WireStruct, kw_only=True):
-    is_gov_cloud: bool
-    should_warn: bool
 
 
 class AccountSessionsListParams(WireStruct, kw_only=True):

@@ -175,9 +175,17 @@ class McpToolCallItem(WireStruct, tag_field="type", tag="mcpToolCall"):
     tool: str
     status: Literal["inProgress", "completed", "failed"]
     arguments: Any = None
+    read_only_hint: bool | None = None
     result: Any | None = None
     error: Any | None = None
     duration_ms: int | None = None
+    app_context: Any | None = None
+    mcp_app_ui: Any | None = None
+    plugin_id: str | None = None
+    #: 0.171: where the server runs (``None`` for the local environment).
+    environment_id: str | None = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 DynamicToolCallStatus = Literal["inProgress", "completed", "failed"]
@@ -378,6 +386,15 @@ class ItemCompletedNotification(WireStruct):
     completed_at_ms: int
 
 
+class McpToolCallProgressNotification(WireStruct):
+    """A progress message of a running MCP tool call."""
+
+    thread_id: str
+    turn_id: str
+    item_id: str
+    message: str
+
+
 class AgentMessageDeltaNotification(StreamedDelta):
     thread_id: str
     turn_id: str
@@ -526,6 +543,7 @@ NOTIFICATIONS: dict[str, Any] = {
     "item/commandExecution/terminalInteraction": TerminalInteractionNotification,
     "item/fileChange/outputDelta": FileChangeOutputDeltaNotification,
     "item/fileChange/patchUpdated": FileChangePatchUpdatedNotification,
+    "item/mcpToolCall/progress": McpToolCallProgressNotification,
 }
 SERVER_REQUESTS = [
     ServerRequestSpec("item/commandExecution/requestApproval",
@@ -548,6 +566,7 @@ __all__ = [
     "FileChangeItem",
     "FileUpdateChange",
     "IdleThreadStatus",
+    "McpToolCallProgressNotification",
     "NotLoadedThreadStatus",
     "ReasoningItem",
     "SandboxPolicy",

@@ -465,13 +465,9 @@ REQUESTS: list[MethodSpec] = [
         McpServerOauthLoginResponse,
         served=False,
     ),
-    MethodSpec("config/mcpServer/reload", None, McpServerRefreshResponse, served=False),
-    MethodSpec(
-        "mcpServerStatus/list", ListMcpServerStatusParams, ListMcpServerStatusResponse, served=False
-    ),
-    MethodSpec(
-        "mcpServer/resource/read", McpResourceReadParams, McpResourceReadResponse, served=False
-    ),
+    MethodSpec("config/mcpServer/reload", None, McpServerRefreshResponse),
+    MethodSpec("mcpServerStatus/list", ListMcpServerStatusParams, ListMcpServerStatusResponse),
+    MethodSpec("mcpServer/resource/read", McpResourceReadParams, McpResourceReadResponse),
     MethodSpec(
         "mcpServer/event/stream/start",
         McpServerEventStreamStartParams,
@@ -486,9 +482,7 @@ REQUESTS: list[MethodSpec] = [
         experimental=True,
         served=False,
     ),
-    MethodSpec(
-        "mcpServer/tool/call", McpServerToolCallParams, McpServerToolCallResponse, served=False
-    ),
+    MethodSpec("mcpServer/tool/call", McpServerToolCallParams, McpServerToolCallResponse),
 ]
 NOTIFICATIONS: dict[str, Any] = {
     "mcpServer/oauthLogin/completed": McpServerOauthLoginCompletedNotification,

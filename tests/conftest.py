@@ -12,7 +12,19 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.support.inprocess import InProcessClient
+from tests.support.inprocess import InProcessClient, config_overrides
+
+
+@pytest.fixture(autouse=True)
+def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs with an empty home of its own: the machine's dotfiles (a login
+    shell's ``.bashrc``, user skills, other agents' configs) never reach a test, and a
+    command killed mid-start-up cannot leave a stale lock behind in the real home (a
+    pyenv ``.bashrc`` rehash lock made every later ``bash -lc`` wait 60 s)."""
+    home = tmp_path / "user-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home
 
 
 @pytest.fixture
@@ -32,7 +44,7 @@ def workdir(tmp_path: Path) -> Path:
 ServerFactory = Callable[..., Awaitable[AppServerClient]]
 
 #: Options only a spawned process can honour.
-PROCESS_OPTIONS = ("args", "env", "cwd", "command")
+PROCESS_OPTIONS = ("env", "command")
 
 #: ``PYCODEX_TEST_SERVER=process`` spawns every server (to compare both modes).
 ALWAYS_SPAWN = os.environ.get("PYCODEX_TEST_SERVER") == "process"
@@ -42,9 +54,10 @@ ALWAYS_SPAWN = os.environ.get("PYCODEX_TEST_SERVER") == "process"
 async def spawn(codex_home: Path) -> AsyncIterator[ServerFactory]:
     """``await spawn(initialize=True)`` → a started client of a fresh server.
 
-    The server runs in the test's process unless the test asks for a process
-    (``process=True``) or passes an option only a process honours (``args``, ``env``,
-    ``cwd``, ``command``): tests of stdio framing, logging, signals and flags.
+    The server runs in the test's process (``cwd`` and ``-c key=value`` args become its
+    options) unless the test asks for a process (``process=True``) or passes what only a
+    process honours (``env``, ``command``, other flags): tests of stdio framing, logging,
+    signals and flags.
     ``PYCODEX_TEST_SERVER=process`` in the environment spawns every server.
     """
     clients: list[AppServerClient] = []
@@ -57,10 +70,17 @@ async def spawn(codex_home: Path) -> AsyncIterator[ServerFactory]:
         **kw: Any,
     ) -> AppServerClient:
         client: AppServerClient
-        if process or ALWAYS_SPAWN or any(kw.get(name) is not None for name in PROCESS_OPTIONS):
+        overrides = config_overrides(tuple(kw.get("args") or ()))
+        if (
+            process
+            or ALWAYS_SPAWN
+            or overrides is None
+            or any(kw.get(name) is not None for name in PROCESS_OPTIONS)
+        ):
             client = AppServerClient(home or codex_home, **kw)
         else:
-            client = InProcessClient(home or codex_home, **kw)
+            kw.pop("args", None)
+            client = InProcessClient(home or codex_home, overrides=overrides, **kw)
         clients.append(client)
         await client.start()
         if initialize:

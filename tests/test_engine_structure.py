@@ -16,28 +16,15 @@ from typing import Any
 import msgspec
 import pytest
 
+from pycodex.api.engine_host import method_of
 from pycodex.api.errors import rpc_error
-from pycodex.api.sessions import method_of
 from pycodex.core import errors
 from pycodex.core.host import ClientAnswerError
 from pycodex.protocol.errors import RpcError
 from pycodex.protocol.types import client_requests, server_notifications, turns
-from tests.support.schema import SCHEMA_DIR
+from tests.support.schema import BUNDLE as SCHEMA_0171
 
 CORE = Path(__file__).resolve().parents[1] / "src" / "pycodex" / "core"
-_BUNDLE_0171 = "codex_app_server_protocol.experimental.0171.schemas.json.gz"
-
-
-def _find_0171() -> Path:
-    """The 0.171 bundle in the ``shared/spec/schema`` beside some parent of the checkout."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "spec" / "schema" / _BUNDLE_0171
-        if candidate.exists():
-            return candidate
-    return SCHEMA_DIR / _BUNDLE_0171
-
-
-SCHEMA_0171 = _find_0171()
 #: core modules owned by other work that still name methods (remove when they are typed)
 NOT_YET_TYPED = {"threads.py"}
 
@@ -138,6 +125,9 @@ def test_typed_event_fields_match_the_0171_schema(method: str, params: type) -> 
 def _sample(params: type) -> dict[str, Any]:
     """The smallest params value of a struct type (required fields only)."""
     out: dict[str, Any] = {}
+    config = params.__struct_config__  # type: ignore[attr-defined]
+    if config.tag_field is not None:
+        out[config.tag_field] = config.tag
     for field in msgspec.structs.fields(params):
         if field.required:
             out[field.encode_name] = _value(field.type)

@@ -148,7 +148,7 @@ def test_bad_listen_urls_fail_like_the_reference() -> None:
 
     cases = {
         "http://1.2.3.4:5": "unsupported --listen URL `http://1.2.3.4:5`; expected `stdio://`, "
-                            "`ws://IP:PORT`, or `off`",
+                            "`unix://`, `unix://PATH`, `ws://IP:PORT`, or `off`",
         "ws://localhost:1": "invalid websocket --listen URL `ws://localhost:1`; expected "
                             "`ws://IP:PORT`",
     }

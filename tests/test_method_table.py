@@ -22,8 +22,10 @@ from pycodex.api.router import handlers
 from pycodex.protocol import codegen
 from pycodex.protocol.codegen import flat_definitions, load_bundle, unions
 from pycodex.protocol.reference_order import REFERENCE_METHOD_ORDER
-from pycodex.protocol.schema_export import collect_types, iter_struct_classes
+from pycodex.protocol.schema_export import collect_types, iter_struct_classes, members
 from pycodex.protocol.types import (
+    FAMILIES,
+    PUBLISHED_FAMILIES,
     client_requests,
     published_requests,
     server_notifications,
@@ -105,6 +107,21 @@ def table(union: str) -> set[str]:
     if union == "ClientRequest":
         return set(published_requests())
     return set(server_notifications() if union == "ServerNotification" else server_requests())
+
+
+def test_dispatch_imports_no_published_only_family() -> None:
+    """Families of PUBLISHED_FAMILIES serve nothing (the server never imports them), and
+    every generated family is listed there or in FAMILIES."""
+    for family in PUBLISHED_FAMILIES:
+        module = importlib.import_module(f"pycodex.protocol.types.{family}")
+        assert [s.name for s in module.REQUESTS if s.served] == [], f"move {family} to FAMILIES"
+    assert set(codegen.FAMILIES) <= {*FAMILIES, *PUBLISHED_FAMILIES}
+    names = [f"pycodex.protocol.types.{family}" for family in PUBLISHED_FAMILIES]
+    code = ("import sys\nfrom pycodex.protocol.types import client_requests\n"
+            f"client_requests()\nprint(sorted(set(sys.modules) & set({names!r})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
 
 
 def test_served_methods_have_handlers_and_unserved_ones_none() -> None:
@@ -252,6 +269,54 @@ def test_published_types_match_the_reference(
         if decoded:
             loose = required - ref_required
             assert loose == set(), f"{label} {tag}: requires optional fields {sorted(loose)}"
+
+
+#: Hand-written family modules this contract owns (the generated ones are owned too).
+CONTRACT_MODULES = {"initialize", "config", "models", "account", "misc", "command_exec", "fs",
+                    "external_agent", *codegen.FAMILIES}
+
+
+def _props(node_shape: Shape) -> frozenset[str]:
+    return frozenset().union(*(props for props, _, _ in node_shape.values()))
+
+
+@pytest.mark.parametrize(
+    "cls",
+    sorted((c for c in iter_struct_classes(collect_types(experimental=True))
+            if c.__module__.rsplit(".", 1)[-1] in CONTRACT_MODULES
+            and c.__name__ in reference_definitions("experimental")),
+           key=lambda c: c.__name__),
+    ids=lambda c: c.__name__,
+)
+def test_nested_contract_types_have_the_reference_fields(cls: type) -> None:
+    """Every contract-owned struct named like a reference type (at any depth) has all its
+    stable fields and only fields the reference has."""
+    exp_defs, stable_defs = reference_definitions("experimental"), reference_definitions("stable")
+    name = cls.__name__
+    ours = _props(our_shape(cls))
+    exp = _props(shape(exp_defs[name], resolver(exp_defs)))
+    stable = _props(shape(stable_defs[name], resolver(stable_defs))) if name in stable_defs \
+        else frozenset()
+    assert sorted(stable - ours) == [], "missing"
+    assert sorted(ours - exp) == [], "not in the reference"
+
+
+def test_decoded_types_require_no_more_than_the_reference() -> None:
+    """No struct pycodex decodes (request params, server-request answers, at any depth)
+    requires a field the reference lets clients leave out."""
+    roots = [m for spec in published_requests().values() if spec.params is not None
+             for m in members(spec.params)]
+    roots += [m for sreq in server_requests().values() for m in members(sreq.result)]
+    exp_defs = reference_definitions("experimental")
+    strict = []
+    for cls in iter_struct_classes(roots):
+        if cls.__name__ not in exp_defs:
+            continue
+        reference_shape = shape(exp_defs[cls.__name__], resolver(exp_defs))
+        for tag, (_, required, _) in our_shape(cls).items():
+            if tag in reference_shape and required - reference_shape[tag][1]:
+                strict.append(f"{cls.__name__} {tag}: {sorted(required - reference_shape[tag][1])}")
+    assert strict == []
 
 
 def sample(info: Any, depth: int = 0) -> Any:
@@ -420,12 +485,14 @@ def _test_ids() -> set[str]:
 
 
 def test_manifest_covers_the_table() -> None:
-    """Every method of the table maps to at least one existing test."""
+    """Every method of the table maps to at least one existing test (methods of other
+    branches still in PENDING_ELSEWHERE are tolerated until the lead maps them)."""
     mapped = {"ClientRequest": manifest.REQUESTS, "ServerNotification": manifest.NOTIFICATIONS,
               "ServerRequest": manifest.SERVER_REQUESTS}
     existing = _test_ids()
     for union, entries in mapped.items():
-        assert sorted(table(union) - set(entries)) == [], f"{union}: not in the manifest"
+        unmapped = table(union) - set(entries) - manifest.PENDING_ELSEWHERE[union]
+        assert sorted(unmapped) == [], f"{union}: not in the manifest"
         assert sorted(set(entries) - table(union)) == [], f"{union}: not in the table"
         for method, node_ids in entries.items():
             assert node_ids, method

@@ -5,6 +5,7 @@ per-connection bound answers ``-32001`` beyond 128 requests queued or running.""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from pycodex.api import router
 from pycodex.api.context import RequestContext
+from pycodex.transport.inprocess import InProcessConnection, start_server
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.inprocess import use_mock_provider
@@ -208,3 +210,39 @@ async def test_requests_naming_one_thread_run_one_after_the_other(
     release.set()
     await client.wait_for(lambda m: m.get("id") == "a2")
     assert entered == ["a1", "b1", "a2"]
+
+
+async def test_a_closed_connection_never_blocks_the_thread_for_others(
+    codex_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests of a connection that goes away are cancelled, even those still waiting for
+    their turn; the next connection's request on that thread runs."""
+    never = asyncio.Event()
+
+    async def stuck_read(ctx: RequestContext, params: Any) -> Any:
+        if ctx.request_id == "stuck":
+            await never.wait()
+        return {"served": ctx.request_id}
+
+    router.handler_for("thread/read", "threads")
+    monkeypatch.setitem(router._HANDLERS, "thread/read", stuck_read)
+    server = start_server(codex_home)
+    hello = json.dumps({"id": 0, "method": "initialize",
+                        "params": {"clientInfo": {"name": "t", "version": "1"}}})
+    first, second = InProcessConnection(server), InProcessConnection(server)
+    for conn in (first, second):
+        await conn.send(hello)
+        assert b'"result"' in (await conn.receive() or b"")
+    for rid in ("stuck", "queued"):
+        await first.send(json.dumps(
+            {"id": rid, "method": "thread/read", "params": {"threadId": "T"}}))
+    await first.close()
+    await second.send(json.dumps({"id": "next", "method": "thread/read",
+                                  "params": {"threadId": "T"}}))
+    while (frame := await second.receive()) is not None:
+        message = json.loads(frame)
+        if message.get("id") == "next":
+            break
+    assert message == {"id": "next", "result": {"served": "next"}}
+    await second.close()
+    await server.shutdown()

@@ -191,7 +191,7 @@ async def test_goal_set_starts_a_turn_and_survives_a_restart(
     assert paused["tokensUsed"] == 290
     assert paused["createdAt"] == goal["createdAt"]
     await client.close()
-    assert (codex_home / "goals_1.sqlite").exists()
+    assert (codex_home / "goals_pycodex.sqlite").exists()
 
     client = await start(spawn, workdir)
     assert await client.request("thread/goal/get", tid) == {"goal": paused}

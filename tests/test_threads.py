@@ -550,7 +550,7 @@ async def test_idle_unload_after_delay(spawn: ServerFactory) -> None:
 
 async def test_rollback_drops_turns(spawn: ServerFactory, codex_home: Path, workdir: Path) -> None:
     install_reference_rollout(codex_home, workdir)
-    # thread/rollback is not in the 0.169.0 bundle (it was removed there): check its
+    # thread/rollback is not in the 0.171.0 bundle (removed in 0.169): check its
     # thread against the Thread schema by hand.
     client = await spawn(validate=False)
     await client.request("thread/resume", {"threadId": REF_ID})

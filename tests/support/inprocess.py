@@ -8,11 +8,24 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
+from pycodex.cli import parse_override
 from pycodex.logs import TextFormatter
 from pycodex.transport.inprocess import InProcessConnection, start_server
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses
+
+
+def config_overrides(args: tuple[str, ...]) -> list[tuple[str, Any]] | None:
+    """The ``-c key=value`` overrides of server ``args``, or None when ``args`` hold anything
+    an in-process server cannot take (other flags need the process)."""
+    if len(args) % 2:
+        return None
+    pairs = list(zip(args[::2], args[1::2], strict=True))
+    if any(flag not in ("-c", "--config") for flag, _ in pairs):
+        return None
+    return [parse_override(value) for _, value in pairs]
 
 
 class _LineCollector(logging.Handler):
@@ -31,19 +44,40 @@ class _LineCollector(logging.Handler):
 class InProcessClient(AppServerClient):
     """One in-process connection; ``stderr_lines`` collects the server's info logs."""
 
-    def __init__(self, codex_home: Path, *, validate: bool = True) -> None:
-        super().__init__(codex_home, validate=validate)
+    def __init__(
+        self,
+        codex_home: Path,
+        *,
+        validate: bool = True,
+        cwd: Path | None = None,
+        overrides: list[tuple[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(codex_home, validate=validate, cwd=cwd)
+        self.overrides = overrides or []
         self.connection: InProcessConnection | None = None
         self._partial = b""
         self._logs = _LineCollector(self.stderr_lines)
         self._logger = logging.getLogger("pycodex")
         self._old_level = self._logger.level
 
+    @property
+    def proc(self) -> asyncio.subprocess.Process:
+        raise AttributeError(
+            "this server runs in-process; a test that needs the process asks for it with "
+            "spawn(process=True)"
+        )
+
+    @proc.setter
+    def proc(self, value: asyncio.subprocess.Process | None) -> None:
+        if value is not None:
+            raise AttributeError("an in-process client has no process")
+
     async def start(self) -> AppServerClient:
         self._logger.addHandler(self._logs)
         if self._logger.getEffectiveLevel() > logging.INFO:
             self._logger.setLevel(logging.INFO)
-        self.connection = InProcessConnection(start_server(self.codex_home))
+        server = start_server(self.codex_home, cli_overrides=self.overrides, cwd=self.cwd)
+        self.connection = InProcessConnection(server)
         self._reader = asyncio.create_task(self._read_frames(self.connection))
         return self
 

@@ -99,7 +99,6 @@ PENDING_ELSEWHERE: dict[str, frozenset[str]] = {
             "item/fileChange/outputDelta",
             "item/fileChange/patchUpdated",
             "serverRequest/resolved",
-            "item/mcpToolCall/progress",
             "account/gatewayOAuth/changed",
             "app/list/updated",
             "item/reasoning/summaryTextDelta",
@@ -134,31 +133,74 @@ PENDING_ELSEWHERE: dict[str, frozenset[str]] = {
 
 #: Client request → tests that exercise it (unserved ones: their unknown-variant answer).
 REQUESTS: dict[str, tuple[str, ...]] = {
-    "initialize": ("tests/test_fuzz_protocol.py::test_random_requests",),
+    "initialize": (
+        "tests/test_handshake.py::test_second_initialize_is_refused",
+        "tests/test_handshake.py::test_invalid_client_name_is_refused",
+    ),
     "thread/start": (
-        "tests/test_conformance.py::test_thread_started_follows_thread_start_response",
-    ),
-    "thread/resume": ("tests/test_approvals.py::test_disconnect_while_asked_does_not_hang",),
-    "thread/fork": ("tests/test_threads.py::test_reference_rollout_list_read_resume_fork",),
-    "thread/archive": ("tests/test_threads.py::test_archive_unarchive_delete",),
-    "thread/unsubscribe": ("tests/test_threads.py::test_invalid_thread_ids",),
-    "thread/name/set": ("tests/test_threads.py::test_ephemeral_thread_never_touches_disk",),
-    "thread/metadata/update": ("tests/test_threads.py::test_ephemeral_thread_never_touches_disk",),
-    "thread/unarchive": ("tests/test_threads.py::test_archive_unarchive_delete",),
-    "thread/delete": ("tests/test_threads.py::test_archive_unarchive_delete",),
-    "thread/rollback": ("tests/test_threads.py::test_unknown_thread_errors",),
-    "thread/list": ("tests/test_approvals.py::test_disconnect_while_asked_does_not_hang",),
-    "thread/loaded/list": (
         "tests/test_threads.py::test_start_matches_reference_shape_and_defaults",
+        "tests/test_threads.py::test_start_overrides_and_config",
     ),
-    "thread/read": ("tests/test_approvals.py::test_decline_continues_the_turn",),
+    "thread/resume": (
+        "tests/test_threads.py::test_reference_rollout_list_read_resume_fork",
+        "tests/test_threads.py::test_resume_twice_rejoins",
+    ),
+    "thread/fork": (
+        "tests/test_threads.py::test_reference_rollout_list_read_resume_fork",
+        "tests/test_threads.py::test_unknown_thread_errors",
+    ),
+    "thread/archive": (
+        "tests/test_threads.py::test_archive_unarchive_delete",
+        "tests/test_threads.py::test_archive_loaded_thread_unloads_it",
+    ),
+    "thread/unsubscribe": (
+        "tests/test_threads.py::test_unsubscribe_statuses",
+        "tests/test_threads.py::test_invalid_thread_ids",
+    ),
+    "thread/name/set": (
+        "tests/test_threads.py::test_ephemeral_thread_never_touches_disk",
+        "tests/test_threads.py::test_reference_rollout_after_restart_is_resumable",
+    ),
+    "thread/metadata/update": (
+        "tests/test_threads.py::test_metadata_update_double_options",
+        "tests/test_threads.py::test_ephemeral_thread_never_touches_disk",
+    ),
+    "thread/unarchive": (
+        "tests/test_threads.py::test_archive_unarchive_delete",
+        "tests/test_threads.py::test_unknown_thread_errors",
+    ),
+    "thread/delete": (
+        "tests/test_threads.py::test_archive_unarchive_delete",
+        "tests/test_threads.py::test_unknown_thread_errors",
+    ),
+    "thread/rollback": (
+        "tests/test_threads.py::test_rollback_drops_turns",
+        "tests/test_threads.py::test_unknown_thread_errors",
+    ),
+    "thread/list": (
+        "tests/test_threads.py::test_reference_rollout_list_read_resume_fork",
+        "tests/test_threads.py::test_list_paging_filters_and_search",
+    ),
+    "thread/loaded/list": (
+        "tests/test_threads.py::test_loaded_list_paging",
+        "tests/test_threads.py::test_reference_rollout_list_read_resume_fork",
+    ),
+    "thread/read": (
+        "tests/test_threads.py::test_ephemeral_thread_never_touches_disk",
+        "tests/test_threads.py::test_read_before_first_turn",
+    ),
     "thread/turns/list": (
         "tests/test_thread_turns_list.py::test_default_page_is_newest_first_with_summaries",
+        "tests/test_thread_turns_list.py::test_views",
     ),
     "turn/start": (
-        "tests/test_approvals.py::test_websocket_client_gone_while_asked_interrupts_the_turn",
+        "tests/test_turns.py::test_turn_start_on_a_busy_thread_joins_the_running_turn",
+        "tests/test_turns.py::test_interrupt_answers_before_turn_completed_and_closes_the_stream",
     ),
-    "turn/steer": ("tests/test_turns.py::test_steer_adds_input_to_the_running_turn",),
+    "turn/steer": (
+        "tests/test_turns.py::test_steer_adds_input_to_the_running_turn",
+        "tests/test_turns.py::test_a_compaction_turn_cannot_be_steered",
+    ),
     "turn/interrupt": (
         "tests/test_turns.py::test_interrupt_answers_before_turn_completed_and_closes_the_stream",
     ),
@@ -167,64 +209,137 @@ REQUESTS: dict[str, tuple[str, ...]] = {
     ),
     "thread/inject_items": (
         "tests/test_inject_items.py::test_injected_items_reach_the_next_request_and_survive_a_restart",
+        "tests/test_inject_items.py::test_items_injected_during_a_turn_join_it",
     ),
-    "config/read": ("tests/test_config_api.py::test_read_on_empty_home_matches_reference",),
+    "config/read": (
+        "tests/test_config_api.py::test_read_on_empty_home_matches_reference",
+        "tests/test_config_api.py::test_read_layers_origins_and_versions",
+    ),
     "config/value/write": (
         "tests/test_config_api.py::test_write_replace_preserves_comments_and_unknown_keys",
+        "tests/test_config_api.py::test_write_tables_upsert_delete_and_nesting",
     ),
-    "config/batchWrite": ("tests/test_config_api.py::test_batch_write_is_all_or_nothing",),
+    "config/batchWrite": (
+        "tests/test_config_api.py::test_batch_write_is_all_or_nothing",
+        "tests/test_config_api.py::test_write_overridden_by_session_flags",
+    ),
     "configRequirements/read": (
+        "tests/test_config_api.py::test_requirements",
         "tests/test_config_api.py::test_unparsable_config_warns_and_server_keeps_working",
     ),
     "externalAgentConfig/detect": (
+        "tests/test_external_agent.py::test_detect_skips_config_when_nothing_would_be_added",
         "tests/test_external_agent.py::test_detect_lists_home_items_with_exact_descriptions",
     ),
     "externalAgentConfig/import": (
         "tests/test_external_agent.py::test_import_params_and_item_types",
     ),
-    "model/list": ("tests/test_models_api.py::test_model_list_default_page",),
+    "model/list": (
+        "tests/test_models_api.py::test_model_list_default_page",
+        "tests/test_models_api.py::test_model_list_include_hidden",
+    ),
     "account/login/start": (
         "tests/test_account.py::test_api_key_login_persists_notifies_and_logout_clears",
+        "tests/test_account.py::test_api_key_survives_restart",
     ),
-    "account/login/cancel": ("tests/test_account.py::test_login_cancel_validates_id",),
+    "account/login/cancel": (
+        "tests/test_account.py::test_login_cancel_validates_id",
+        "tests/test_account.py::test_browser_login_cancel_and_replace",
+    ),
     "account/logout": (
         "tests/test_account.py::test_api_key_login_persists_notifies_and_logout_clears",
+        "tests/test_account.py::test_external_tokens_login_read_and_logout",
     ),
     "account/read": (
-        "tests/test_account.py::test_api_key_login_persists_notifies_and_logout_clears",
+        "tests/test_account.py::test_account_read_requires_params",
+        "tests/test_account.py::test_external_tokens_login_read_and_logout",
     ),
-    "account/rateLimits/read": ("tests/test_account.py::test_rate_limits_need_chatgpt_auth",),
-    "getAuthStatus": ("tests/test_account.py::test_get_auth_status_legacy",),
+    "account/rateLimits/read": (
+        "tests/test_account.py::test_rate_limits_read_from_backend",
+        "tests/test_account.py::test_rate_limits_need_chatgpt_auth",
+    ),
+    "getAuthStatus": (
+        "tests/test_account.py::test_get_auth_status_legacy",
+        "tests/test_account.py::test_get_auth_status_without_openai_provider",
+    ),
     "command/exec": ("tests/test_sandbox.py::test_network_is_blocked_unless_enabled",),
-    "command/exec/write": ("tests/test_command_exec.py::test_unknown_process_ids_are_refused",),
-    "command/exec/terminate": ("tests/test_command_exec.py::test_unknown_process_ids_are_refused",),
-    "command/exec/resize": ("tests/test_command_exec.py::test_unknown_process_ids_are_refused",),
-    "fs/readFile": ("tests/test_fs_api.py::test_write_then_read_round_trips_binary",),
-    "fs/writeFile": ("tests/test_fs_api.py::test_write_then_read_round_trips_binary",),
-    "fs/createDirectory": ("tests/test_fs_api.py::test_relative_paths_are_refused",),
-    "fs/getMetadata": ("tests/test_fs_api.py::test_relative_paths_are_refused",),
-    "fs/readDirectory": ("tests/test_fs_api.py::test_relative_paths_are_refused",),
-    "fs/remove": ("tests/test_fs_api.py::test_relative_paths_are_refused",),
-    "fs/copy": ("tests/test_fs_api.py::test_relative_paths_are_refused",),
-    "fs/watch": ("tests/test_fs_api.py::test_relative_paths_are_refused",),
+    "command/exec/write": (
+        "tests/test_command_exec.py::test_write_requires_data_or_close_and_valid_base64",
+        "tests/test_command_exec.py::test_stdin_streaming_write_and_close",
+    ),
+    "command/exec/terminate": (
+        "tests/test_command_exec.py::test_terminate_kills_the_whole_process_group",
+        "tests/test_command_exec.py::test_unknown_process_ids_are_refused",
+    ),
+    "command/exec/resize": (
+        "tests/test_command_exec.py::test_tty_mode_size_resize_and_input",
+        "tests/test_command_exec.py::test_unknown_process_ids_are_refused",
+    ),
+    "fs/readFile": (
+        "tests/test_fs_api.py::test_write_then_read_round_trips_binary",
+        "tests/test_fs_api.py::test_read_errors",
+    ),
+    "fs/writeFile": (
+        "tests/test_fs_api.py::test_write_then_read_round_trips_binary",
+        "tests/test_fs_api.py::test_write_replaces_atomically_and_keeps_mode",
+    ),
+    "fs/createDirectory": (
+        "tests/test_fs_api.py::test_create_directory",
+        "tests/test_fs_api.py::test_relative_paths_are_refused",
+    ),
+    "fs/getMetadata": (
+        "tests/test_fs_api.py::test_get_metadata",
+        "tests/test_fs_api.py::test_relative_paths_are_refused",
+    ),
+    "fs/readDirectory": (
+        "tests/test_fs_api.py::test_read_directory",
+        "tests/test_fs_api.py::test_relative_paths_are_refused",
+    ),
+    "fs/remove": (
+        "tests/test_fs_api.py::test_remove",
+        "tests/test_fs_api.py::test_relative_paths_are_refused",
+    ),
+    "fs/copy": (
+        "tests/test_fs_api.py::test_copy",
+        "tests/test_fs_api.py::test_relative_paths_are_refused",
+    ),
+    "fs/watch": (
+        "tests/test_fs_api.py::test_watch_directory_and_file",
+        "tests/test_fs_api.py::test_unwatch_stops_notifications",
+    ),
     "fs/unwatch": ("tests/test_fs_api.py::test_unwatch_stops_notifications",),
     "fuzzyFileSearch": (
         "tests/test_fuzzy_search.py::test_reused_cancellation_token_still_answers",
     ),
-    "fuzzyFileSearch/sessionStart": ("tests/test_fuzzy_search.py::test_sessions",),
-    "fuzzyFileSearch/sessionUpdate": ("tests/test_fuzzy_search.py::test_sessions",),
+    "fuzzyFileSearch/sessionStart": (
+        "tests/test_fuzzy_search.py::test_sessions",
+        "tests/test_fuzzy_search.py::test_sessions_need_the_experimental_api",
+    ),
+    "fuzzyFileSearch/sessionUpdate": (
+        "tests/test_fuzzy_search.py::test_sessions",
+        "tests/test_fuzzy_search.py::test_session_reports_only_the_latest_query",
+    ),
     "fuzzyFileSearch/sessionStop": ("tests/test_fuzzy_search.py::test_sessions",),
     "collaborationMode/list": (
         "tests/test_handshake.py::test_requests_before_initialize_are_refused",
+        "tests/test_handshake.py::test_experimental_gate_and_opt_in",
     ),
-    "mock/experimentalMethod": ("tests/test_handshake.py::test_ids_are_echoed_with_their_type",),
+    "mock/experimentalMethod": (
+        "tests/test_handshake.py::test_experimental_gate_and_opt_in",
+        "tests/test_handshake.py::test_ids_are_echoed_with_their_type",
+    ),
     "mcpServer/oauth/login": (UNSERVED,),
-    "config/mcpServer/reload": (UNSERVED,),
-    "mcpServerStatus/list": (UNSERVED,),
-    "mcpServer/resource/read": (UNSERVED,),
+    "config/mcpServer/reload": (
+        "tests/test_mcp.py::test_reload_restarts_the_servers_of_loaded_threads",
+    ),
+    "mcpServerStatus/list": (
+        "tests/test_mcp.py::test_servers_start_with_the_thread_and_report_ready_or_failed",
+        "tests/test_mcp.py::test_status_list_without_thread_reads_the_config_afresh",
+    ),
+    "mcpServer/resource/read": ("tests/test_mcp.py::test_resource_read_with_and_without_thread",),
     "mcpServer/event/stream/start": (UNSERVED,),
     "mcpServer/event/stream/stop": (UNSERVED,),
-    "mcpServer/tool/call": (UNSERVED,),
+    "mcpServer/tool/call": ("tests/test_mcp.py::test_direct_tool_call_passes_the_result_through",),
     "review/start": (
         "tests/test_shell_command_review.py::"
         "test_review_of_uncommitted_changes_reports_entered_and_exited_items",
@@ -313,12 +428,15 @@ REQUESTS: dict[str, tuple[str, ...]] = {
 NOTIFICATIONS: dict[str, tuple[str, ...]] = {
     "configWarning": (
         "tests/test_config_api.py::test_unparsable_config_warns_and_server_keeps_working",
+        "tests/test_config_api.py::test_mistyped_config_warns_with_location",
     ),
     "thread/started": (
-        "tests/test_conformance.py::test_thread_started_follows_thread_start_response",
+        "tests/test_threads.py::test_start_matches_reference_shape_and_defaults",
+        "tests/test_threads.py::test_reference_rollout_list_read_resume_fork",
     ),
     "thread/status/changed": (
-        "tests/test_approvals.py::test_accept_runs_the_command_in_the_reference_order",
+        "tests/test_threads.py::test_archive_loaded_thread_unloads_it",
+        "tests/test_threads.py::test_idle_unload_after_delay",
     ),
     "thread/archived": ("tests/test_threads.py::test_archive_unarchive_delete",),
     "thread/unarchived": ("tests/test_threads.py::test_archive_unarchive_delete",),
@@ -328,19 +446,21 @@ NOTIFICATIONS: dict[str, tuple[str, ...]] = {
         "tests/test_threads.py::test_reference_rollout_after_restart_is_resumable",
     ),
     "turn/started": (
-        "tests/test_approvals.py::test_accept_runs_the_command_in_the_reference_order",
+        "tests/test_turns.py::test_hello_turn_matches_the_reference_sequence",
+        "tests/test_turns.py::test_steer_adds_input_to_the_running_turn",
     ),
     "turn/completed": (
-        "tests/test_approvals.py::test_accept_runs_the_command_in_the_reference_order",
+        "tests/test_turns.py::test_interrupt_answers_before_turn_completed_and_closes_the_stream",
+        "tests/test_turns.py::test_hello_turn_matches_the_reference_sequence",
     ),
-    "item/started": (
-        "tests/test_approvals.py::test_accept_runs_the_command_in_the_reference_order",
-    ),
+    "item/started": ("tests/test_turns.py::test_hello_turn_matches_the_reference_sequence",),
     "item/completed": (
-        "tests/test_approvals.py::test_accept_runs_the_command_in_the_reference_order",
+        "tests/test_turns.py::test_hello_turn_matches_the_reference_sequence",
+        "tests/test_turns.py::test_stream_retry_sends_error_with_will_retry",
     ),
     "item/agentMessage/delta": (
-        "tests/test_approvals.py::test_accept_runs_the_command_in_the_reference_order",
+        "tests/test_turns.py::test_hello_turn_matches_the_reference_sequence",
+        "tests/test_turns.py::test_interrupt_answers_before_turn_completed_and_closes_the_stream",
     ),
     "item/commandExecution/outputDelta": (
         "tests/test_tools_exec.py::test_echo_streams_the_command_item_and_feeds_the_output_back",
@@ -357,22 +477,37 @@ NOTIFICATIONS: dict[str, tuple[str, ...]] = {
     ),
     "account/login/completed": (
         "tests/test_account.py::test_api_key_login_persists_notifies_and_logout_clears",
+        "tests/test_account.py::test_external_tokens_login_read_and_logout",
     ),
     "account/updated": (
         "tests/test_account.py::test_api_key_login_persists_notifies_and_logout_clears",
+        "tests/test_account.py::test_external_tokens_login_read_and_logout",
     ),
     "account/rateLimits/updated": (
         "tests/test_turns.py::test_hello_turn_matches_the_reference_sequence",
     ),
     "command/exec/outputDelta": (
         "tests/test_command_exec.py::test_streaming_sends_deltas_before_the_answer",
+        "tests/test_command_exec.py::test_streaming_cap_marks_the_last_chunk",
     ),
-    "fs/changed": ("tests/test_fs_api.py::test_watch_directory_and_file",),
-    "fuzzyFileSearch/sessionUpdated": ("tests/test_fuzzy_search.py::test_sessions",),
-    "fuzzyFileSearch/sessionCompleted": ("tests/test_fuzzy_search.py::test_sessions",),
+    "fs/changed": (
+        "tests/test_fs_api.py::test_watch_directory_and_file",
+        "tests/test_fs_api.py::test_unwatch_stops_notifications",
+    ),
+    "fuzzyFileSearch/sessionUpdated": (
+        "tests/test_fuzzy_search.py::test_sessions",
+        "tests/test_fuzzy_search.py::test_session_reports_only_the_latest_query",
+    ),
+    "fuzzyFileSearch/sessionCompleted": (
+        "tests/test_fuzzy_search.py::test_sessions",
+        "tests/test_fuzzy_search.py::test_session_reports_only_the_latest_query",
+    ),
     "mcpServer/oauthLogin/completed": (TYPE_CHECK,),
-    "mcpServer/startupStatus/updated": (TYPE_CHECK,),
+    "mcpServer/startupStatus/updated": (
+        "tests/test_mcp.py::test_servers_start_with_the_thread_and_report_ready_or_failed",
+    ),
     "mcpServer/event/stream/notification": (TYPE_CHECK,),
+    "item/mcpToolCall/progress": (TYPE_CHECK,),
     "thread/settings/updated": (TYPE_CHECK,),
     "thread/readState/changed": (
         "tests/test_shell_command_review.py::test_read_state_marks_finished_turns_unread",),
@@ -382,7 +517,9 @@ NOTIFICATIONS: dict[str, tuple[str, ...]] = {
     "thread/search/partial": (TYPE_CHECK,),
     "project/changed": (TYPE_CHECK,),
     "thread/project/updated": (TYPE_CHECK,),
-    "thread/environment/connected": (TYPE_CHECK,),
+    "thread/environment/connected": (
+        "tests/test_method_table.py::test_client_flags_methods_missing_from_the_table",
+    ),
     "thread/environment/disconnected": (TYPE_CHECK,),
     "thread/realtime/started": (TYPE_CHECK,),
     "thread/realtime/itemAdded": (TYPE_CHECK,),
@@ -406,5 +543,7 @@ SERVER_REQUESTS: dict[str, tuple[str, ...]] = {
         "tests/test_account.py::test_refresher_success_replaces_tokens",
     ),
     "mcpServer/elicitation/request": (TYPE_CHECK,),
-    "attestation/generate": (TYPE_CHECK,),
+    "attestation/generate": (
+        "tests/test_method_table.py::test_client_flags_methods_missing_from_the_table",
+    ),
 }

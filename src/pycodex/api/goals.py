@@ -1,4 +1,4 @@
-"""``thread/goal/set|get|clear``: one standing objective per thread (``goals_1.sqlite``).
+"""``thread/goal/set|get|clear``: one standing objective per thread (``goals_pycodex.sqlite``).
 Setting a new active objective on an idle thread starts a turn to pursue it, as the
 reference does, through the engine's ordinary turn start."""
 
@@ -29,7 +29,7 @@ def to_wire(goal: Goal) -> t.ThreadGoal:
 
 async def _pursue(ctx: RequestContext, goal: Goal) -> None:
     """Start a turn on the goal unless the thread is already working."""
-    from pycodex.api.sessions import engine_for
+    from pycodex.api.engine_host import engine_for
 
     engine = await engine_for(ctx, goal.thread_id)
     if engine.running:

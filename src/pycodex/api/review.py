@@ -7,9 +7,9 @@ import asyncio
 import msgspec
 
 from pycodex.api.context import RequestContext
+from pycodex.api.engine_host import engine_for
 from pycodex.api.local_stores import parse_id
 from pycodex.api.router import route
-from pycodex.api.sessions import engine_for
 from pycodex.core.review import review_request
 from pycodex.protocol.errors import internal_error, invalid_request
 from pycodex.protocol.types.review import ReviewStartParams, ReviewStartResponse

@@ -36,6 +36,8 @@ MODULES = (
     "import_history",
     "thread_controls",
     "review",
+    "initialize",
+    "mcp",
 )
 
 

@@ -16,9 +16,13 @@ def run_startup_checks(app: AppState) -> list[dict[str, Any]]:
     else:
         warnings.extend(config_startup_warnings(app))
     from pycodex.api.config import config_service
+    from pycodex.config.mcp import parse_mcp_servers
     from pycodex.core.sandbox import sandbox_startup_warning
 
-    mode = app.get(config_service).effective().get("sandbox_mode")
+    effective = app.get(config_service).effective()
+    warnings.extend({"summary": text, "details": None}
+                    for text in parse_mcp_servers(effective)[1])
+    mode = effective.get("sandbox_mode")
     warning = sandbox_startup_warning(mode if isinstance(mode, str) else None)
     if warning is not None:
         warnings.append(warning)

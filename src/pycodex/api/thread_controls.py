@@ -8,17 +8,17 @@ from typing import Any, cast
 import msgspec
 
 from pycodex.api.context import DEFERRED, RequestContext
+from pycodex.api.engine_host import engine_for
 from pycodex.api.local_stores import parse_id
 from pycodex.api.router import route
-from pycodex.api.sessions import engine_for
 from pycodex.api.threads import thread_manager
-from pycodex.api.turns import apply_overrides
+from pycodex.api.turns import turn_overrides
 from pycodex.core.host import TurnSettings
 from pycodex.core.read_state import ReadStateConflict
-from pycodex.core.thread_config import sandbox_policy
+from pycodex.core.thread_config import apply_turn_overrides, sandbox_policy, turn_settings
 from pycodex.core.threads import ThreadSettings as ThreadSettingsRecord
 from pycodex.protocol.errors import RpcError, invalid_request
-from pycodex.protocol.types.items import ApprovalsReviewer, AskForApproval, SandboxPolicy
+from pycodex.protocol.types.items import ApprovalsReviewer
 from pycodex.protocol.types.thread_controls import (
     ActivePermissionProfile,
     Personality,
@@ -81,20 +81,16 @@ async def thread_settings_update(ctx: RequestContext, params: ThreadSettingsUpda
         mode = _PROFILE_MODES.get(params.permissions)
         if mode is None:
             raise invalid_request(f"unknown permission profile `{params.permissions}`")
-    s = engine.settings
-    apply_overrides(ctx, s, params)
+    # the thread's one settings record, then the engine's view of it
     stored = thread.settings
+    apply_turn_overrides(stored, turn_overrides(params), str(ctx.app.options.cwd))
     if params.sandbox_policy is not None:
         stored.active_permission_profile = None
     if mode is not None:
-        s.sandbox_policy = msgspec.to_builtins(sandbox_policy(mode, s.config))
+        stored.sandbox_mode = mode
+        stored.sandbox_policy = sandbox_policy(mode, stored.config)
         stored.active_permission_profile = {"id": params.permissions, "extends": None}
-    # what thread/read and thread/resume report follows the engine's settings
-    stored.model, stored.reasoning_effort, stored.service_tier = s.model, s.effort, s.service_tier
-    stored.cwd, stored.approvals_reviewer, stored.personality = str(s.cwd), \
-        s.approvals_reviewer, s.personality
-    stored.approval_policy = msgspec.convert(s.approval_policy, AskForApproval)
-    stored.sandbox_policy = msgspec.convert(s.sandbox_policy, SandboxPolicy)
+    engine.settings = s = turn_settings(stored)
     ctx.respond(ThreadSettingsUpdateResponse())
     await engine.host.emit(ThreadSettingsUpdatedNotification(
         thread_id=thread_id, thread_settings=effective_settings(s, stored)))

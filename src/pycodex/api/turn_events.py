@@ -4,12 +4,15 @@ Called by the thread host for every notification a turn emits."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
 
 from pycodex.api.context import AppState
 from pycodex.store import goals
+
+logger = logging.getLogger(__name__)
 
 _WATCHED = ("thread/tokenUsage/updated", "error")
 
@@ -20,4 +23,7 @@ async def turn_event(app: AppState, thread_id: str, method: str, notification: A
         return
     from pycodex.api.goals import account_turn
 
-    await account_turn(app, thread_id, method, msgspec.to_builtins(notification))
+    try:
+        await account_turn(app, thread_id, method, msgspec.to_builtins(notification))
+    except Exception:  # goal bookkeeping never fails the turn that reported progress
+        logger.exception("could not account the turn's progress to the goal of %s", thread_id)

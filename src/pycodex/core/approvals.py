@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 
 from pycodex.atomic import atomic_write
@@ -21,7 +21,11 @@ from pycodex.core.host import ClientAnswerError
 from pycodex.core.ids import now_ms
 from pycodex.core.tools.context import ToolContext
 from pycodex.protocol.types.items import (
+    CommandAction,
+    CommandExecutionItem,
     CommandExecutionRequestApprovalParams,
+    CommandExecutionStatus,
+    FileChangeItem,
     FileChangeRequestApprovalParams,
 )
 
@@ -42,8 +46,7 @@ _BANNED_PREFIXES = {("python",), ("python3",), ("bash",), ("sh",), ("git",), ("n
                     ("bash", "-lc"), ("sh", "-c"), ("bash", "-c"), ("zsh", "-lc")}
 
 
-@dataclass
-class ApprovalOutcome:
+class ApprovalOutcome(msgspec.Struct):
     """How to proceed with a command: ``rejected`` is the text for the model when it must
     not run; otherwise it runs (``sandboxed`` or not)."""
 
@@ -52,7 +55,7 @@ class ApprovalOutcome:
     source: str = "unifiedExecStartup"
     item_started: bool = False
     started_ms: int | None = None
-    command_actions: list[dict[str, Any]] = field(default_factory=list)
+    command_actions: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
 def _policy_name(policy: Any) -> str:
@@ -127,8 +130,7 @@ PROMPT_CONFLICT = "approval required by policy, but AskForApproval is set to Nev
 _STRICTNESS = {"allow": 0, "prompt": 1, "forbidden": 2}
 
 
-@dataclass(frozen=True)
-class PrefixRule:
+class PrefixRule(msgspec.Struct, frozen=True):
     """``prefix_rule(pattern=[...], decision=...)``: each pattern element is a word or a
     list of alternative words."""
 
@@ -210,8 +212,7 @@ def load_rules(codex_home: Path) -> list[PrefixRule]:
     return rules
 
 
-@dataclass(frozen=True)
-class PolicyVerdict:
+class PolicyVerdict(msgspec.Struct, frozen=True):
     decision: str | None  # "allow" (every command matched allow), "prompt", "forbidden"
     reason: str | None = None
 
@@ -356,10 +357,10 @@ async def request_command_approval(
 
     command = _shell_join(argv)
     amendment = proposed_amendment(argv, prefix_rule)
-    item = {"type": "commandExecution", "id": call_id, "command": command, "cwd": str(cwd),
-            "processId": None, "source": "agent", "status": "inProgress",
-            "commandActions": actions, "aggregatedOutput": None, "exitCode": None,
-            "durationMs": None, "startedAtMs": now_ms(), "completedAtMs": None}
+    item = CommandExecutionItem(
+        id=call_id, command=command, cwd=str(cwd), status="inProgress", source="agent",
+        command_actions=msgspec.convert(actions, list[CommandAction]),
+        started_at_ms=now_ms())
     host = ctx.host
     await host.waiting("waitingOnApproval", True)
     started = await ctx.item_started(item)
@@ -392,7 +393,8 @@ async def request_command_approval(
                                  unsandboxed=escalate or retry)
 
 
-async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome, item: dict[str, Any],
+async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome,
+                          item: CommandExecutionItem,
                           decision: Any, failed: bool, command_key: str, *,
                           unsandboxed: bool) -> ApprovalOutcome:
     if isinstance(decision, dict) and "acceptWithExecpolicyAmendment" in decision:
@@ -411,8 +413,8 @@ async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome, item: dict
     if decision == "accept":
         outcome.sandboxed = not unsandboxed
         return outcome
-    status = "failed" if failed else "declined"
-    await ctx.finish_item({**item, "status": status}, item.get("startedAtMs"))
+    status: CommandExecutionStatus = "failed" if failed else "declined"
+    await ctx.finish_item(msgspec.structs.replace(item, status=status), item.started_at_ms)
     outcome.rejected = EXEC_APPROVAL_FAILED if failed else EXEC_DECLINED
     if decision == "cancel":
         raise asyncio.CancelledError("approval cancelled by the user")
@@ -433,7 +435,7 @@ def _valid_command_decision(decision: Any) -> bool:
     return False
 
 
-async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
+async def request_patch_approval(ctx: ToolContext, item: FileChangeItem, *,
                                  reason: str | None = None,
                                  grant_root: str | None = None) -> str:
     """Ask about a file change whose ``item/started`` was already sent. Returns
@@ -441,7 +443,7 @@ async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
     host = ctx.host
     await host.waiting("waitingOnApproval", True)
     params = FileChangeRequestApprovalParams(
-        thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=item["id"],
+        thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=item.id,
         started_at_ms=now_ms(), reason=reason, grant_root=grant_root)
     try:
         answer = await host.ask(params)
@@ -453,12 +455,13 @@ async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
     finally:
         await host.waiting("waitingOnApproval", False)
     if decision == "acceptForSession":
-        for change in item.get("changes", []):
-            ctx.thread_state.approved_for_session.add(f"patch\0{change.get('path')}")
+        for change in item.changes:
+            ctx.thread_state.approved_for_session.add(f"patch\0{change.path}")
         return "accept"
     if decision == "accept":
         return "accept"
     if decision == "cancel":
-        await ctx.finish_item({**item, "status": "declined"}, item.get("startedAtMs"))
+        await ctx.finish_item(msgspec.structs.replace(item, status="declined"),
+                              item.started_at_ms)
         raise asyncio.CancelledError("approval cancelled by the user")
     return "failed" if decision == "failed" else "decline"

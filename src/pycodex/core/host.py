@@ -1,6 +1,6 @@
 """What the turn engine needs from the thread that hosts it: the outbound facade.
 
-The api layer (``api.sessions``) implements :class:`TurnHost` for a loaded thread; the
+The api layer (``api.engine_host``) implements :class:`TurnHost` for a loaded thread; the
 engine never touches connections, subscriptions or files directly, and never spells a
 method name: it emits typed notification structs and asks with typed request params (the
 protocol's ``NOTIFICATIONS`` / ``SERVER_REQUESTS`` tables say which method each type is).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from pycodex.core import tool_specs
@@ -62,8 +63,30 @@ def _offered(tool: Tool, settings: TurnSettings, model_info: Any) -> dict[str, A
     return tool.spec(settings, model_info)
 
 
+#: The MCP resource helpers (``core.mcp.resources``), named here so that threads without MCP
+#: servers never import the MCP modules.
+_MCP_HELPERS = frozenset({"list_mcp_resources", "list_mcp_resource_templates",
+                          "read_mcp_resource"})
+
+
+def _deferred(model_info: Any) -> bool:
+    """Catalog models search for MCP tools (``tool_search``); unknown slugs get them
+    directly as namespaces (``engine.md`` §2, extensions §1.5)."""
+    return not getattr(model_info, "is_fallback", True)
+
+
 class ToolRouter:
-    """The tools of one thread: built-ins plus the client's dynamic tools."""
+    """The tools of one thread: built-ins, the client's dynamic tools and the tools of the
+    thread's ready MCP servers (``mcp``: a ``core.mcp.manager.McpManager``)."""
+
+    def __init__(self, mcp: Callable[[], Any] | None = None) -> None:
+        #: the thread's MCP servers (``core.mcp.manager.McpManager``), or None; a getter
+        #: because they start in the background
+        self._mcp = mcp
+
+    @property
+    def mcp(self) -> Any:
+        return self._mcp() if self._mcp is not None else None
 
     def specs(self, settings: TurnSettings, model_info: Any) -> list[dict[str, Any]]:
         specs: list[dict[str, Any]] = []
@@ -74,6 +97,17 @@ class ToolRouter:
         for dyn in settings.dynamic_tools:
             if not dyn.get("deferLoading"):
                 specs.append(tool_specs.dynamic_tool_spec(dyn))
+        mcp = self.mcp
+        if mcp is not None and mcp.configs:
+            from pycodex.core.mcp.resources import helper_specs
+
+            specs.extend(helper_specs(mcp))
+            if _deferred(model_info):
+                from pycodex.core.mcp.search import TOOL_SEARCH_SPEC
+
+                specs.append(TOOL_SEARCH_SPEC)
+            else:
+                specs.extend(mcp.model_tools())
         return specs
 
     @staticmethod
@@ -86,12 +120,21 @@ class ToolRouter:
     async def dispatch(self, call: ToolCall, ctx: ToolContext) -> dict[str, Any]:
         """Run one call; returns the output item recorded into history. Cancellation
         propagates: the caller records :meth:`aborted_output` instead."""
+        mcp = self.mcp
+        if call.kind == "tool_search" and mcp is not None:
+            from pycodex.core.mcp.search import tool_search_output
+
+            return tool_search_output(call, mcp)
         try:
             tool = _BUILTINS.get(call.name)
             if tool is not None and _offered(tool, ctx.settings, ctx.model_info) is None:
                 tool = None
-            if tool is not None:
-                output: ToolOutput = await tool.handler(call, ctx)
+            if mcp is not None and ("namespace" in call.item or call.name in _MCP_HELPERS):
+                from pycodex.core.mcp.calls import dispatch_mcp
+
+                output: ToolOutput = await dispatch_mcp(call, ctx, mcp)
+            elif tool is not None:
+                output = await tool.handler(call, ctx)
             elif self._dynamic(ctx.settings, call.name) is not None:
                 output = await dynamic_tool_call(call, ctx)
             else:

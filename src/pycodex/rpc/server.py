@@ -79,6 +79,11 @@ class Connection:
     def id(self) -> int:
         return self.state.connection_id
 
+    def finished(self, task: asyncio.Task[None]) -> None:
+        """A request task ended (answered, failed or cancelled): free its slot."""
+        self.running.discard(task)
+        self.in_flight -= 1
+
 
 def _log_unreadable(reason: object) -> None:
     logger.error("Failed to deserialize JSONRPCMessage: %s", reason)
@@ -93,7 +98,7 @@ class RpcServer:
         self.dispatcher = ApiDispatcher(app)
         self._ids = itertools.count()
         self._connections: dict[int, Connection] = {}
-        #: ordering key -> completion of the last request queued under it
+        #: ordering key -> the last request queued under it
         self._tails: dict[str, asyncio.Future[None]] = {}
 
     # -- connection lifecycle ----------------------------------------------------------
@@ -103,10 +108,14 @@ class RpcServer:
         *,
         newline: bool,
         on_backed_up: Callable[[], None] | None = None,
+        send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
     ) -> Connection:
-        """Register a connection; ``send`` writes one chunk to the peer."""
+        """Register a connection; ``send`` writes one chunk to the peer (``send_frames``,
+        when given, writes a batch of messages at once)."""
         state = self.dispatcher.new_connection(next(self._ids))
-        writer = ConnectionWriter(send, batch=newline, on_backed_up=on_backed_up)
+        writer = ConnectionWriter(
+            send, batch=newline, on_backed_up=on_backed_up, send_frames=send_frames
+        )
         # Room for the requests plus as many notifications: only the requests count towards
         # the bound, so a queued notification never costs a request its slot.
         inbound: asyncio.Queue[Any] = asyncio.Queue(2 * INBOUND_CAPACITY)
@@ -151,6 +160,20 @@ class RpcServer:
         if conn.closed:
             return
         try:
+            await self._take(conn, data)
+        except Exception:  # a bug must cost this message only, never the connection
+            logger.exception("dropping a message that could not be handled")
+            return
+        if conn.writer.backed_up and not conn.closes_when_backed_up:
+            await conn.writer.wait_writable()
+        elif conn.in_flight > INBOUND_CAPACITY // 2:
+            # A burst read in one go: let the queued requests run before the next line, so
+            # the bound refuses what the server cannot keep up with, not what came together.
+            await asyncio.sleep(0)
+
+    async def _take(self, conn: Connection, data: bytes | str) -> None:
+        """Decode and classify one message: queue it, route it, or log and drop it."""
+        try:
             message = _decoder.decode(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             _log_unreadable(exc)
@@ -162,8 +185,7 @@ class RpcServer:
         if method is not None:
             if not isinstance(method, str):
                 _log_unreadable("method is not a string")
-                return
-            if "id" in message:
+            elif "id" in message:
                 self._accept_request(conn, message)
             else:
                 await conn.inbound.put(message)
@@ -171,13 +193,6 @@ class RpcServer:
             self.sender.resolve(conn.id, message)
         else:
             _log_unreadable("not a request, response or notification")
-            return
-        if conn.writer.backed_up and not conn.closes_when_backed_up:
-            await conn.writer.wait_writable()
-        elif conn.in_flight > INBOUND_CAPACITY // 2:
-            # A burst read in one go: let the queued requests run before the next line, so
-            # the bound refuses what the server cannot keep up with, not what came together.
-            await asyncio.sleep(0)
 
     def _accept_request(self, conn: Connection, message: dict[str, Any]) -> None:
         request_id = message["id"]
@@ -218,36 +233,28 @@ class RpcServer:
 
     def _start_request(self, conn: Connection, message: dict[str, Any]) -> None:
         key = self.dispatcher.ordering_key(message["method"], message)
-        previous: asyncio.Future[None] | None = None
-        done: asyncio.Future[None] | None = None
-        if key is not None:
-            previous = self._tails.get(key)
-            done = asyncio.get_running_loop().create_future()
-            self._tails[key] = done
+        previous = self._tails.get(key) if key is not None else None
         task = asyncio.get_running_loop().create_task(
-            self._run_ordered(conn, message, previous, done, key),
-            name=f"request-{conn.id}-{message['id']}",
+            self._run_after(previous, conn, message), name=f"request-{conn.id}-{message['id']}"
         )
         conn.running.add(task)
-        task.add_done_callback(conn.running.discard)
+        task.add_done_callback(conn.finished)
+        if key is not None:
+            # The task itself is the next one's turn: done however it ends, even cancelled
+            # before it started.
+            self._tails[key] = task
+            task.add_done_callback(lambda _: self._release(key, task))
 
-    async def _run_ordered(
-        self,
-        conn: Connection,
-        message: dict[str, Any],
-        previous: asyncio.Future[None] | None,
-        done: asyncio.Future[None] | None,
-        key: str | None,
+    def _release(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._tails.get(key) is task:
+            del self._tails[key]
+
+    async def _run_after(
+        self, previous: asyncio.Future[None] | None, conn: Connection, message: dict[str, Any]
     ) -> None:
-        try:
-            if previous is not None:
-                await asyncio.shield(previous)
-            await self._run_request(conn, message)
-        finally:
-            if done is not None:
-                done.set_result(None)
-                if key is not None and self._tails.get(key) is done:
-                    del self._tails[key]
+        if previous is not None:
+            await asyncio.wait([previous])  # its outcome is its own business
+        await self._handle_request(conn, message)
 
     async def _run_request(self, conn: Connection, message: dict[str, Any]) -> None:
         try:

@@ -1,4 +1,4 @@
-"""Thread goals (``goals_1.sqlite``): one standing objective per thread with its status,
+"""Thread goals (``goals_pycodex.sqlite``): one standing objective per thread with its status,
 token budget and the tokens and time spent on it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import msgspec
 
 from pycodex.store.sqlite_file import Transaction
 
-FILE_NAME = "goals_1.sqlite"
+FILE_NAME = "goals_pycodex.sqlite"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS thread_goals (
     thread_id TEXT PRIMARY KEY,

@@ -373,8 +373,12 @@ class ThreadIndex:
         source_kinds: Sequence[str] | None = None,
         cwds: Sequence[str] | None = None,
         search_term: str | None = None,
+        thread_ids: Sequence[str] | None = None,
     ) -> list[ThreadSummary]:
-        """One page (``limit`` rows) in sort order, starting after ``after``."""
+        """One page (``limit`` rows) in sort order, starting after ``after`` (only the
+        ``thread_ids`` rows when given: an empty list matches nothing)."""
+        if thread_ids is not None and not thread_ids:
+            return []
         column = "updated_at_ms" if sort_key == "updated_at" else "created_at_ms"
         where = ["archived = ?"]
         args: list[Any] = [int(archived)]
@@ -382,6 +386,7 @@ class ThreadIndex:
             ("model_provider", model_providers),
             ("source_kind", source_kinds),
             ("cwd", cwds),
+            ("id", thread_ids),
         ):
             if values:
                 where.append(f"{name} IN ({', '.join('?' for _ in values)})")

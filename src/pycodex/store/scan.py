@@ -55,6 +55,8 @@ class ListQuery(msgspec.Struct, frozen=True):
     source_kinds: Sequence[str] | None = None
     cwds: Sequence[str] | None = None
     search_term: str | None = None
+    #: Only these thread ids (``thread/list.includedThreadIds``); ``None`` = no restriction.
+    thread_ids: Sequence[str] | None = None
 
     def index_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :meth:`pycodex.store.index.ThreadIndex.list`."""
@@ -68,6 +70,7 @@ class ListQuery(msgspec.Struct, frozen=True):
             "source_kinds": self.source_kinds,
             "cwds": self.cwds,
             "search_term": self.search_term,
+            "thread_ids": self.thread_ids,
         }
 
 
@@ -86,6 +89,8 @@ def matches(summary: ThreadSummary, query: ListQuery) -> bool:
     if query.source_kinds and summary.source_kind not in query.source_kinds:
         return False
     if query.cwds and summary.cwd not in query.cwds:
+        return False
+    if query.thread_ids is not None and summary.id not in query.thread_ids:
         return False
     term = query.search_term
     return not term or term in summary.preview or term in (summary.name or "")

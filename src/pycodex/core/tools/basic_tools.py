@@ -12,6 +12,7 @@ from pycodex.core import tool_specs
 from pycodex.core.host import ClientAnswerError, TurnSettings
 from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.protocol.types.items import (
+    ImageViewItem,
     ToolRequestUserInputOption,
     ToolRequestUserInputParams,
     ToolRequestUserInputQuestion,
@@ -67,7 +68,7 @@ async def view_image(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     except OSError as exc:
         raise ToolError(f"unable to read image at `{path}`: {exc}") from None
     mime = mimetypes.guess_type(str(path))[0] or "image/png"
-    item = {"type": "imageView", "id": call.call_id, "path": str(path)}
+    item = ImageViewItem(id=call.call_id, path=str(path))
     await ctx.item_started(item)
     await ctx.item_completed(item)
     url = f"data:{mime};base64,{base64.b64encode(data).decode()}"

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from msgspec import UNSET
 
 from pycodex.core import item_events
 from pycodex.core.host import ServerRequest, TurnHost, TurnSettings
+from pycodex.protocol.types.items import ThreadItem
 
 if TYPE_CHECKING:
     from pycodex.core.diffs import TurnDiffTracker
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class ToolCall(msgspec.Struct, frozen=True):
-    kind: str  # "function" | "custom" | "local_shell"
+    kind: str  # "function" | "custom" | "local_shell" | "tool_search"
     name: str
     call_id: str
     payload: str
@@ -33,6 +34,9 @@ class ToolCall(msgspec.Struct, frozen=True):
         if kind == "custom_tool_call":
             return cls("custom", str(item.get("name")), call_id, str(item.get("input") or ""),
                        item)
+        if kind == "tool_search_call":
+            return cls("tool_search", "tool_search", call_id,
+                       json.dumps(item.get("arguments") or {}), item)
         if kind == "local_shell_call":
             return cls("local_shell", "local_shell", call_id,
                        json.dumps(item.get("action") or {}), item)
@@ -60,30 +64,27 @@ ToolOutput = str | list[dict[str, Any]]
 Closer = Callable[[], Awaitable[None]]
 
 
-@dataclass
-class ThreadToolState:
+class ThreadToolState(msgspec.Struct):
     """Tool state that lives as long as the thread is loaded."""
 
     #: running ``exec_command`` processes by session id (``exec_tools.ExecSession``)
-    exec_sessions: dict[int, Any] = field(default_factory=dict)
+    exec_sessions: dict[int, Any] = msgspec.field(default_factory=dict)
     shell_snapshot: ShellSnapshot | None = None
     #: exec-policy rules allowed during this session (``approvals.PrefixRule``)
-    session_rules: list[Any] = field(default_factory=list)
+    session_rules: list[Any] = msgspec.field(default_factory=list)
     #: command / patch keys the user approved "for the session"
-    approved_for_session: set[str] = field(default_factory=set)
+    approved_for_session: set[str] = msgspec.field(default_factory=set)
     #: cleanups run when the thread unloads, by what they clean up
-    closers: dict[str, Closer] = field(default_factory=dict)
+    closers: dict[str, Closer] = msgspec.field(default_factory=dict)
 
 
-@dataclass
-class TurnToolState:
+class TurnToolState(msgspec.Struct):
     """Tool state of one turn."""
 
     diff_tracker: TurnDiffTracker | None = None
 
 
-@dataclass
-class ToolContext:
+class ToolContext(msgspec.Struct, kw_only=True):
     """Everything a tool may use for one call."""
 
     host: TurnHost
@@ -108,23 +109,23 @@ class ToolContext:
     async def emit(self, notification: msgspec.Struct) -> None:
         await self.host.emit(notification)
 
-    async def item_started(self, item: dict[str, Any]) -> int:
+    async def item_started(self, item: ThreadItem) -> int:
         """Emit ``item/started``; the item's own ``startedAtMs`` is used when it has one."""
         event = item_events.started(self.thread_id, self.turn_id, item)
         await self.host.emit(event)
         return event.started_at_ms
 
-    async def item_completed(self, item: dict[str, Any], turn_id: str | None = None) -> None:
+    async def item_completed(self, item: ThreadItem) -> None:
         """Emit ``item/completed``; the item's own ``completedAtMs`` is used when set."""
-        await self.host.emit(item_events.completed(self.thread_id, turn_id or self.turn_id,
-                                                   item))
+        await self.host.emit(item_events.completed(self.thread_id, self.turn_id, item))
 
-    async def finish_item(self, item: dict[str, Any], started_ms: int | None, *,
+    async def finish_item(self, item: ThreadItem, started_ms: int | None, *,
                           turn_id: str | None = None) -> None:
-        """Record a finished item in the rollout, then emit its ``item/completed``."""
+        """Record a finished item in the rollout, then emit its ``item/completed`` (an item
+        with a ``completedAtMs`` field gets it stamped now unless it is set)."""
         completed = item_events.stamp(item, "completedAtMs")
-        if "completedAtMs" in item:
-            item = {**item, "completedAtMs": completed}
+        if getattr(item, "completed_at_ms", UNSET) is None:
+            item = msgspec.structs.replace(item, completed_at_ms=completed)
         turn = turn_id or self.turn_id
         await self.host.persist(item_events.item_lines(self.thread_id, turn, item,
                                                        started_ms, completed))

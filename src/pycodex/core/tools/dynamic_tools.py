@@ -6,9 +6,11 @@ import json
 import time
 from typing import Any
 
+import msgspec
+
 from pycodex.core.host import ClientAnswerError
 from pycodex.core.tools.context import ToolCall, ToolContext, ToolOutput
-from pycodex.protocol.types.items import DynamicToolCallParams
+from pycodex.protocol.types.items import DynamicToolCallItem, DynamicToolCallParams
 
 
 async def dynamic_tool_call(call: ToolCall, ctx: ToolContext) -> ToolOutput:
@@ -18,9 +20,8 @@ async def dynamic_tool_call(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     except ValueError:
         arguments = call.payload
     started = time.perf_counter()
-    item = {"type": "dynamicToolCall", "id": call.call_id, "tool": call.name,
-            "arguments": arguments, "status": "inProgress", "contentItems": None,
-            "success": None, "durationMs": None}
+    item = DynamicToolCallItem(id=call.call_id, tool=call.name, arguments=arguments,
+                               status="inProgress")
     started_ms = await ctx.item_started(item)
     params = DynamicToolCallParams(thread_id=ctx.thread_id, turn_id=ctx.turn_id,
                                    call_id=call.call_id, tool=call.name, arguments=arguments)
@@ -39,9 +40,9 @@ async def dynamic_tool_call(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         success = False
     duration = int((time.perf_counter() - started) * 1000)
     # Recorded (as the reference does) so thread/read and thread/resume show the call.
-    await ctx.finish_item({**item, "status": "completed" if success else "failed",
-                           "contentItems": content, "success": success,
-                           "durationMs": duration}, started_ms)
+    await ctx.finish_item(msgspec.structs.replace(
+        item, status="completed" if success else "failed", content_items=content,
+        success=success, duration_ms=duration), started_ms)
     out: list[dict[str, Any]] = []
     for part in content:
         if part.get("type") == "inputText":

@@ -18,9 +18,10 @@ import logging
 import os
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from pycodex.core import tool_specs
 from pycodex.core.approvals import ApprovalOutcome, _shell_join, request_command_approval
@@ -29,7 +30,11 @@ from pycodex.core.tools import patch_tool
 from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.core.truncation import approx_tokens, truncate_middle
 from pycodex.protocol.types.items import (
+    CommandAction,
+    CommandExecutionItem,
     CommandExecutionOutputDeltaNotification,
+    CommandExecutionSource,
+    CommandExecutionStatus,
     TerminalInteractionNotification,
 )
 
@@ -49,17 +54,16 @@ _DENIAL_MARKERS = ("operation not permitted", "permission denied", "read-only fi
                    "seccomp", "sandbox", "landlock", "failed to write file")
 
 
-@dataclass
-class ExecSession:
+class ExecSession(msgspec.Struct):
     id: int
     process: Any
-    item: dict[str, Any]
+    item: CommandExecutionItem
     turn_id: str
     started: float
     output: Any  # HeadTailBuffer
-    started_ms: int = field(default_factory=now_ms)
-    aggregated: bytearray = field(default_factory=bytearray)
-    exited: asyncio.Event = field(default_factory=asyncio.Event)
+    started_ms: int = msgspec.field(default_factory=now_ms)
+    aggregated: bytearray = msgspec.field(default_factory=bytearray)
+    exited: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     exit_code: int | None = None
     pump: asyncio.Task[None] | None = None
 
@@ -159,8 +163,7 @@ async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     return result.text
 
 
-@dataclass
-class _RunResult:
+class _RunResult(msgspec.Struct):
     text: str
     denied_by_sandbox: bool = False
 
@@ -188,7 +191,8 @@ def _shell_snapshot(ctx: ToolContext, shell: str) -> ShellSnapshot | None:
 
 
 async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
-               args: dict[str, Any], outcome: ApprovalOutcome, *, source: str) -> _RunResult:
+               args: dict[str, Any], outcome: ApprovalOutcome, *,
+               source: CommandExecutionSource) -> _RunResult:
     from pycodex.core.exec import spawn_command
     from pycodex.core.exec.buffer import HeadTailBuffer
     from pycodex.core.sandbox import SandboxPolicy, SandboxUnavailable
@@ -203,10 +207,10 @@ async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
         settings.sandbox_policy if outcome.sandboxed else {"type": "dangerFullAccess"})
     started = time.perf_counter()
     started_ms = outcome.started_ms if outcome.item_started and outcome.started_ms else now_ms()
-    item = {"type": "commandExecution", "id": call.call_id, "command": command,
-            "cwd": str(cwd), "processId": None, "source": source, "status": "inProgress",
-            "commandActions": actions, "aggregatedOutput": None, "exitCode": None,
-            "durationMs": None, "startedAtMs": started_ms, "completedAtMs": None}
+    item = CommandExecutionItem(
+        id=call.call_id, command=command, cwd=str(cwd), source=source, status="inProgress",
+        command_actions=msgspec.convert(actions, list[CommandAction]),
+        started_at_ms=started_ms)
     spawn_argv, env_overrides = argv, None
     snapshot = ctx.thread_state.shell_snapshot
     launch = None
@@ -225,12 +229,13 @@ async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
     except (SandboxUnavailable, OSError) as exc:
         if not outcome.item_started:
             await ctx.item_started(item)
-        await ctx.finish_item({**item, "status": "failed", "exitCode": -1,
-                               "aggregatedOutput": str(exc), "durationMs": 0}, started_ms)
+        await ctx.finish_item(msgspec.structs.replace(
+            item, status="failed", exit_code=-1, aggregated_output=str(exc), duration_ms=0),
+            started_ms)
         if isinstance(exc, SandboxUnavailable):
             return _RunResult(f"exec failed: {exc}")
         return _RunResult(f"failed to spawn command: {exc}")
-    item["processId"] = str(process.pid)
+    item = msgspec.structs.replace(item, process_id=str(process.pid))
     if not outcome.item_started:
         await ctx.item_started(item)
     table = _table(ctx)
@@ -289,7 +294,7 @@ async def _pump(ctx: ToolContext, sess: ExecSession) -> None:
             if len(sess.aggregated) < 1 << 20:
                 sess.aggregated.extend(data)
             await ctx.emit(CommandExecutionOutputDeltaNotification(
-                thread_id=ctx.thread_id, turn_id=sess.turn_id, item_id=sess.item["id"],
+                thread_id=ctx.thread_id, turn_id=sess.turn_id, item_id=sess.item.id,
                 delta=data.decode("utf-8", errors="replace")))
         sess.exit_code = await process.wait()
     except asyncio.CancelledError:
@@ -298,12 +303,13 @@ async def _pump(ctx: ToolContext, sess: ExecSession) -> None:
     finally:
         duration = int((time.perf_counter() - sess.started) * 1000)
         code = sess.exit_code
-        status = "completed" if code == 0 else "failed"
+        status: CommandExecutionStatus = "completed" if code == 0 else "failed"
         sess.exited.set()
         completed_ms = now_ms()
-        done = {**sess.item, "status": status, "exitCode": code,
-                "aggregatedOutput": sess.aggregated.decode("utf-8", errors="replace") or None,
-                "durationMs": duration, "completedAtMs": completed_ms}
+        done = msgspec.structs.replace(
+            sess.item, status=status, exit_code=code,
+            aggregated_output=sess.aggregated.decode("utf-8", errors="replace") or None,
+            duration_ms=duration, completed_at_ms=completed_ms)
         with contextlib.suppress(Exception):
             await ctx.finish_item(done, sess.started_ms, turn_id=sess.turn_id)
 
@@ -321,8 +327,8 @@ async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     started = time.perf_counter()
     if chars:
         await ctx.emit(TerminalInteractionNotification(
-            thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=sess.item["id"],
-            process_id=sess.item["processId"], stdin=chars))
+            thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=sess.item.id,
+            process_id=sess.item.process_id or "", stdin=chars))
         try:
             await sess.process.write(chars.encode())
         except Exception as exc:

@@ -8,10 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from pycodex.core import tool_specs
 from pycodex.core.approvals import APPROVAL_FAILED, PATCH_DECLINED, request_patch_approval
 from pycodex.core.ids import now_ms
 from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
+from pycodex.protocol.types.items import FileChangeItem, FileUpdateChange, PatchApplyStatus
 from pycodex.protocol.types.turns import TurnDiffUpdatedNotification
 
 
@@ -98,28 +101,29 @@ async def run_patch(patch: Any, cwd: Path, call: ToolCall, ctx: ToolContext) -> 
                                  str(settings.cwd))
     if safety.decision == "reject":
         return rejected_message(safety.reason or "rejected")
-    item: dict[str, Any] = {"type": "fileChange", "id": call.call_id,
-                            "changes": changes_to_wire(changes), "status": "inProgress",
-                            "startedAtMs": now_ms(), "completedAtMs": None}
+    item = FileChangeItem(
+        id=call.call_id, status="inProgress", started_at_ms=now_ms(), completed_at_ms=None,
+        changes=msgspec.convert(changes_to_wire(changes), list[FileUpdateChange]))
     started_ms = await ctx.item_started(item)
     sandbox_cwd = str(settings.cwd)
     guard = patch_write_guard(changes, settings.sandbox_policy, sandbox_cwd)
     retry = (safety.decision != "ask_user" and sandbox_retry_asks(settings.approval_policy)
              and first_refusal(changes, guard) is not None)
     if safety.decision == "ask_user" or retry:
-        keys = {f"patch\0{c['path']}" for c in item["changes"]}
+        keys = {f"patch\0{c.path}" for c in item.changes}
         if retry or not keys <= ctx.thread_state.approved_for_session:
             decision = await request_patch_approval(
                 ctx, item, reason=SANDBOX_RETRY_REASON if retry else None)
             if decision != "accept":
-                await ctx.finish_item({**item, "status": "declined"}, started_ms)
+                await ctx.finish_item(msgspec.structs.replace(item, status="declined"),
+                                      started_ms)
                 return APPROVAL_FAILED if decision == "failed" else PATCH_DECLINED
         if not retry:
             guard = patch_write_guard(changes, settings.sandbox_policy, sandbox_cwd,
                                       approved=True)
     result = apply_changes(changes, guard)
-    status = "completed" if result.success else "failed"
-    await ctx.finish_item({**item, "status": status}, started_ms)
+    status: PatchApplyStatus = "completed" if result.success else "failed"
+    await ctx.finish_item(msgspec.structs.replace(item, status=status), started_ms)
     if result.applied:
         tracker = ctx.turn_state.diff_tracker
         if tracker is None:

@@ -11,6 +11,7 @@ from typing import Any
 from pycodex.core import instructions
 from pycodex.core.host import TurnSettings
 from pycodex.core.turn.history import ResponseItem, message
+from pycodex.core.turn_context import turn_context_payload
 
 
 def writable_roots(settings: TurnSettings) -> list[str]:
@@ -40,14 +41,9 @@ def initial_context(settings: TurnSettings, codex_home: Path) -> list[ResponseIt
 
 
 def turn_context_line(settings: TurnSettings, turn_id: str) -> tuple[str, dict[str, Any]]:
-    """The ``turn_context`` rollout line of a turn."""
-    s = settings
-    return ("turn_context", {
-        "turn_id": turn_id, "cwd": str(s.cwd), "approval_policy": s.approval_policy,
-        "sandbox_policy": s.sandbox_policy, "model": s.model, "effort": s.effort,
-        "summary": s.summary or "auto", "approvals_reviewer": s.approvals_reviewer,
-        "model_provider": s.provider_id,
-    })
+    """The ``turn_context`` rollout line of a turn (the reference's format, see
+    :mod:`pycodex.core.turn_context`)."""
+    return ("turn_context", turn_context_payload(turn_id, settings))
 
 
 def _user_shell() -> str:

@@ -40,7 +40,11 @@ from pycodex.protocol.types.account import (
 )
 from pycodex.protocol.types.items import (
     AgentMessageItem,
+    ContextCompactionItem,
+    EnteredReviewModeItem,
+    ExitedReviewModeItem,
     TextUserInput,
+    ThreadItem,
     Turn,
     TurnError,
     TurnStatus,
@@ -181,6 +185,12 @@ class ThreadEngine:
             return
         await self._record_items(items)
 
+    def replace_history(self, items: list[dict[str, Any]]) -> None:
+        """The thread's history was rewritten (rollback, revert): the model sees ``items``
+        from the next request on, as a restarted engine would."""
+        self.history.replace(items)
+        self.context_recorded = bool(self.history)
+
     async def shutdown(self) -> None:
         turn = self.turn
         if turn is not None and turn.task is not None and not turn.done.is_set():
@@ -272,9 +282,8 @@ class ThreadEngine:
         """The review: entered/exited review mode items around a model conversation on a
         fresh history; the rendered result joins the thread's history."""
         host = self.host
-        entered = {"type": "enteredReviewMode", "id": uuid7(), "review": hint,
-                   "startedAtMs": now_ms(), "completedAtMs": None}
-        await self._announce_finished(turn, entered)
+        await self._announce_finished(turn, EnteredReviewModeItem(
+            id=uuid7(), review=hint, started_at_ms=now_ms(), completed_at_ms=None))
         await self._record_user_input(turn, [{"type": "text", "text": prompt}], record=False)
         saved = self.history
         self.history = History([message("developer", review.GUIDELINES),
@@ -289,28 +298,28 @@ class ThreadEngine:
         finally:
             self.history = saved
         text = review.render_review(answer)
-        await self._announce_finished(turn, {"type": "exitedReviewMode", "id": uuid7(),
-                                             "review": text, "startedAtMs": now_ms(),
-                                             "completedAtMs": None})
-        reply = {"type": "agentMessage", "id": f"msg_{uuid7()}", "text": text,
-                 "phase": None, "memoryCitation": None, "delivery": None, "questions": None,
-                 "moderation": None, "startedAtMs": now_ms(), "completedAtMs": None}
-        await self._announce_finished(turn, reply)
-        turn.items.append(msgspec.convert({**reply, "completedAtMs": now_ms()},
-                                          AgentMessageItem))
+        await self._announce_finished(turn, ExitedReviewModeItem(
+            id=uuid7(), review=text, started_at_ms=now_ms(), completed_at_ms=None))
+        reply = await self._announce_finished(turn, AgentMessageItem(
+            id=f"msg_{uuid7()}", text=text, started_at_ms=now_ms()))
+        assert isinstance(reply, AgentMessageItem)
+        turn.items.append(reply)
         turn.last_agent_message = text
         await self._record_items([message("user", f"Code review of {hint}."),
                                   message("assistant", text)])
 
-    async def _announce_finished(self, turn: ActiveTurn, item: dict[str, Any]) -> None:
-        """``item/started`` then, recorded, ``item/completed`` of an item made at once."""
+    async def _announce_finished(self, turn: ActiveTurn, item: ThreadItem) -> ThreadItem:
+        """``item/started`` then, recorded, ``item/completed`` of an item made at once;
+        returns the completed item."""
         host = self.host
         started = item_events.stamp(item, "startedAtMs")
         await host.emit(item_events.started(host.thread_id, turn.id, item, started))
-        done = {**item, "completedAtMs": now_ms()}
+        done = msgspec.structs.replace(item, completed_at_ms=now_ms())
+        completed = item_events.stamp(done, "completedAtMs")
         await host.persist(item_events.item_lines(host.thread_id, turn.id, done, started,
-                                                  done["completedAtMs"]))
+                                                  completed))
         await host.emit(item_events.completed(host.thread_id, turn.id, done))
+        return done
 
     async def _shell_in_turn(self, turn: ActiveTurn, command: str,
                              timeout_ms: int | None) -> None:
@@ -351,12 +360,12 @@ class ThreadEngine:
         thread's model history (a review's request)."""
         host = self.host
         started = now_ms()
-        item = {"type": "userMessage", "id": uuid7(), "clientId": turn.client_id,
-                "content": wire_user_inputs(inputs), "startedAtMs": started,
-                "completedAtMs": None}
+        item = UserMessageItem(id=uuid7(), client_id=turn.client_id,
+                               content=msgspec.convert(wire_user_inputs(inputs), list[UserInput]),
+                               started_at_ms=started)
         await host.emit(item_events.started(host.thread_id, turn.id, item, started))
         user = {"type": "message", "role": "user", "content": user_input_to_content(inputs)}
-        done = {**item, "completedAtMs": started}
+        done = msgspec.structs.replace(item, completed_at_ms=started)
         lines = item_events.item_lines(host.thread_id, turn.id, done, started, started)
         if record:
             self.history.append(user)
@@ -417,7 +426,7 @@ class ThreadEngine:
         specs = self.router.specs(self.settings, info) if tools else []
         request = self.requests.build(turn, self.settings, self.history.for_request(extra),
                                       info, specs, output_schema)
-        consumer = StreamConsumer(host, turn, announce=announce)
+        consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce)
         try:
             async with contextlib.aclosing(client.stream(request,
                                                          self.requests.headers(request))
@@ -479,8 +488,7 @@ class ThreadEngine:
         own items are not announced; the ``contextCompaction`` item stands for it."""
         host = self.host
         started = now_ms()
-        item = {"type": "contextCompaction", "id": uuid7(), "startedAtMs": started,
-                "completedAtMs": None}
+        item = ContextCompactionItem(id=uuid7(), started_at_ms=started, completed_at_ms=None)
         await host.emit(item_events.started(host.thread_id, turn.id, item, started))
         mark = len(self.history)
         saved_items = list(turn.items)
@@ -496,5 +504,5 @@ class ThreadEngine:
         self.requests.window_number += 1
         await host.persist([events.compacted(summary, replacement)])
         done = now_ms()
-        await host.emit(item_events.completed(host.thread_id, turn.id,
-                                              {**item, "completedAtMs": done}, done))
+        await host.emit(item_events.completed(
+            host.thread_id, turn.id, msgspec.structs.replace(item, completed_at_ms=done), done))

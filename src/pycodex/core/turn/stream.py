@@ -20,6 +20,7 @@ from pycodex.core.model_events import (
     ReasoningSummaryPartAdded,
     ReasoningSummaryTextDelta,
     ReasoningTextDelta,
+    ServedModel,
     StreamRetry,
 )
 from pycodex.core.tools.context import ToolCall
@@ -32,11 +33,17 @@ from pycodex.protocol.types.items import (
     ReasoningSummaryPartAddedNotification,
     ReasoningSummaryTextDeltaNotification,
     ReasoningTextDeltaNotification,
+    ThreadItem,
+    WebSearchItem,
 )
-from pycodex.protocol.types.turns import ErrorNotification
+from pycodex.protocol.types.turns import (
+    ErrorNotification,
+    ModelReroutedNotification,
+    WarningNotification,
+)
 from pycodex.store import events
 
-_TOOL_CALLS = ("function_call", "custom_tool_call", "local_shell_call")
+_TOOL_CALLS = ("function_call", "custom_tool_call", "local_shell_call", "tool_search_call")
 
 
 class LiveItem(msgspec.Struct):
@@ -55,8 +62,6 @@ def agent_message(item_id: str, text: str, started_ms: int | None,
                             completed_at_ms=completed_ms)
 
 
-def _reasoning_wire(item_id: str, summary: list[str], content: list[str]) -> dict[str, Any]:
-    return {"type": "reasoning", "id": item_id, "summary": summary, "content": content}
 
 
 class StreamResult(msgspec.Struct):
@@ -72,9 +77,11 @@ class StreamConsumer:
     """Turns the events of one model stream into what the client sees and records
     (``announce=False``: records only, the client sees no items or deltas)."""
 
-    def __init__(self, host: TurnHost, turn: ActiveTurn, *, announce: bool = True) -> None:
+    def __init__(self, host: TurnHost, turn: ActiveTurn, *, model: str,
+                 announce: bool = True) -> None:
         self.host = host
         self.turn = turn
+        self.model = model
         self.announce = announce
         self.thread_id = host.thread_id
         self.live: dict[str, LiveItem] = {}
@@ -123,6 +130,8 @@ class StreamConsumer:
                     result.calls.append(call)
             elif isinstance(event, RateLimits):
                 result.rate_limits.append(event.snapshot)
+            elif isinstance(event, ServedModel):
+                await self._served(event.model)
             elif isinstance(event, Completed):
                 result.completed = event
             elif isinstance(event, StreamRetry):
@@ -133,6 +142,20 @@ class StreamConsumer:
                     error=full_turn_error(event.to_turn_error()), will_retry=True,
                     thread_id=self.thread_id, turn_id=turn.id))
         return result
+
+    async def _served(self, model: str) -> None:
+        """The service answered with another model than the one asked for: say so once
+        per turn (``model/rerouted``, then a ``warning``)."""
+        if model == self.model or self.turn.rerouted:
+            return
+        self.turn.rerouted = True
+        await self.host.emit(ModelReroutedNotification(
+            thread_id=self.thread_id, turn_id=self.turn.id, from_model=self.model,
+            to_model=model, reason="highRiskCyberActivity"))
+        await self.host.emit(WarningNotification(
+            thread_id=self.thread_id,
+            message=f"This request was routed to {model} instead of {self.model}. "
+                    "Answers may differ from what the requested model would give."))
 
     def _ensure_message(self, event: OutputTextDelta) -> LiveItem:
         key = event.item_id or "msg"
@@ -146,13 +169,13 @@ class StreamConsumer:
         started = now_ms()
         if kind == "message" and item.get("role", "assistant") == "assistant":
             self.live[item_id] = LiveItem(id=item_id, kind="message", started=started)
-            wire = msgspec.to_builtins(agent_message(item_id, "", started, None))
+            shown: ThreadItem = agent_message(item_id, "", started, None)
         elif kind == "reasoning":
             self.live[item_id] = LiveItem(id=item_id, kind="reasoning", started=started)
-            wire = _reasoning_wire(item_id, [], [])
+            shown = ReasoningItem(id=item_id, started_at_ms=started)
         else:
             return
-        await self._emit(item_events.started(self.thread_id, self.turn.id, wire, started))
+        await self._emit(item_events.started(self.thread_id, self.turn.id, shown, started))
 
     async def _item_done(self, item: dict[str, Any]) -> ToolCall | None:
         kind = item.get("type")
@@ -172,10 +195,9 @@ class StreamConsumer:
         if kind == "web_search_call":
             await self.host.persist([("response_item", item)])
             action = item.get("action") or {}
-            wire = {"type": "webSearch", "id": item_id, "query": action.get("query") or "",
-                    "action": None}
-            await self._emit(item_events.started(self.thread_id, self.turn.id, wire, now))
-            await self._emit(item_events.completed(self.thread_id, self.turn.id, wire, now))
+            search = WebSearchItem(id=item_id, query=action.get("query") or "", action=None)
+            await self._emit(item_events.started(self.thread_id, self.turn.id, search, now))
+            await self._emit(item_events.completed(self.thread_id, self.turn.id, search, now))
         return None
 
     async def _message_done(self, item: dict[str, Any], item_id: str, now: int) -> None:
@@ -190,11 +212,10 @@ class StreamConsumer:
         if text:
             turn.last_agent_message = text
         self.result.outputs.append(item)
-        wire = msgspec.to_builtins(done)
-        shown = (item_events.item_lines(self.thread_id, turn.id, wire, state.started, now)
+        shown = (item_events.item_lines(self.thread_id, turn.id, done, state.started, now)
                  if self.announce else [])
         await self.host.persist([*shown, events.response_item(item)])
-        await self._emit(item_events.completed(self.thread_id, turn.id, wire, now))
+        await self._emit(item_events.completed(self.thread_id, turn.id, done, now))
 
     async def _reasoning_done(self, item: dict[str, Any], item_id: str, now: int) -> None:
         state = self.live.pop(item_id, None)
@@ -205,8 +226,11 @@ class StreamConsumer:
         await self.host.persist([*events.reasoning(recorded), ("response_item", item)])
         if state is None and not summary and not content:
             return
+        started = now if state is None else state.started
         if state is None:
             await self._emit(item_events.started(
-                self.thread_id, self.turn.id, _reasoning_wire(item_id, [], []), now))
-        await self._emit(item_events.completed(
-            self.thread_id, self.turn.id, _reasoning_wire(item_id, summary, content), now))
+                self.thread_id, self.turn.id, ReasoningItem(id=item_id, started_at_ms=started),
+                now))
+        done = ReasoningItem(id=item_id, summary=summary, content=content,
+                             started_at_ms=started, completed_at_ms=now)
+        await self._emit(item_events.completed(self.thread_id, self.turn.id, done, now))

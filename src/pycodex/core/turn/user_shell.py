@@ -11,13 +11,18 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import Any
+
+import msgspec
 
 from pycodex.core import item_events
 from pycodex.core.host import TurnHost, TurnSettings
 from pycodex.core.ids import now_ms
 from pycodex.core.turn.history import ResponseItem, message
-from pycodex.protocol.types.items import CommandExecutionOutputDeltaNotification
+from pycodex.protocol.types.items import (
+    CommandAction,
+    CommandExecutionItem,
+    CommandExecutionOutputDeltaNotification,
+)
 
 #: ``timeoutMs`` when the client gives none (0.171): one hour.
 DEFAULT_TIMEOUT_MS = 3_600_000
@@ -51,11 +56,11 @@ async def run_user_shell(host: TurnHost, settings: TurnSettings, turn_id: str, c
     argv = [_login_shell(), "-lc", command]
     cwd = settings.cwd
     started_ms = now_ms()
-    item: dict[str, Any] = {
-        "type": "commandExecution", "id": str(uuid.uuid4()), "command": shell_join(argv),
-        "cwd": str(cwd), "processId": None, "source": "userShell", "status": "inProgress",
-        "commandActions": parse_command_actions(argv, str(cwd)), "aggregatedOutput": None,
-        "exitCode": None, "durationMs": None, "startedAtMs": started_ms, "completedAtMs": None}
+    item = CommandExecutionItem(
+        id=str(uuid.uuid4()), command=shell_join(argv), cwd=str(cwd), status="inProgress",
+        command_actions=msgspec.convert(parse_command_actions(argv, str(cwd)),
+                                        list[CommandAction]),
+        source="userShell", started_at_ms=started_ms)
     await host.emit(item_events.started(host.thread_id, turn_id, item, started_ms))
     started = time.perf_counter()
     output = bytearray()
@@ -64,7 +69,7 @@ async def run_user_shell(host: TurnHost, settings: TurnSettings, turn_id: str, c
         output.extend(chunk)
         if chunk:
             await host.emit(CommandExecutionOutputDeltaNotification(
-                thread_id=host.thread_id, turn_id=turn_id, item_id=item["id"],
+                thread_id=host.thread_id, turn_id=turn_id, item_id=item.id,
                 delta=chunk.decode("utf-8", errors="replace")))
 
     try:
@@ -80,9 +85,10 @@ async def run_user_shell(host: TurnHost, settings: TurnSettings, turn_id: str, c
         exit_code, text = result.exit_code, output.decode("utf-8", errors="replace")
     duration = time.perf_counter() - started
     completed_ms = now_ms()
-    done = {**item, "status": "completed" if exit_code == 0 else "failed",
-            "exitCode": exit_code, "aggregatedOutput": text or None,
-            "durationMs": int(duration * 1000), "completedAtMs": completed_ms}
+    done = msgspec.structs.replace(
+        item, status="completed" if exit_code == 0 else "failed", exit_code=exit_code,
+        aggregated_output=text or None, duration_ms=int(duration * 1000),
+        completed_at_ms=completed_ms)
     await host.persist(item_events.item_lines(host.thread_id, turn_id, done, started_ms,
                                               completed_ms))
     await host.emit(item_events.completed(host.thread_id, turn_id, done, completed_ms))

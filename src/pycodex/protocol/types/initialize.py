@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from pycodex.protocol.base import WireStruct
 from pycodex.protocol.methods import MethodSpec, ServerRequestSpec
@@ -15,15 +15,13 @@ class ClientInfo(WireStruct):
 
 
 class InitializeCapabilities(WireStruct):
-    #: Not in the stable schema (left out of the stable export).
-    __experimental__: ClassVar[dict[str, str]] = {
-        "mcp_server_open_ai_form_elicitation": "mcpServerOpenAiFormElicitation"
-    }
-
     experimental_api: bool = False
     opt_out_notification_methods: list[str] | None = None
     request_attestation: bool = False
-    mcp_server_open_ai_form_elicitation: bool = False
+    mcp_server_openai_form_elicitation: bool = False
+    explicit_gateway_oauth: bool = False
+    extensions: dict[str, Any] | None = None
+    required_human_approval: bool = False
 
 
 class InitializeParams(WireStruct):

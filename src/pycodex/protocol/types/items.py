@@ -175,9 +175,17 @@ class McpToolCallItem(WireStruct, tag_field="type", tag="mcpToolCall"):
     tool: str
     status: Literal["inProgress", "completed", "failed"]
     arguments: Any = None
+    read_only_hint: bool | None = None
     result: Any | None = None
     error: Any | None = None
     duration_ms: int | None = None
+    app_context: Any | None = None
+    mcp_app_ui: Any | None = None
+    plugin_id: str | None = None
+    #: 0.171: where the server runs (``None`` for the local environment).
+    environment_id: str | None = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 DynamicToolCallStatus = Literal["inProgress", "completed", "failed"]
@@ -212,15 +220,22 @@ class ImageViewItem(WireStruct, tag_field="type", tag="imageView"):
 class EnteredReviewModeItem(WireStruct, tag_field="type", tag="enteredReviewMode"):
     id: str
     review: str
+    started_at_ms: int | UnsetType | None = UNSET
+    completed_at_ms: int | UnsetType | None = UNSET
 
 
 class ExitedReviewModeItem(WireStruct, tag_field="type", tag="exitedReviewMode"):
     id: str
     review: str
+    started_at_ms: int | UnsetType | None = UNSET
+    completed_at_ms: int | UnsetType | None = UNSET
 
 
 class ContextCompactionItem(WireStruct, tag_field="type", tag="contextCompaction"):
     id: str
+    #: Sent by running turns; absent from items rebuilt from rollouts.
+    started_at_ms: int | UnsetType | None = UNSET
+    completed_at_ms: int | UnsetType | None = UNSET
 
 
 ThreadItem = (
@@ -351,8 +366,7 @@ ThreadStatus = (
 )
 
 # -- item notifications and server requests of running turns ---------------------------
-# ``item`` is the ThreadItem wire object the engine built (one of the structs above, in
-# its wire form). One params type per method: the outbound facade finds the method by type.
+# One params type per method: the outbound facade finds the method by type.
 
 
 class StreamedDelta(msgspec.Struct, rename="camel", kw_only=True, gc=False):
@@ -362,18 +376,27 @@ class StreamedDelta(msgspec.Struct, rename="camel", kw_only=True, gc=False):
 
 
 class ItemStartedNotification(WireStruct):
-    item: dict[str, Any]
+    item: ThreadItem
     thread_id: str
     turn_id: str
     started_at_ms: int
 
 
 class ItemCompletedNotification(WireStruct):
-    item: dict[str, Any]
+    item: ThreadItem
     thread_id: str
     turn_id: str
     content_token_count: int | None
     completed_at_ms: int
+
+
+class McpToolCallProgressNotification(WireStruct):
+    """A progress message of a running MCP tool call."""
+
+    thread_id: str
+    turn_id: str
+    item_id: str
+    message: str
 
 
 class AgentMessageDeltaNotification(StreamedDelta):
@@ -528,6 +551,7 @@ NOTIFICATIONS: dict[str, Any] = {
     "item/commandExecution/terminalInteraction": TerminalInteractionNotification,
     "item/fileChange/outputDelta": FileChangeOutputDeltaNotification,
     "item/fileChange/patchUpdated": FileChangePatchUpdatedNotification,
+    "item/mcpToolCall/progress": McpToolCallProgressNotification,
 }
 SERVER_REQUESTS = [
     ServerRequestSpec("item/commandExecution/requestApproval",
@@ -550,6 +574,7 @@ __all__ = [
     "FileChangeItem",
     "FileUpdateChange",
     "IdleThreadStatus",
+    "McpToolCallProgressNotification",
     "NotLoadedThreadStatus",
     "ReasoningItem",
     "SandboxPolicy",

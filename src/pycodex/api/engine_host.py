@@ -5,19 +5,21 @@ into JSON-RPC messages (the method of each params type comes from the protocol t
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from pathlib import Path
+import types
+import typing
 from typing import Any
-
-import msgspec
 
 from pycodex.api.context import ClientRequestError, RequestContext
 from pycodex.api.turn_events import turn_event
 from pycodex.core.errors import NotFound
-from pycodex.core.host import ClientAnswerError, Notification, ServerRequest, TurnSettings
+from pycodex.core.host import ClientAnswerError, Notification, ServerRequest
 from pycodex.core.platform import user_agent
+from pycodex.core.thread_config import turn_settings
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.token_usage import TokenLedger
+from pycodex.core.tool_router import ToolRouter
 from pycodex.core.turn.engine import ThreadEngine
 from pycodex.protocol.types import server_notifications, server_requests
 from pycodex.protocol.types.turns import ServerRequestResolvedNotification
@@ -34,6 +36,10 @@ def _methods() -> dict[type, str]:
     seen: set[type] = set()
     pairs = [*server_notifications().items(),
              *((spec.name, spec.params) for spec in server_requests().values())]
+    # a union of params structs (``mcpServer/elicitation/request``) is sent by any member
+    pairs = [(method, member) for method, params in pairs
+             for member in (typing.get_args(params) if isinstance(params, types.UnionType)
+                            else (params,))]
     for method, params in pairs:
         if params in seen:
             table.pop(params, None)
@@ -145,26 +151,6 @@ class ThreadHost:
         return provider_token_source(provider, self.codex_home)
 
 
-def _turn_settings(thread: LoadedThread) -> TurnSettings:
-    s = thread.settings
-    return TurnSettings(
-        model=s.model,
-        provider_id=s.model_provider,
-        cwd=Path(s.cwd),
-        approval_policy=msgspec.to_builtins(s.approval_policy),
-        sandbox_policy=msgspec.to_builtins(s.sandbox_policy),
-        effort=s.reasoning_effort,
-        summary=s.config.get("model_reasoning_summary"),
-        personality=s.personality,
-        service_tier=s.service_tier,
-        base_instructions=s.base_instructions,
-        developer_instructions=s.developer_instructions,
-        dynamic_tools=list(s.dynamic_tools or []),
-        approvals_reviewer=s.approvals_reviewer,
-        config=s.config,
-    )
-
-
 def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:
     info: dict[str, Any] | None = None
     for line in lines:
@@ -173,6 +159,16 @@ def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:
                 payload.get("type") == "token_count" and isinstance(payload.get("info"), dict):
             info = payload["info"]
     return info
+
+
+def _engine_state(thread: LoadedThread) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The model history and the last token info, in one pass over the rollout (run on a
+    worker thread: a long rollout must not hold up other requests)."""
+    from pycodex.store.history import model_history
+
+    lines = list(thread.lines())
+    history = [item for item in model_history(lines) if isinstance(item, dict)]
+    return history, _last_token_info(lines)
 
 
 async def engine_for(ctx: RequestContext, thread_id: str) -> ThreadEngine:
@@ -184,13 +180,12 @@ async def engine_for(ctx: RequestContext, thread_id: str) -> ThreadEngine:
     if thread is None:
         raise NotFound(f"thread not found: {thread_id}")
     if thread.engine is None:
-        from pycodex.store.history import model_history
-
-        lines = list(thread.lines())  # one pass over the rollout for history and tokens
-        history = [item for item in model_history(lines) if isinstance(item, dict)]
-        thread.engine = ThreadEngine(
-            ThreadHost(ctx, manager, thread), _turn_settings(thread), history=history,
-            tokens=TokenLedger.from_rollout(_last_token_info(lines)))
+        history, tokens = await asyncio.to_thread(_engine_state, thread)
+        if thread.engine is None:  # (another request may have made it meanwhile)
+            thread.engine = ThreadEngine(
+                ThreadHost(ctx, manager, thread), turn_settings(thread.settings), history=history,
+                tokens=TokenLedger.from_rollout(tokens),
+                router=ToolRouter(mcp=lambda: thread.mcp))
     engine: ThreadEngine = thread.engine
     if ctx.connection_id not in thread.subscribers:
         manager.subscribe(thread, ctx.connection_id)

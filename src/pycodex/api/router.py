@@ -24,6 +24,8 @@ MODULES = (
     "account",
     "command_exec",
     "fs",
+    "skills",
+    "hooks",
 )
 
 

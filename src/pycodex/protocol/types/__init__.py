@@ -23,6 +23,8 @@ FAMILIES = (
     "command_exec",
     "fs",
     "misc",
+    "skills",
+    "hooks",
 )
 
 

@@ -1,0 +1,213 @@
+"""Which hook handlers exist for a working directory, and whether each may run.
+
+Per config layer, two equivalent forms: ``hooks.json`` beside the layer's ``config.toml``
+and ``[hooks]`` tables inside it. The user layer is ``$CODEX_HOME``; project layers are the
+``.codex`` folders from the project root down to the cwd and count only when the project
+is trusted. A handler runs once the user config stores its current hash under
+``[hooks.state."<key>"] trusted_hash``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from pycodex.config.layers import CONFIG_FILE, LayerStack, load_stack
+from pycodex.core.hooks.events import EVENTS, snake
+
+HOOKS_FILE = "hooks.json"
+DEFAULT_TIMEOUT_SEC = 600
+
+TrustStatus = Literal["managed", "untrusted", "trusted", "modified"]
+
+
+class HookHandler(msgspec.Struct, frozen=True):
+    key: str
+    event: str
+    """PascalCase config name (``PreToolUse``)."""
+    command: str
+    matcher: str | None
+    timeout_sec: int
+    status_message: str | None
+    is_async: bool
+    source: str
+    """``user`` or ``project``."""
+    source_path: Path
+    display_order: int
+    current_hash: str
+    trust_status: TrustStatus
+    enabled: bool = True
+    additional_context_limit: int | None = None
+
+    @property
+    def runnable(self) -> bool:
+        return self.enabled and self.trust_status in ("trusted", "managed")
+
+
+class HookProblem(msgspec.Struct, frozen=True):
+    path: Path
+    message: str
+
+
+class HookSet(msgspec.Struct, frozen=True):
+    handlers: tuple[HookHandler, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[HookProblem, ...] = ()
+    enabled: bool = True
+    """False when ``[features] hooks = false``: nothing runs."""
+
+
+class _Source(msgspec.Struct):
+    kind: str
+    path: Path
+    table: dict[str, Any]
+
+
+def discover(codex_home: Path, cwd: Path | None,
+             cli_overrides: list[tuple[str, Any]] | None = None) -> HookSet:
+    """The handlers of every layer visible from ``cwd``, numbered in listing order."""
+    stack = load_stack(codex_home, list(cli_overrides or []), cwd)
+    warnings: list[str] = []
+    errors: list[HookProblem] = []
+    sources: list[_Source] = []
+    for kind, folder, config_table in _layers(codex_home, stack):
+        json_path = folder / HOOKS_FILE
+        from_json = _read_json(json_path, warnings)
+        inline = config_table.get("hooks") if isinstance(config_table, dict) else None
+        inline_events = ({k: v for k, v in inline.items() if k != "state"}
+                         if isinstance(inline, dict) else {})
+        inline_events = {k: v for k, v in inline_events.items() if v}
+        if from_json is not None:
+            sources.append(_Source(kind, json_path, from_json))
+        if inline_events:
+            if from_json is not None:
+                warnings.append(
+                    f"loading hooks from both {json_path} and {folder / CONFIG_FILE}; "
+                    "prefer a single representation for this layer")
+            sources.append(_Source(kind, folder / CONFIG_FILE, inline_events))
+    state = _trust_state(stack)
+    handlers: list[HookHandler] = []
+    for source in sources:
+        handlers.extend(_handlers(source, len(handlers), state, errors))
+    merged = stack.merged()
+    features = merged.get("features")
+    enabled = not (isinstance(features, dict) and features.get("hooks") is False)
+    return HookSet(handlers=tuple(handlers), warnings=tuple(warnings), errors=tuple(errors),
+                   enabled=enabled)
+
+
+def _layers(codex_home: Path, stack: LayerStack) -> list[tuple[str, Path, dict[str, Any]]]:
+    layers: list[tuple[str, Path, dict[str, Any]]] = []
+    user = stack.user()
+    layers.append(("user", codex_home, user.config if user is not None else {}))
+    for layer in stack.layers:
+        folder = layer.source.get("dotCodexFolder")
+        if layer.kind == "project" and isinstance(folder, str) and layer.enabled:
+            layers.append(("project", Path(folder), layer.config))
+    return layers
+
+
+def _read_json(path: Path, warnings: list[str]) -> dict[str, Any] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        warnings.append(f"failed to read hooks config {path}: {exc}")
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        warnings.append(f"failed to parse hooks config {path}: {_json_message(exc)}")
+        return None
+    hooks = data.get("hooks") if isinstance(data, dict) else None
+    if not isinstance(hooks, dict):
+        warnings.append(f"failed to parse hooks config {path}: expected an object with "
+                        "a `hooks` object")
+        return None
+    return hooks
+
+
+def _json_message(exc: json.JSONDecodeError) -> str:
+    """serde_json's wording: ``expected value at line 1 column 33``."""
+    message = re.sub(r"^Expecting", "expected", exc.msg)
+    message = message[0].lower() + message[1:] if message else message
+    return f"{message} at line {exc.lineno} column {exc.colno}"
+
+
+def _trust_state(stack: LayerStack) -> dict[str, dict[str, Any]]:
+    user = stack.user()
+    hooks = user.config.get("hooks") if user is not None else None
+    state = hooks.get("state") if isinstance(hooks, dict) else None
+    if not isinstance(state, dict):
+        return {}
+    return {str(k): v for k, v in state.items() if isinstance(v, dict)}
+
+
+def handler_hash(event: str, matcher: str | None, handler: dict[str, Any]) -> str:
+    """``sha256:`` digest of what a handler does; it changes whenever the handler does."""
+    identity = {"event": event, "matcher": matcher, "handler": handler}
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _handlers(source: _Source, first_order: int, state: dict[str, dict[str, Any]],
+              errors: list[HookProblem]) -> list[HookHandler]:
+    out: list[HookHandler] = []
+    for event in source.table:
+        if event not in EVENTS:
+            errors.append(HookProblem(source.path, f"unknown hook event `{event}`"))
+    for event in EVENTS:
+        groups = source.table.get(event)
+        if not isinstance(groups, list):
+            continue
+        for group_index, group in enumerate(groups):
+            if not isinstance(group, dict) or not isinstance(group.get("hooks"), list):
+                errors.append(HookProblem(
+                    source.path, f"{event}[{group_index}]: missing field `hooks`"))
+                continue
+            matcher = group.get("matcher")
+            matcher = matcher if isinstance(matcher, str) else None
+            for handler_index, raw in enumerate(group["hooks"]):
+                handler = _handler(source, event, matcher, group_index, handler_index, raw,
+                                   first_order + len(out), state, errors)
+                if handler is not None:
+                    out.append(handler)
+    return out
+
+
+def _handler(source: _Source, event: str, matcher: str | None, group_index: int,
+             handler_index: int, raw: Any, order: int, state: dict[str, dict[str, Any]],
+             errors: list[HookProblem]) -> HookHandler | None:
+    where = f"{event}[{group_index}].hooks[{handler_index}]"
+    if not isinstance(raw, dict) or raw.get("type") != "command":
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        errors.append(HookProblem(source.path, f"{where}: unsupported hook type `{kind}`"))
+        return None
+    command = raw.get("command")
+    if not isinstance(command, str) or not command.strip():
+        errors.append(HookProblem(source.path, f"{where}: missing field `command`"))
+        return None
+    timeout = raw.get("timeout", raw.get("timeoutSec"))
+    timeout_sec = timeout if isinstance(timeout, int) and timeout > 0 else DEFAULT_TIMEOUT_SEC
+    status = raw.get("statusMessage")
+    limit = raw.get("additionalContextLimit")
+    key = f"{source.path}:{snake(event)}:{group_index}:{handler_index}"
+    current = handler_hash(event, matcher, raw)
+    entry = state.get(key, {})
+    trusted = entry.get("trusted_hash")
+    trust: TrustStatus = ("untrusted" if not isinstance(trusted, str)
+                          else "trusted" if trusted == current else "modified")
+    return HookHandler(
+        key=key, event=event, command=command, matcher=matcher, timeout_sec=timeout_sec,
+        status_message=status if isinstance(status, str) else None,
+        is_async=raw.get("async") is True, source=source.kind,
+        source_path=Path(os.path.normpath(source.path)), display_order=order,
+        current_hash=current, trust_status=trust, enabled=entry.get("enabled") is not False,
+        additional_context_limit=limit if isinstance(limit, int) and limit >= 0 else None)

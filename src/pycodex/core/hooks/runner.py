@@ -1,0 +1,259 @@
+"""Running the handlers of one hook event: each through the user's shell with the event's
+JSON on stdin, announced by ``hook/started`` / ``hook/completed``, its output turned into
+what the engine acts on (:class:`HookOutcome`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from pycodex.core.hooks.config import HookHandler, HookSet
+from pycodex.core.hooks.events import THREAD_SCOPED, TOOL_EVENTS, camel, kebab
+from pycodex.protocol.base import WireStruct
+from pycodex.protocol.types.hooks import (
+    HookCompletedNotification,
+    HookOutputEntry,
+    HookRunSummary,
+    HookStartedNotification,
+)
+
+Emit = Callable[[str, WireStruct], Awaitable[None]]
+
+#: Claude-Code-style events whose plain (non-JSON) stdout is context for the model
+_PLAIN_STDOUT_IS_CONTEXT = frozenset({"SessionStart", "UserPromptSubmit"})
+
+
+class HookOutcome(msgspec.Struct):
+    """What the engine must do after an event's hooks ran."""
+
+    blocked: bool = False
+    block_reason: str | None = None
+    additional_contexts: list[str] = msgspec.field(default_factory=list)
+    stop: bool = False
+    stop_reason: str | None = None
+
+
+class HookContext(msgspec.Struct, frozen=True):
+    """Where the hooks run: the thread and turn, and the fields every stdin object has."""
+
+    thread_id: str
+    turn_id: str | None
+    cwd: Path
+    model: str
+    permission_mode: str
+    transcript_path: Path | None = None
+
+
+class _Result(msgspec.Struct):
+    status: str
+    entries: list[HookOutputEntry]
+    outcome: HookOutcome
+    started_at: int
+    completed_at: int
+    duration_ms: int
+
+
+def permission_mode(approval_policy: Any, sandbox_policy: dict[str, Any]) -> str:
+    """Claude-Code permission mode for the thread's approval and sandbox settings."""
+    if approval_policy == "never" and sandbox_policy.get("type") == "dangerFullAccess":
+        return "bypassPermissions"
+    return "default"
+
+
+def stdin_payload(event: str, ctx: HookContext, fields: dict[str, Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = {"session_id": ctx.thread_id}
+    if event not in THREAD_SCOPED and ctx.turn_id is not None:
+        payload["turn_id"] = ctx.turn_id
+    payload.update({
+        "transcript_path": str(ctx.transcript_path) if ctx.transcript_path else None,
+        "cwd": str(ctx.cwd), "hook_event_name": event, "model": ctx.model,
+        "permission_mode": ctx.permission_mode})
+    payload.update(fields)
+    return payload
+
+
+def matching(hooks: HookSet, event: str, subjects: list[str]) -> list[HookHandler]:
+    """Runnable handlers of ``event`` whose matcher accepts one of ``subjects`` (tool name
+    and aliases, or the session start source)."""
+    if not hooks.enabled:
+        return []
+    out = []
+    for handler in hooks.handlers:
+        if handler.event != event or not handler.runnable:
+            continue
+        matcher = handler.matcher
+        if matcher and matcher != "*" and subjects:
+            try:
+                pattern = re.compile(matcher)
+            except re.error:
+                continue
+            if not any(pattern.search(subject) for subject in subjects):
+                continue
+        out.append(handler)
+    return out
+
+
+async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[str, Any],
+                    emit: Emit, *, subjects: list[str] | None = None,
+                    call_id: str | None = None) -> HookOutcome:
+    """Run the matching, trusted handlers of ``event`` concurrently; returns the combined
+    outcome (blocked if any blocked; contexts in handler order)."""
+    selected = matching(hooks, event, subjects or [])
+    if not selected:
+        return HookOutcome()
+    payload = json.dumps(stdin_payload(event, ctx, fields), separators=(",", ":"),
+                         ensure_ascii=False)
+    started_at = int(time.time())
+    for handler in selected:
+        await emit("hook/started", HookStartedNotification(
+            thread_id=ctx.thread_id, turn_id=ctx.turn_id,
+            run=_summary(handler, call_id, "running", started_at)))
+    results = await asyncio.gather(*(_run_one(h, event, payload, ctx.cwd) for h in selected))
+    combined = HookOutcome()
+    for handler, result in zip(selected, results, strict=True):
+        await emit("hook/completed", HookCompletedNotification(
+            thread_id=ctx.thread_id, turn_id=ctx.turn_id,
+            run=_summary(handler, call_id, result.status, result.started_at,
+                         completed_at=result.completed_at, duration_ms=result.duration_ms,
+                         entries=result.entries)))
+        outcome = result.outcome
+        combined.additional_contexts.extend(outcome.additional_contexts)
+        if outcome.blocked and not combined.blocked:
+            combined.blocked, combined.block_reason = True, outcome.block_reason
+        if outcome.stop and not combined.stop:
+            combined.stop, combined.stop_reason = True, outcome.stop_reason
+    return combined
+
+
+def _summary(handler: HookHandler, call_id: str | None, status: Any, started_at: int, *,
+             completed_at: int | None = None, duration_ms: int | None = None,
+             entries: list[HookOutputEntry] | None = None) -> HookRunSummary:
+    run_id = f"{kebab(handler.event)}:{handler.display_order}:{handler.source_path}"
+    if call_id is not None and handler.event in TOOL_EVENTS:
+        run_id += f":{call_id}"
+    return HookRunSummary(
+        id=run_id, event_name=camel(handler.event),  # type: ignore[arg-type]
+        handler_type="command", execution_mode="async" if handler.is_async else "sync",
+        scope="thread" if handler.event in THREAD_SCOPED else "turn",
+        source_path=str(handler.source_path), source=handler.source,  # type: ignore[arg-type]
+        display_order=handler.display_order, status=status,
+        status_message=handler.status_message, started_at=started_at,
+        completed_at=completed_at, duration_ms=duration_ms, entries=list(entries or []))
+
+
+async def _run_one(handler: HookHandler, event: str, payload: str, cwd: Path) -> _Result:
+    started_at = int(time.time())
+    started = time.perf_counter()
+    exit_code, stdout, stderr, error = await _execute(handler, payload, cwd)
+    status, entries, outcome = interpret(event, exit_code, stdout, stderr, error)
+    return _Result(status=status, entries=entries, outcome=outcome, started_at=started_at,
+                   completed_at=int(time.time()),
+                   duration_ms=int((time.perf_counter() - started) * 1000))
+
+
+async def _execute(handler: HookHandler, payload: str, cwd: Path
+                   ) -> tuple[int | None, str, str, str | None]:
+    """``(exit code, stdout, stderr, error)``; the process group is killed on timeout."""
+    shell = os.environ.get("SHELL") or "/bin/sh"
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            shell, "-lc", handler.command, cwd=str(cwd), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True)
+    except OSError as exc:
+        return None, "", "", str(exc)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(payload.encode()),
+                                          handler.timeout_sec)
+    except TimeoutError:
+        _kill(proc)
+        return None, "", "", f"hook timed out after {handler.timeout_sec}s"
+    except asyncio.CancelledError:
+        _kill(proc)
+        raise
+    return (proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+            None)
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
+              error: str | None) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    """The run's status, its entries and the outcome, from how the command ended."""
+    outcome = HookOutcome()
+    entries: list[HookOutputEntry] = []
+    if error is not None:
+        return "failed", [HookOutputEntry(kind="error", text=error)], outcome
+    if exit_code == 2:
+        reason = stderr.strip()
+        if not reason:
+            text = (f"{event} hook exited with code 2 but did not write a blocking reason "
+                    "to stderr")
+            return "failed", [HookOutputEntry(kind="error", text=text)], outcome
+        outcome.blocked, outcome.block_reason = True, reason
+        return "blocked", [HookOutputEntry(kind="feedback", text=reason)], outcome
+    if exit_code != 0:
+        text = ("hook exited without a status code" if exit_code is None
+                else f"hook exited with code {exit_code}")
+        return "failed", [HookOutputEntry(kind="error", text=text)], outcome
+    text = stdout.strip()
+    if not text:
+        return "completed", entries, outcome
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        if text.startswith(("{", "[")):
+            message = f"hook returned invalid {kebab(event)} JSON output"
+            return "failed", [HookOutputEntry(kind="error", text=message)], outcome
+        if event in _PLAIN_STDOUT_IS_CONTEXT:
+            outcome.additional_contexts.append(text)
+            entries.append(HookOutputEntry(kind="context", text=text))
+        return "completed", entries, outcome
+    return _interpret_json(event, parsed, outcome)
+
+
+def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
+                    ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    entries: list[HookOutputEntry] = []
+    status = "completed"
+    message = data.get("systemMessage")
+    if isinstance(message, str) and message:
+        entries.append(HookOutputEntry(kind="warning", text=message))
+    specific = data.get("hookSpecificOutput")
+    specific = specific if isinstance(specific, dict) else {}
+    context = specific.get("additionalContext")
+    if isinstance(context, str) and context:
+        outcome.additional_contexts.append(context)
+        entries.append(HookOutputEntry(kind="context", text=context))
+    reason: str | None = None
+    if specific.get("permissionDecision") == "deny":
+        reason = str(specific.get("permissionDecisionReason") or "denied by hook")
+    elif data.get("decision") == "block":
+        reason = str(data.get("reason") or "blocked by hook")
+    if reason is not None:
+        status = "blocked"
+        outcome.blocked, outcome.block_reason = True, reason
+        entries.append(HookOutputEntry(kind="feedback", text=reason))
+    if data.get("continue") is False:
+        status = "stopped"
+        stop_reason = data.get("stopReason")
+        outcome.stop = True
+        outcome.stop_reason = stop_reason if isinstance(stop_reason, str) else None
+        if outcome.stop_reason:
+            entries.append(HookOutputEntry(kind="stop", text=outcome.stop_reason))
+    return status, entries, outcome

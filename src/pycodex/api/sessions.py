@@ -35,6 +35,11 @@ class ThreadHost:
         self.user_agent = user_agent(self.originator, ctx.session.client_name,
                                      ctx.session.client_version)
 
+    @property
+    def transcript_path(self) -> Path | None:
+        """The thread's rollout file (hooks receive it as ``transcript_path``)."""
+        return self.thread.path
+
     async def emit(self, method: str, params: dict[str, Any]) -> None:
         subscribers = list(self.thread.subscribers)
         if subscribers:

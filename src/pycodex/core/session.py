@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from pycodex.core import instructions
+from pycodex.core.hooks import turn_points
 from pycodex.core.host import TurnHost, TurnSettings
 from pycodex.core.ids import now_ms, uuid7
 from pycodex.core.model_events import (
@@ -33,6 +34,7 @@ from pycodex.core.model_events import (
     ReasoningTextDelta,
     StreamRetry,
 )
+from pycodex.core.skills import turn_context as skill_context
 from pycodex.core.token_usage import TokenLedger
 from pycodex.core.tool_router import ToolCall, ToolContext, ToolRouter
 from pycodex.protocol.types.items import ReasoningItem, ThreadItem, TurnError
@@ -120,7 +122,7 @@ def user_input_to_content(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             content.append({"type": "input_image", "image_url": item["url"]})
         elif kind == "localImage" and item.get("path"):
             content.append({"type": "input_image", "image_url": _data_url(item["path"])})
-        elif kind in ("skill", "mention"):
+        elif kind == "mention":  # ``skill`` inputs travel as their own messages
             content.append({"type": "input_text",
                             "text": f"[{kind} {item.get('name')}: {item.get('path')}]"})
     return content
@@ -318,10 +320,15 @@ class Session:
             if turn.kind == "compact":
                 await self._compact(turn)
             else:
+                hook_contexts = await turn_points.turn_start(self, turn, inputs)  # hooks
                 await self._record_initial_context(turn)
                 await self._record_turn_context(turn)
                 await self._record_user_input(turn, inputs)
+                await self._record_items(skill_context.invoked_skill_items(  # skills
+                    self.host.codex_home, self.settings.cwd, inputs))
+                await turn_points.record_contexts(self, hook_contexts)  # hooks
                 await self._sampling_loop(turn, output_schema)
+                await self._stop_hooks(turn, output_schema)  # hooks
         except asyncio.CancelledError:
             status = "interrupted"
             with contextlib.suppress(Exception):
@@ -375,6 +382,16 @@ class Session:
                                   items=turn.items),
             })
 
+    async def _stop_hooks(self, turn: ActiveTurn, output_schema: Any) -> None:
+        """``Stop`` hooks; a hook that blocks the stop sends its reason to the model and the
+        turn goes on (a few times at most)."""
+        for attempt in range(turn_points.MAX_STOP_CONTINUATIONS + 1):
+            reason = await turn_points.stop(self, turn, active=attempt > 0)
+            if reason is None or attempt == turn_points.MAX_STOP_CONTINUATIONS:
+                return
+            await self._record_items([_message("user", reason)])
+            await self._sampling_loop(turn, output_schema)
+
     async def _record_abort(self, turn: ActiveTurn) -> None:
         message = _message("user", TURN_ABORTED_MESSAGE)
         self.history.append(message)
@@ -400,6 +417,9 @@ class Session:
         s = self.settings
         developer_parts = [instructions.permissions_text(
             s.sandbox_policy, s.approval_policy, self._writable_roots())]
+        skills = skill_context.skills_text(self.host.codex_home, s.cwd)  # skills
+        if skills:
+            developer_parts.insert(0, skills)
         if s.developer_instructions:
             developer_parts.append(s.developer_instructions)
         items = [{"type": "message", "role": "developer",

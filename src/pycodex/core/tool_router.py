@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from pycodex.core import tool_specs
+from pycodex.core.hooks import turn_points
 from pycodex.core.host import ClientAnswerError
 from pycodex.core.ids import now_ms
 
@@ -178,12 +179,17 @@ class ToolRouter:
     async def dispatch(self, call: ToolCall, ctx: ToolContext) -> dict[str, Any]:
         """Run one call; returns the output item recorded into history."""
         started = time.perf_counter()
+        hooked, blocked = False, None
         try:
             tool = _BUILTINS.get(call.name)
             if tool is not None and tool.spec(ctx.session, ctx.session._model_info()) is None:
                 tool = None
-            if tool is not None:
-                output: ToolOutput = await tool.handler(call, ctx)
+            hooked = tool is not None or self._dynamic(ctx.session, call.name) is not None
+            blocked = await turn_points.pre_tool_use(call, ctx) if hooked else None  # hooks
+            if blocked is not None:
+                output: ToolOutput = blocked
+            elif tool is not None:
+                output = await tool.handler(call, ctx)
             elif self._dynamic(ctx.session, call.name) is not None:
                 output = await dynamic_tool_call(call, ctx)
             else:
@@ -196,6 +202,8 @@ class ToolRouter:
             # the history stays valid for the next request.
             await self._record_aborted(call, ctx, time.perf_counter() - started)
             raise
+        if hooked and blocked is None:
+            await turn_points.post_tool_use(call, ctx, output)  # hooks
         return self._output_item(call, output)
 
     @staticmethod

@@ -1,0 +1,191 @@
+"""Where the turn engine calls hooks. Each function is one call site in the engine and
+does everything for its event: pick the handlers, build the stdin object, run them
+(``hook/started``/``hook/completed`` go out through the thread's host), and record what
+the model must see (additional context, feedback).
+
+The engine passes itself (a ``Session``) and the running turn; only these functions know
+which parts of them hooks need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from pycodex.core.hooks.config import HookSet, discover
+from pycodex.core.hooks.runner import (
+    HookContext,
+    HookOutcome,
+    permission_mode,
+    run_hooks,
+)
+from pycodex.protocol.base import WireStruct
+
+if TYPE_CHECKING:
+    from pycodex.core.session import ActiveTurn, Session
+    from pycodex.core.tool_router import ToolCall, ToolContext
+
+_STATE_KEY = "hooks"
+_STARTED_KEY = "hooks.session_started"
+SHELL_TOOLS = frozenset({"exec_command", "shell", "shell_command", "local_shell"})
+#: how many times a Stop hook may send the model back to work in one turn
+MAX_STOP_CONTINUATIONS = 3
+
+
+def _hooks(session: Session, turn: ActiveTurn) -> HookSet:
+    """The thread's hooks, read once per turn (trust changes apply from the next turn)."""
+    cached = session.state.get(_STATE_KEY)
+    if isinstance(cached, tuple) and cached[0] == turn.id:
+        hooks: HookSet = cached[1]
+        return hooks
+    hooks = discover(session.host.codex_home, session.settings.cwd)
+    session.state[_STATE_KEY] = (turn.id, hooks)
+    return hooks
+
+
+def _context(session: Session, turn: ActiveTurn | None) -> HookContext:
+    s = session.settings
+    transcript = getattr(session.host, "transcript_path", None)
+    return HookContext(
+        thread_id=session.host.thread_id, turn_id=turn.id if turn else None, cwd=s.cwd,
+        model=s.model, permission_mode=permission_mode(s.approval_policy, s.sandbox_policy),
+        transcript_path=Path(transcript) if transcript else None)
+
+
+def _emitter(session: Session) -> Any:
+    async def emit(method: str, params: WireStruct) -> None:
+        await session.host.emit(method, msgspec.to_builtins(params))
+
+    return emit
+
+
+def _developer(text: str) -> dict[str, Any]:
+    return {"type": "message", "role": "developer",
+            "content": [{"type": "input_text", "text": text}]}
+
+
+async def _record(session: Session, texts: list[str]) -> None:
+    """Hook texts for the model, as developer messages in history and rollout."""
+    if texts:
+        items = [_developer(text) for text in texts]
+        session.history.extend(items)
+        await session.host.persist([("response_item", item) for item in items])
+
+
+async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, Any]]
+                     ) -> list[str]:
+    """``SessionStart`` (first turn of this engine: ``startup``, or ``resume`` when the
+    thread had history) then ``UserPromptSubmit``. Returns the contexts to record after
+    the user message."""
+    hooks = _hooks(session, turn)
+    emit = _emitter(session)
+    ctx = _context(session, turn)
+    contexts: list[str] = []
+    if not session.state.get(_STARTED_KEY):
+        session.state[_STARTED_KEY] = True
+        for warning in hooks.warnings:
+            await session.host.emit("warning", {"threadId": session.host.thread_id,
+                                                "message": warning})
+        source = "resume" if session.context_recorded else "startup"
+        outcome = await run_hooks(hooks, "SessionStart", ctx, {"source": source}, emit,
+                                  subjects=[source])
+        contexts += outcome.additional_contexts
+    prompt = "\n".join(str(item.get("text", "")) for item in inputs
+                       if item.get("type") == "text")
+    outcome = await run_hooks(hooks, "UserPromptSubmit", ctx, {"prompt": prompt}, emit)
+    contexts += outcome.additional_contexts
+    return contexts
+
+
+async def record_contexts(session: Session, contexts: list[str]) -> None:
+    await _record(session, contexts)
+
+
+async def stop(session: Session, turn: ActiveTurn, active: bool) -> str | None:
+    """``Stop``: the reason to keep working when a hook blocked the stop, else ``None``."""
+    outcome = await run_hooks(
+        _hooks(session, turn), "Stop", _context(session, turn),
+        {"stop_hook_active": active, "last_assistant_message": turn.last_agent_message},
+        _emitter(session))
+    await _record(session, outcome.additional_contexts)
+    return outcome.block_reason if outcome.blocked else None
+
+
+def tool_identity(call: ToolCall) -> tuple[str, list[str], Any, str | None]:
+    """``(tool_name, matcher aliases, tool_input, shell command)`` as hooks see a call."""
+    if call.name in SHELL_TOOLS:
+        command = _shell_command(call)
+        return "Bash", ["Bash"], {"command": command}, command
+    if call.name == "apply_patch":
+        patch = call.payload
+        if call.kind == "function":
+            with contextlib.suppress(ValueError, AttributeError):
+                patch = str(json.loads(call.payload).get("input", call.payload))
+        return "apply_patch", ["apply_patch", "Edit", "Write"], {"command": patch}, None
+    try:
+        arguments: Any = json.loads(call.payload) if call.payload.strip() else {}
+    except ValueError:
+        arguments = call.payload
+    return call.name, [call.name], arguments, None
+
+
+def _shell_command(call: ToolCall) -> str:
+    try:
+        args = json.loads(call.payload) if call.payload.strip() else {}
+    except ValueError:
+        return call.payload
+    if not isinstance(args, dict):
+        return call.payload
+    value = args.get("cmd", args.get("command"))
+    if isinstance(value, list):
+        return shlex.join(str(part) for part in value)
+    return str(value) if value is not None else ""
+
+
+async def pre_tool_use(call: ToolCall, ctx: ToolContext) -> str | None:
+    """``PreToolUse``: the model's output for a call a hook blocked, else ``None``."""
+    session, turn = ctx.session, ctx.turn
+    name, aliases, tool_input, command = tool_identity(call)
+    outcome = await run_hooks(
+        _hooks(session, turn), "PreToolUse", _context(session, turn),
+        {"tool_name": name, "tool_input": tool_input, "tool_use_id": call.call_id},
+        _emitter(session), subjects=aliases, call_id=call.call_id)
+    await _record(session, outcome.additional_contexts)
+    if not outcome.blocked:
+        return None
+    reason = (outcome.block_reason or "").rstrip(".")
+    if command is not None:
+        return f"Command blocked by PreToolUse hook: {reason}. Command: {command}"
+    return f"Tool call blocked by PreToolUse hook: {reason}. Tool: {name}"
+
+
+async def post_tool_use(call: ToolCall, ctx: ToolContext, output: Any) -> HookOutcome:
+    """``PostToolUse`` after the tool's item completed; contexts and feedback go to the
+    model right before the tool's output."""
+    session, turn = ctx.session, ctx.turn
+    name, aliases, tool_input, command = tool_identity(call)
+    outcome = await run_hooks(
+        _hooks(session, turn), "PostToolUse", _context(session, turn),
+        {"tool_name": name, "tool_input": tool_input,
+         "tool_response": _tool_response(output, shell=command is not None),
+         "tool_use_id": call.call_id},
+        _emitter(session), subjects=aliases, call_id=call.call_id)
+    texts = list(outcome.additional_contexts)
+    if outcome.blocked and outcome.block_reason:
+        texts.append(outcome.block_reason)
+    await _record(session, texts)
+    return outcome
+
+
+def _tool_response(output: Any, *, shell: bool) -> str:
+    if not isinstance(output, str):
+        return json.dumps(output, ensure_ascii=False)
+    if shell:
+        _, marker, rest = output.partition("\nOutput:\n")
+        return rest if marker else output
+    return output

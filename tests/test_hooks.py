@@ -1,0 +1,317 @@
+"""Hooks (extensions.md §3): configuration in hooks.json and inline [hooks] tables,
+``hooks/list`` with keys, hashes and trust, and real hook scripts run in turns against the
+mock model: stdin JSON, ``hook/started``/``hook/completed``, additional context reaching the
+model, a PreToolUse block (exit 2) keeping the command from running, failures, timeouts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.client import AppServerClient
+from tests.support.mock_responses import MockResponses, text_reply
+from tests.test_tools_exec import (  # noqa: F401  (fixtures)
+    begin_turn,
+    exec_call,
+    finish_turn,
+    items,
+    mock_fixture,
+    open_client,
+    start_thread,
+    thread_methods,
+    tool_output,
+)
+
+HOOK_SCRIPT = """\
+import json, os, sys, time
+data = json.loads(sys.stdin.read())
+event = data["hook_event_name"]
+with open(os.path.join(LOG, event + ".jsonl"), "a") as fh:
+    fh.write(json.dumps(data) + "\\n")
+action = ACTIONS.get(event)
+if action == "context":
+    print(json.dumps({"hookSpecificOutput": {"hookEventName": event,
+                                             "additionalContext": "context from " + event}}))
+elif action == "plain":
+    print("plain context from " + event)
+elif action == "block":
+    sys.stderr.write("not allowed by policy")
+    sys.exit(2)
+elif action == "fail":
+    sys.exit(1)
+elif action == "sleep":
+    time.sleep(30)
+"""
+
+
+def hook_command(tmp_path: Path, actions: dict[str, str]) -> tuple[str, Path]:
+    log = tmp_path / "hook-log"
+    log.mkdir(exist_ok=True)
+    script = tmp_path / f"hook_{len(list(tmp_path.glob('hook_*.py')))}.py"
+    script.write_text(f"LOG = {str(log)!r}\nACTIONS = {actions!r}\n" + HOOK_SCRIPT)
+    return f"{sys.executable} {script}", log
+
+
+def handler_groups(command: str, events: dict[str, str | None], **handler: Any
+                   ) -> dict[str, Any]:
+    """``{"hooks": {Event: [{matcher?, hooks: [{type, command}]}]}}``."""
+    hooks: dict[str, Any] = {}
+    for event, matcher in events.items():
+        group: dict[str, Any] = {"hooks": [{"type": "command", "command": command, **handler}]}
+        if matcher is not None:
+            group["matcher"] = matcher
+        hooks[event] = [group]
+    return {"hooks": hooks}
+
+
+def stdin_of(log: Path, event: str) -> list[dict[str, Any]]:
+    path = log / f"{event}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def trust_all(client: AppServerClient, cwd: Path) -> list[dict[str, Any]]:
+    listed = await client.request("hooks/list", {"cwds": [str(cwd)]})
+    hooks: list[dict[str, Any]] = listed["data"][0]["hooks"]
+    for hook in hooks:
+        await client.request("config/value/write", {
+            "keyPath": f'hooks.state."{hook["key"]}".trusted_hash',
+            "value": hook["currentHash"], "mergeStrategy": "replace"})
+    return hooks
+
+
+@pytest.fixture
+async def client(codex_home: Path, workdir: Path, mock: MockResponses
+                 ) -> AsyncIterator[AppServerClient]:
+    c = await open_client(codex_home, workdir, mock)
+    yield c
+    await c.close()
+    c.assert_valid()
+
+
+def runs(client: AppServerClient, method: str) -> list[dict[str, Any]]:
+    return [n["params"]["run"] for n in client.notifications(method)]
+
+
+# -- hooks/list and trust --------------------------------------------------------------------
+async def test_list_shows_keys_hashes_and_trust(
+    client: AppServerClient, codex_home: Path, workdir: Path, tmp_path: Path
+) -> None:
+    command, _ = hook_command(tmp_path, {})
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        command, {"UserPromptSubmit": None, "PreToolUse": "Bash"}, timeout=20,
+        statusMessage="Checking")))
+    listed = await client.request("hooks/list", {"cwds": [str(workdir)]})
+    entry = listed["data"][0]
+    assert entry["cwd"] == str(workdir)
+    assert (entry["warnings"], entry["errors"]) == ([], [])
+    source = str(codex_home / "hooks.json")
+    first, second = entry["hooks"]
+    assert first["currentHash"].startswith("sha256:")
+    assert first == {
+        "key": f"{source}:pre_tool_use:0:0", "eventName": "preToolUse",
+        "handlerType": "command", "command": command, "async": False, "matcher": "Bash",
+        "timeoutSec": 20, "statusMessage": "Checking", "additionalContextLimit": None,
+        "sourcePath": source, "source": "user", "pluginId": None, "environmentId": None,
+        "displayOrder": 0, "enabled": True, "isManaged": False,
+        "currentHash": first["currentHash"], "trustStatus": "untrusted"}
+    assert (second["key"], second["eventName"], second["displayOrder"]) == (
+        f"{source}:user_prompt_submit:0:0", "userPromptSubmit", 1)
+    await trust_all(client, workdir)
+    listed = await client.request("hooks/list", {"cwds": [str(workdir)]})
+    assert [h["trustStatus"] for h in listed["data"][0]["hooks"]] == ["trusted", "trusted"]
+    # a changed handler no longer matches its trusted hash
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        command + " --changed", {"UserPromptSubmit": None, "PreToolUse": "Bash"}, timeout=20,
+        statusMessage="Checking")))
+    listed = await client.request("hooks/list", {"cwds": [str(workdir)]})
+    assert [h["trustStatus"] for h in listed["data"][0]["hooks"]] == ["modified", "modified"]
+
+
+async def test_both_forms_malformed_json_and_project_trust(
+    client: AppServerClient, codex_home: Path, workdir: Path, tmp_path: Path
+) -> None:
+    command, _ = hook_command(tmp_path, {})
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(command, {"Stop": None})))
+    with (codex_home / "config.toml").open("a") as fh:
+        fh.write(f'\n[[hooks.Stop]]\n[[hooks.Stop.hooks]]\ntype = "command"\n'
+                 f'command = {json.dumps(command)}\ntimeout = 5\n')
+    subprocess.run(["git", "init", "-q", str(workdir)], check=True)
+    (workdir / ".codex").mkdir()
+    (workdir / ".codex" / "hooks.json").write_text('{"hooks": {"Stop": [ {"hooks": [}]}}')
+    listed = await client.request("hooks/list", {"cwds": [str(workdir)]})
+    entry = listed["data"][0]
+    # an untrusted project: its hooks are not read at all
+    assert entry["warnings"] == [
+        f"loading hooks from both {codex_home / 'hooks.json'} and "
+        f"{codex_home / 'config.toml'}; prefer a single representation for this layer"]
+    assert [(h["sourcePath"], h["timeoutSec"]) for h in entry["hooks"]] == [
+        (str(codex_home / "hooks.json"), 600), (str(codex_home / "config.toml"), 5)]
+    with (codex_home / "config.toml").open("a") as fh:
+        fh.write(f'\n[projects."{workdir}"]\ntrust_level = "trusted"\n')
+    listed = await client.request("hooks/list", {"cwds": [str(workdir)]})
+    assert listed["data"][0]["warnings"][1] == (
+        f"failed to parse hooks config {workdir / '.codex' / 'hooks.json'}: "
+        "expected value at line 1 column 33")
+    (workdir / ".codex" / "hooks.json").write_text(json.dumps(
+        handler_groups(command, {"SessionStart": "startup"})))
+    listed = await client.request("hooks/list", {"cwds": [str(workdir)]})
+    project = [h for h in listed["data"][0]["hooks"] if h["source"] == "project"]
+    assert [(h["key"], h["displayOrder"], h["matcher"]) for h in project] == [
+        (f"{workdir / '.codex' / 'hooks.json'}:session_start:0:0", 2, "startup")]
+
+
+# -- running ---------------------------------------------------------------------------------
+async def test_untrusted_hooks_never_run(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    command, log = hook_command(tmp_path, {"UserPromptSubmit": "context"})
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        command, {"SessionStart": None, "UserPromptSubmit": None, "Stop": None})))
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("hi"))
+    await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+    assert not runs(client, "hook/started") and not runs(client, "hook/completed")
+    assert list(log.iterdir()) == []
+    assert "context from" not in json.dumps(mock.requests[0].body["input"])
+
+
+async def test_turn_runs_hooks_in_order_and_acts_on_their_output(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    command, log = hook_command(tmp_path, {
+        "SessionStart": "plain", "UserPromptSubmit": "context", "PreToolUse": "block"})
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(command, {
+        "SessionStart": "startup|resume", "UserPromptSubmit": None, "PreToolUse": "Bash",
+        "Stop": None}, statusMessage="st")))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir)
+    mock.push(exec_call("echo hi > ran.txt", "call_1"), text_reply("done"))
+    start = len(client.received)
+    turn_id = await begin_turn(client, thread_id, "hello")
+    turn = await finish_turn(client, turn_id)
+    assert turn["status"] == "completed"
+    methods = [m for m in thread_methods(client, start)
+               if m.startswith(("hook/", "item/", "turn/"))]
+    assert methods == [
+        "turn/started",
+        "hook/started", "hook/completed",          # SessionStart
+        "hook/started", "hook/completed",          # UserPromptSubmit
+        "item/started", "item/completed",          # userMessage
+        "hook/started", "hook/completed",          # PreToolUse: blocked, no command item
+        "item/started", "item/agentMessage/delta", "item/completed",
+        "hook/started", "hook/completed",          # Stop
+        "turn/completed"]
+    source = str(codex_home / "hooks.json")
+    completed = runs(client, "hook/completed")
+    assert [(r["id"], r["status"], r["scope"]) for r in completed] == [
+        (f"session-start:1:{source}", "completed", "thread"),
+        (f"user-prompt-submit:2:{source}", "completed", "turn"),
+        (f"pre-tool-use:0:{source}:call_1", "blocked", "turn"),
+        (f"stop:3:{source}", "completed", "turn")]
+    started = runs(client, "hook/started")[2]
+    assert started == {**completed[2], "status": "running", "completedAt": None,
+                       "durationMs": None, "entries": []}
+    assert completed[1]["entries"] == [{"kind": "context",
+                                        "text": "context from UserPromptSubmit"}]
+    assert completed[2]["entries"] == [{"kind": "feedback", "text": "not allowed by policy"}]
+    assert completed[2]["statusMessage"] == "st" and completed[2]["eventName"] == "preToolUse"
+    assert all(n["params"]["turnId"] == turn_id for n in client.notifications("hook/completed"))
+    # the blocked command did not run, and the model was told why
+    assert not (workdir / "ran.txt").exists()
+    assert not items(client, "item/started", "call_1")
+    assert tool_output(mock, "call_1") == (
+        "Command blocked by PreToolUse hook: not allowed by policy. Command: echo hi > ran.txt")
+    # contexts reach the model right after the user message, as developer messages
+    first = mock.requests[0].body["input"]
+    texts = [(i.get("role"), i["content"][0]["text"]) for i in first if i.get("type") == "message"]
+    user_at = texts.index(("user", "hello"))
+    assert texts[user_at + 1:] == [("developer", "plain context from SessionStart"),
+                                   ("developer", "context from UserPromptSubmit")]
+    # what each hook received on stdin
+    rollout = (await client.request("thread/read", {"threadId": thread_id}))["thread"]["path"]
+    common = {"session_id": thread_id, "transcript_path": rollout, "cwd": str(workdir),
+              "model": "gpt-5.5", "permission_mode": "bypassPermissions"}
+    assert stdin_of(log, "SessionStart") == [
+        {**common, "hook_event_name": "SessionStart", "source": "startup"}]
+    assert stdin_of(log, "UserPromptSubmit") == [
+        {**common, "turn_id": turn_id, "hook_event_name": "UserPromptSubmit",
+         "prompt": "hello"}]
+    assert stdin_of(log, "PreToolUse") == [
+        {**common, "turn_id": turn_id, "hook_event_name": "PreToolUse", "tool_name": "Bash",
+         "tool_input": {"command": "echo hi > ran.txt"}, "tool_use_id": "call_1"}]
+    assert stdin_of(log, "Stop") == [
+        {**common, "turn_id": turn_id, "hook_event_name": "Stop", "stop_hook_active": False,
+         "last_assistant_message": "done"}]
+    # SessionStart runs once per thread
+    mock.push(text_reply("again"))
+    await finish_turn(client, await begin_turn(client, thread_id, "second"))
+    assert len(stdin_of(log, "SessionStart")) == 1
+    assert len(stdin_of(log, "UserPromptSubmit")) == 2
+
+
+async def test_post_tool_use_context_failures_and_timeouts(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    post, log = hook_command(tmp_path, {"PostToolUse": "context", "PreToolUse": "fail"})
+    slow, _ = hook_command(tmp_path, {"Stop": "sleep"})
+    config = handler_groups(post, {"PreToolUse": "^Bash$", "PostToolUse": "Bash"})
+    config["hooks"]["Stop"] = [{"hooks": [{"type": "command", "command": slow,
+                                           "timeout": 1}]}]
+    (codex_home / "hooks.json").write_text(json.dumps(config))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir)
+    mock.push(exec_call("printf ran > ran.txt", "call_2"), text_reply("done"))
+    turn = await finish_turn(client, await begin_turn(client, thread_id, "go"))
+    assert turn["status"] == "completed"
+    completed = {r["eventName"]: r for r in runs(client, "hook/completed")}
+    assert (completed["preToolUse"]["status"], completed["preToolUse"]["entries"]) == (
+        "failed", [{"kind": "error", "text": "hook exited with code 1"}])
+    assert (completed["postToolUse"]["status"], completed["postToolUse"]["entries"]) == (
+        "completed", [{"kind": "context", "text": "context from PostToolUse"}])
+    assert (completed["stop"]["status"], completed["stop"]["entries"]) == (
+        "failed", [{"kind": "error", "text": "hook timed out after 1s"}])
+    # a failed PreToolUse hook does not block: the command ran
+    assert (workdir / "ran.txt").read_text() == "ran"
+    assert [s["params"]["item"]["type"] for s in client.notifications("item/completed")
+            if s["params"]["item"]["id"] == "call_2"] == ["commandExecution"]
+    received = stdin_of(log, "PostToolUse")[0]
+    assert (received["tool_name"], received["tool_input"], received["tool_response"]) == (
+        "Bash", {"command": "printf ran > ran.txt"}, "")
+    # the context sits between the call and its output
+    last = mock.requests[-1].body["input"]
+    kinds = [(i.get("type"), i.get("role")) for i in last[-3:]]
+    assert kinds == [("function_call", None), ("message", "developer"),
+                     ("function_call_output", None)]
+    assert last[-2]["content"][0]["text"] == "context from PostToolUse"
+
+
+async def test_hooks_feature_off_runs_nothing(
+    codex_home: Path, workdir: Path, mock: MockResponses, tmp_path: Path
+) -> None:
+    command, log = hook_command(tmp_path, {})
+    (codex_home / "hooks.json").write_text(json.dumps(
+        handler_groups(command, {"UserPromptSubmit": None})))
+    client = await open_client(codex_home, workdir, mock)
+    try:
+        await trust_all(client, workdir)
+        with (codex_home / "config.toml").open("a") as fh:
+            fh.write("\n[features]\nhooks = false\n")
+        thread_id = await start_thread(client, workdir)
+        mock.push(text_reply("hi"))
+        await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+        assert not runs(client, "hook/started")
+        assert stdin_of(log, "UserPromptSubmit") == []
+    finally:
+        await client.close()
+    client.assert_valid()

@@ -142,3 +142,58 @@ async def test_empty_cwds_use_the_server_cwd(client: AppServerClient, repo: Path
     result = await client.request("skills/list", {})
     assert result["data"][0]["cwd"] == str(repo)
     assert ("repo", "release-notes") in listed(result)
+
+
+# -- skills in turns -------------------------------------------------------------------------
+async def test_turn_context_lists_enabled_skills_and_injects_invoked_ones(
+    codex_home: Path, home: Path, repo: Path, tmp_path: Path
+) -> None:
+    from tests.support.mock_responses import MockResponses, text_reply
+    from tests.test_turns import write_config
+
+    rel = write_skill(repo / ".agents/skills", "rel", skill_md("release-notes", "Draft notes."))
+    write_skill(repo / ".agents/skills", "off", skill_md("switched-off", "Disabled one."))
+    write_skill(repo / ".agents/skills", "broken", "no front matter\n")
+    with MockResponses() as mock:
+        write_config(codex_home, mock)
+        with (codex_home / "config.toml").open("a") as fh:
+            fh.write('\n[[skills.config]]\nname = "switched-off"\nenabled = false\n')
+        client = AppServerClient(codex_home, cwd=repo, env={
+            "MOCK_API_KEY": "k", "HOME": str(home)})
+        await client.start()
+        try:
+            await client.initialize()
+            thread = await client.request("thread/start", {"cwd": str(repo)})
+            thread_id = thread["thread"]["id"]
+            mock.push(text_reply("ok"))
+            await client.request("turn/start", {"threadId": thread_id, "input": [
+                {"type": "text", "text": "use $release-notes"},
+                {"type": "skill", "name": "release-notes", "path": str(rel)},
+                {"type": "skill", "name": "switched-off",
+                 "path": str(repo / ".agents/skills/off/SKILL.md")}]})
+            done = await client.wait_notification("turn/completed")
+            assert done["turn"]["status"] == "completed"
+        finally:
+            await client.close()
+        client.assert_valid()
+        messages = [i for i in mock.requests[0].body["input"] if i.get("type") == "message"]
+    developer = messages[1]
+    assert developer["role"] == "developer"
+    block = developer["content"][0]["text"]
+    assert block.startswith("<skills_instructions>") and block.endswith("</skills_instructions>")
+    assert developer["content"][1]["text"].startswith("<permissions instructions>")
+    roots = dict(line[3:].split("` = `") for line in block.splitlines()
+                 if line.startswith("- `r"))
+    alias = {Path(v.rstrip("`")): k for k, v in roots.items()}
+    repo_alias = alias[(repo / ".agents/skills").resolve()]
+    assert f"- release-notes: Draft notes. (file: {repo_alias}/rel/SKILL.md)" in block
+    system_alias = alias[(codex_home / "skills/.system").resolve()]
+    assert f"(file: {system_alias}/skill-writer/SKILL.md)" in block
+    assert "switched-off" not in block and "broken" not in block
+    # the user's message holds only the text; the invoked skill follows as its own message
+    texts = [(m["role"], m["content"][0]["text"]) for m in messages]
+    user_at = texts.index(("user", "use $release-notes"))
+    assert len(messages[user_at]["content"]) == 1
+    assert texts[user_at + 1] == ("user", f"<skill>\n<name>release-notes</name>\n<path>{rel}"
+                                          f"</path>\n{rel.read_text()}\n</skill>")
+    assert len(texts) == user_at + 2  # the disabled skill was not injected

@@ -197,3 +197,21 @@ async def test_turn_context_lists_enabled_skills_and_injects_invoked_ones(
     assert texts[user_at + 1] == ("user", f"<skill>\n<name>release-notes</name>\n<path>{rel}"
                                           f"</path>\n{rel.read_text()}\n</skill>")
     assert len(texts) == user_at + 2  # the disabled skill was not injected
+
+
+def test_system_skills_listed_without_yaml_match_their_parsed_files(tmp_path: Path) -> None:
+    """Built-in skills are listed from their in-code metadata while their files are
+    unchanged; that metadata must be what parsing the written files gives."""
+    from pycodex.core.skills.discovery import system_root
+    from pycodex.core.skills.parse import parse_skill
+    from pycodex.core.skills.system import SYSTEM_SKILLS, install, known_skill
+
+    install(tmp_path)
+    root = system_root(tmp_path).resolve()
+    for skill in SYSTEM_SKILLS:
+        path = root / skill.folder / "SKILL.md"
+        known = known_skill(path, root)
+        assert known is not None and known == parse_skill(path, root, "system")
+    edited = root / SYSTEM_SKILLS[0].folder / "SKILL.md"
+    edited.write_text(edited.read_text() + "\nlocal edit\n")
+    assert known_skill(edited, root) is None

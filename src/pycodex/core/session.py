@@ -324,8 +324,9 @@ class Session:
                 await self._record_initial_context(turn)
                 await self._record_turn_context(turn)
                 await self._record_user_input(turn, inputs)
-                await self._record_items(skill_context.invoked_skill_items(  # skills
-                    self.host.codex_home, self.settings.cwd, inputs))
+                await self._record_items(await asyncio.to_thread(  # skills
+                    skill_context.invoked_skill_items, self.host.codex_home,
+                    self.settings.cwd, inputs))
                 await turn_points.record_contexts(self, hook_contexts)  # hooks
                 await self._sampling_loop(turn, output_schema)
                 await self._stop_hooks(turn, output_schema)  # hooks
@@ -417,7 +418,8 @@ class Session:
         s = self.settings
         developer_parts = [instructions.permissions_text(
             s.sandbox_policy, s.approval_policy, self._writable_roots())]
-        skills = skill_context.skills_text(self.host.codex_home, s.cwd)  # skills
+        skills = await asyncio.to_thread(  # skills
+            skill_context.skills_text, self.host.codex_home, s.cwd)
         if skills:
             developer_parts.insert(0, skills)
         if s.developer_instructions:

@@ -18,6 +18,7 @@ from pathlib import Path
 from pycodex.config.layers import LayerStack, project_root, system_dir
 from pycodex.core.skills.model import SCOPE_RANK, Scope, Skill, SkillError, SkillLoad
 from pycodex.core.skills.parse import SkillParseError, parse_skill
+from pycodex.core.skills.system import known_skill
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,10 @@ def scan(roots: list[tuple[Path, Scope]]) -> SkillLoad:
             if resolved in seen:
                 continue
             seen.add(resolved)
+            known = known_skill(resolved, _resolved(root)) if scope == "system" else None
+            if known is not None:
+                skills.append(known)
+                continue
             try:
                 skills.append(parse_skill(resolved, _resolved(root), scope))
             except SkillParseError as exc:

@@ -315,3 +315,53 @@ async def test_hooks_feature_off_runs_nothing(
     finally:
         await client.close()
     client.assert_valid()
+
+
+STOP_AND_PROMPT = """\
+import json, sys
+data = json.loads(sys.stdin.read())
+if data["hook_event_name"] == "Stop" and not data["stop_hook_active"]:
+    print(json.dumps({"decision": "block", "reason": "run the tests first"}))
+if data["hook_event_name"] == "UserPromptSubmit" and "BLOCKME" in data["prompt"]:
+    print(json.dumps({"decision": "block", "reason": "prompt refused"}))
+"""
+
+
+async def test_stop_block_continues_the_turn_and_a_refused_prompt_ends_it(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    script = tmp_path / "stop_hook.py"
+    script.write_text(STOP_AND_PROMPT)
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        f"{sys.executable} {script}", {"UserPromptSubmit": None, "Stop": None})))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir)
+    listed = await client.request("hooks/list", {"threadId": thread_id})
+    assert [h["eventName"] for h in listed["data"][0]["hooks"]] == ["userPromptSubmit", "stop"]
+    assert listed["data"][0]["cwd"] == str(workdir)
+    mock.push(text_reply("first"), text_reply("second"))
+    start = len(client.received)
+    turn = await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+    assert [i["text"] for i in turn["items"] if i["type"] == "agentMessage"][-1] == "second"
+    stops = [r for r in runs(client, "hook/completed") if r["eventName"] == "stop"]
+    assert [(r["status"], r["entries"]) for r in stops] == [
+        ("blocked", [{"kind": "feedback", "text": "run the tests first"}]), ("completed", [])]
+    prompt = [n["params"]["item"] for n in client.received[start:]
+              if n.get("method") == "item/completed"
+              and n["params"]["item"]["type"] == "hookPrompt"]
+    assert [p["fragments"] for p in prompt] == [
+        [{"text": "run the tests first", "hookRunId": stops[0]["id"]}]]
+    second = mock.requests[1].body["input"]
+    assert second[-1]["role"] == "user" and second[-1]["content"][0]["text"] == (
+        f'<hook_prompt hook_run_id="{stops[0]["id"]}">run the tests first</hook_prompt>')
+    # a prompt a UserPromptSubmit hook refuses never reaches the model
+    requests = len(mock.requests)
+    start = len(client.received)
+    turn = await finish_turn(client, await begin_turn(client, thread_id, "BLOCKME please"))
+    assert (turn["status"], turn["items"]) == ("completed", [])
+    assert len(mock.requests) == requests
+    assert not [n for n in client.received[start:] if n.get("method") == "item/started"]
+    refused = runs(client, "hook/completed")[-1]
+    assert (refused["eventName"], refused["status"], refused["entries"]) == (
+        "userPromptSubmit", "blocked", [{"kind": "feedback", "text": "prompt refused"}])

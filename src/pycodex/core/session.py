@@ -320,16 +320,17 @@ class Session:
             if turn.kind == "compact":
                 await self._compact(turn)
             else:
-                hook_contexts = await turn_points.turn_start(self, turn, inputs)  # hooks
+                hooks = await turn_points.turn_start(self, turn, inputs)  # hooks
                 await self._record_initial_context(turn)
                 await self._record_turn_context(turn)
-                await self._record_user_input(turn, inputs)
-                await self._record_items(await asyncio.to_thread(  # skills
-                    skill_context.invoked_skill_items, self.host.codex_home,
-                    self.settings.cwd, inputs))
-                await turn_points.record_contexts(self, hook_contexts)  # hooks
-                await self._sampling_loop(turn, output_schema)
-                await self._stop_hooks(turn, output_schema)  # hooks
+                if not hooks.blocked:  # hooks: a refused prompt ends the turn here
+                    await self._record_user_input(turn, inputs)
+                    await self._record_items(await asyncio.to_thread(  # skills
+                        skill_context.invoked_skill_items, self.host.codex_home,
+                        self.settings.cwd, inputs))
+                    await turn_points.record_contexts(self, hooks.contexts)  # hooks
+                    await self._sampling_loop(turn, output_schema)
+                    await self._stop_hooks(turn, output_schema)  # hooks
         except asyncio.CancelledError:
             status = "interrupted"
             with contextlib.suppress(Exception):
@@ -386,12 +387,10 @@ class Session:
     async def _stop_hooks(self, turn: ActiveTurn, output_schema: Any) -> None:
         """``Stop`` hooks; a hook that blocks the stop sends its reason to the model and the
         turn goes on (a few times at most)."""
-        for attempt in range(turn_points.MAX_STOP_CONTINUATIONS + 1):
-            reason = await turn_points.stop(self, turn, active=attempt > 0)
-            if reason is None or attempt == turn_points.MAX_STOP_CONTINUATIONS:
-                return
-            await self._record_items([_message("user", reason)])
+        attempt = 0
+        while await turn_points.stop(self, turn, attempt):
             await self._sampling_loop(turn, output_schema)
+            attempt += 1
 
     async def _record_abort(self, turn: ActiveTurn) -> None:
         message = _message("user", TURN_ABORTED_MESSAGE)

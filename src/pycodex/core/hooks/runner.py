@@ -38,6 +38,8 @@ class HookOutcome(msgspec.Struct):
 
     blocked: bool = False
     block_reason: str | None = None
+    block_run_id: str | None = None
+    """The id of the run that blocked (``hookRunId`` of a hook prompt)."""
     additional_contexts: list[str] = msgspec.field(default_factory=list)
     stop: bool = False
     stop_reason: str | None = None
@@ -121,15 +123,16 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
     results = await asyncio.gather(*(_run_one(h, event, payload, ctx.cwd) for h in selected))
     combined = HookOutcome()
     for handler, result in zip(selected, results, strict=True):
+        summary = _summary(handler, call_id, result.status, result.started_at,
+                           completed_at=result.completed_at, duration_ms=result.duration_ms,
+                           entries=result.entries)
         await emit("hook/completed", HookCompletedNotification(
-            thread_id=ctx.thread_id, turn_id=ctx.turn_id,
-            run=_summary(handler, call_id, result.status, result.started_at,
-                         completed_at=result.completed_at, duration_ms=result.duration_ms,
-                         entries=result.entries)))
+            thread_id=ctx.thread_id, turn_id=ctx.turn_id, run=summary))
         outcome = result.outcome
         combined.additional_contexts.extend(outcome.additional_contexts)
         if outcome.blocked and not combined.blocked:
             combined.blocked, combined.block_reason = True, outcome.block_reason
+            combined.block_run_id = summary.id
         if outcome.stop and not combined.stop:
             combined.stop, combined.stop_reason = True, outcome.stop_reason
     return combined

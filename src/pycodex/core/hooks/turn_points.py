@@ -10,6 +10,7 @@ which parts of them hooks need.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import shlex
 from pathlib import Path
@@ -24,6 +25,7 @@ from pycodex.core.hooks.runner import (
     permission_mode,
     run_hooks,
 )
+from pycodex.core.ids import now_ms, uuid7
 from pycodex.protocol.base import WireStruct
 
 if TYPE_CHECKING:
@@ -77,11 +79,19 @@ async def _record(session: Session, texts: list[str]) -> None:
         await session.host.persist([("response_item", item) for item in items])
 
 
+class TurnStart(msgspec.Struct):
+    """What the start-of-turn hooks decided."""
+
+    contexts: list[str]
+    """Additional context to record after the user message."""
+    blocked: bool = False
+    """A ``UserPromptSubmit`` hook refused the prompt: the turn ends without it."""
+
+
 async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, Any]]
-                     ) -> list[str]:
+                     ) -> TurnStart:
     """``SessionStart`` (first turn of this engine: ``startup``, or ``resume`` when the
-    thread had history) then ``UserPromptSubmit``. Returns the contexts to record after
-    the user message."""
+    thread had history) then ``UserPromptSubmit``."""
     hooks = _hooks(session, turn)
     emit = _emitter(session)
     ctx = _context(session, turn)
@@ -99,21 +109,48 @@ async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, 
                        if item.get("type") == "text")
     outcome = await run_hooks(hooks, "UserPromptSubmit", ctx, {"prompt": prompt}, emit)
     contexts += outcome.additional_contexts
-    return contexts
+    return TurnStart(contexts=contexts, blocked=outcome.blocked)
 
 
 async def record_contexts(session: Session, contexts: list[str]) -> None:
     await _record(session, contexts)
 
 
-async def stop(session: Session, turn: ActiveTurn, active: bool) -> str | None:
-    """``Stop``: the reason to keep working when a hook blocked the stop, else ``None``."""
+async def stop(session: Session, turn: ActiveTurn, attempt: int) -> bool:
+    """``Stop`` (``attempt`` counts the continuations so far); True when a hook blocked the
+    stop: its reason went to the model as a hook prompt (a ``hookPrompt`` item and a user
+    message) and the turn must go on. After :data:`MAX_STOP_CONTINUATIONS` the turn ends."""
     outcome = await run_hooks(
         _hooks(session, turn), "Stop", _context(session, turn),
-        {"stop_hook_active": active, "last_assistant_message": turn.last_agent_message},
+        {"stop_hook_active": attempt > 0,
+         "last_assistant_message": turn.last_agent_message},
         _emitter(session))
     await _record(session, outcome.additional_contexts)
-    return outcome.block_reason if outcome.blocked else None
+    if not outcome.blocked or not outcome.block_reason or outcome.block_run_id is None \
+            or attempt >= MAX_STOP_CONTINUATIONS:
+        return False
+    await _hook_prompt(session, turn, outcome.block_reason, outcome.block_run_id)
+    return True
+
+
+async def _hook_prompt(session: Session, turn: ActiveTurn, text: str, run_id: str) -> None:
+    item_id = f"msg_{uuid7()}"
+    now = now_ms()
+    item = {"type": "hookPrompt", "id": item_id,
+            "fragments": [{"text": text, "hookRunId": run_id}], "startedAtMs": now,
+            "completedAtMs": None}
+    host = session.host
+    await host.emit("item/started", {"item": item, "threadId": host.thread_id,
+                                     "turnId": turn.id, "startedAtMs": now})
+    message = {"type": "message", "role": "user", "content": [{
+        "type": "input_text",
+        "text": f'<hook_prompt hook_run_id="{html.escape(run_id)}">{html.escape(text, quote=False)}'
+                "</hook_prompt>"}]}
+    session.history.append(message)
+    await host.persist([("response_item", message)])
+    await host.emit("item/completed", {"item": {**item, "completedAtMs": now},
+                                       "threadId": host.thread_id, "turnId": turn.id,
+                                       "contentTokenCount": None, "completedAtMs": now})
 
 
 def tool_identity(call: ToolCall) -> tuple[str, list[str], Any, str | None]:

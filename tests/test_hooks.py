@@ -365,3 +365,29 @@ async def test_stop_block_continues_the_turn_and_a_refused_prompt_ends_it(
     refused = runs(client, "hook/completed")[-1]
     assert (refused["eventName"], refused["status"], refused["entries"]) == (
         "userPromptSubmit", "blocked", [{"kind": "feedback", "text": "prompt refused"}])
+
+
+async def test_async_handler_does_not_hold_the_turn(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    script = tmp_path / "slow_hook.py"
+    marker = tmp_path / "async-done"
+    script.write_text("import sys, time, json\nsys.stdin.read()\ntime.sleep(1)\n"
+                      f"open({str(marker)!r}, 'w').close()\n"
+                      "print(json.dumps({'hookSpecificOutput': {'hookEventName': "
+                      "'UserPromptSubmit', 'additionalContext': 'late context'}}))\n")
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        f"{sys.executable} {script}", {"UserPromptSubmit": None}, **{"async": True})))
+    hooks = await trust_all(client, workdir)
+    assert hooks[0]["async"] is True
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("hi"))
+    await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+    started = runs(client, "hook/started")
+    assert [(r["executionMode"], r["status"]) for r in started] == [("async", "running")]
+    assert not marker.exists()  # the turn finished while the hook still ran
+    done = await client.wait_notification("hook/completed", timeout=20)
+    assert (done["run"]["id"], done["run"]["status"], done["run"]["entries"]) == (
+        started[0]["id"], "completed", [{"kind": "context", "text": "late context"}])
+    assert "late context" not in json.dumps(mock.requests[0].body["input"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -26,6 +27,8 @@ from pycodex.protocol.types.hooks import (
     HookRunSummary,
     HookStartedNotification,
 )
+
+logger = logging.getLogger(__name__)
 
 Emit = Callable[[str, WireStruct], Awaitable[None]]
 
@@ -120,14 +123,18 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
         await emit("hook/started", HookStartedNotification(
             thread_id=ctx.thread_id, turn_id=ctx.turn_id,
             run=_summary(handler, call_id, "running", started_at)))
-    results = await asyncio.gather(*(_run_one(h, event, payload, ctx.cwd) for h in selected))
+    for handler in selected:
+        if handler.is_async:  # runs on its own; its output does not steer the turn
+            task = asyncio.get_running_loop().create_task(
+                _complete(handler, event, payload, ctx, emit, call_id))
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
+    synchronous = [h for h in selected if not h.is_async]
+    results = await asyncio.gather(*(_run_one(h, event, payload, ctx.cwd)
+                                     for h in synchronous))
     combined = HookOutcome()
-    for handler, result in zip(selected, results, strict=True):
-        summary = _summary(handler, call_id, result.status, result.started_at,
-                           completed_at=result.completed_at, duration_ms=result.duration_ms,
-                           entries=result.entries)
-        await emit("hook/completed", HookCompletedNotification(
-            thread_id=ctx.thread_id, turn_id=ctx.turn_id, run=summary))
+    for handler, result in zip(synchronous, results, strict=True):
+        summary = await _announce(handler, result, ctx, emit, call_id)
         outcome = result.outcome
         combined.additional_contexts.extend(outcome.additional_contexts)
         if outcome.blocked and not combined.blocked:
@@ -136,6 +143,29 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
         if outcome.stop and not combined.stop:
             combined.stop, combined.stop_reason = True, outcome.stop_reason
     return combined
+
+
+async def _announce(handler: HookHandler, result: _Result, ctx: HookContext, emit: Emit,
+                    call_id: str | None) -> HookRunSummary:
+    summary = _summary(handler, call_id, result.status, result.started_at,
+                       completed_at=result.completed_at, duration_ms=result.duration_ms,
+                       entries=result.entries)
+    await emit("hook/completed", HookCompletedNotification(
+        thread_id=ctx.thread_id, turn_id=ctx.turn_id, run=summary))
+    return summary
+
+
+async def _complete(handler: HookHandler, event: str, payload: str, ctx: HookContext,
+                    emit: Emit, call_id: str | None) -> None:
+    try:
+        await _announce(handler, await _run_one(handler, event, payload, ctx.cwd), ctx, emit,
+                        call_id)
+    except Exception:
+        logger.exception("async hook %s failed", handler.key)
+
+
+#: async runs in flight (kept referenced until they finish)
+_BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 def _summary(handler: HookHandler, call_id: str | None, status: Any, started_at: int, *,

@@ -8,16 +8,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, text_reply
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
     begin_turn,
+    client_fixture,
     exec_call,
     finish_turn,
     items,
@@ -85,15 +83,6 @@ async def trust_all(client: AppServerClient, cwd: Path) -> list[dict[str, Any]]:
             "keyPath": f'hooks.state."{hook["key"]}".trusted_hash',
             "value": hook["currentHash"], "mergeStrategy": "replace"})
     return hooks
-
-
-@pytest.fixture
-async def client(codex_home: Path, workdir: Path, mock: MockResponses
-                 ) -> AsyncIterator[AppServerClient]:
-    c = await open_client(codex_home, workdir, mock)
-    yield c
-    await c.close()
-    c.assert_valid()
 
 
 def runs(client: AppServerClient, method: str) -> list[dict[str, Any]]:

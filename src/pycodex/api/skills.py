@@ -17,7 +17,6 @@ from pycodex.protocol.errors import internal_error, invalid_params, invalid_requ
 from pycodex.protocol.types.skills import (
     SkillDependencies,
     SkillErrorInfo,
-    SkillInterface,
     SkillMetadata,
     SkillsChangedNotification,
     SkillsConfigWriteParams,
@@ -27,7 +26,6 @@ from pycodex.protocol.types.skills import (
     SkillsListEntry,
     SkillsListParams,
     SkillsListResponse,
-    SkillToolDependency,
 )
 
 NOT_ABSOLUTE = "Invalid request: AbsolutePathBuf deserialized without a base path"
@@ -74,19 +72,12 @@ def skills_service(app: AppState) -> SkillsService:
 
 
 def skill_wire(skill: Skill) -> SkillMetadata:
-    interface = skill.interface
     return SkillMetadata(
         name=skill.name, description=skill.description,
         short_description=skill.short_description or UNSET,
-        interface=UNSET if interface is None else SkillInterface(
-            display_name=interface.display_name,
-            short_description=interface.short_description,
-            icon_small=interface.icon_small, icon_large=interface.icon_large,
-            brand_color=interface.brand_color, default_prompt=interface.default_prompt),
-        dependencies=SkillDependencies(tools=[
-            SkillToolDependency(type=d.type, value=d.value, description=d.description,
-                                transport=d.transport, command=d.command, url=d.url)
-            for d in skill.dependencies]) if skill.dependencies else UNSET,
+        interface=UNSET if skill.interface is None else skill.interface,
+        dependencies=SkillDependencies(tools=list(skill.dependencies))
+        if skill.dependencies else UNSET,
         path=str(skill.path), scope=skill.scope, enabled=skill.enabled, plugin_id=None)
 
 

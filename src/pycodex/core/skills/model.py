@@ -7,30 +7,17 @@ from typing import Literal
 
 import msgspec
 
+from pycodex.protocol.types.skills import SkillInterface, SkillToolDependency
+
 Scope = Literal["repo", "user", "system", "admin"]
 
 #: listing order of scopes (higher precedence first)
 SCOPE_RANK: dict[str, int] = {"repo": 0, "user": 1, "system": 2, "admin": 3}
 
 
-class Interface(msgspec.Struct, frozen=True):
-    """Presentation hints from ``agents/openai.yaml`` beside a ``SKILL.md``."""
-
-    display_name: str | None = None
-    short_description: str | None = None
-    icon_small: str | None = None
-    icon_large: str | None = None
-    brand_color: str | None = None
-    default_prompt: str | None = None
-
-
-class ToolDependency(msgspec.Struct, frozen=True):
-    type: str
-    value: str
-    description: str | None = None
-    transport: str | None = None
-    command: str | None = None
-    url: str | None = None
+#: presentation hints from ``agents/openai.yaml`` beside a ``SKILL.md`` (wire shape)
+Interface = SkillInterface
+ToolDependency = SkillToolDependency
 
 
 class Skill(msgspec.Struct, frozen=True):

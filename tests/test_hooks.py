@@ -380,3 +380,34 @@ async def test_async_handler_does_not_hold_the_turn(
     assert (done["run"]["id"], done["run"]["status"], done["run"]["entries"]) == (
         started[0]["id"], "completed", [{"kind": "context", "text": "late context"}])
     assert "late context" not in json.dumps(mock.requests[0].body["input"])
+
+
+async def test_managed_system_hooks_run_without_trust(
+    codex_home: Path, workdir: Path, mock: MockResponses, tmp_path: Path
+) -> None:
+    from tests.test_turns import write_config
+
+    system = tmp_path / "etc-codex"
+    system.mkdir()
+    (system / "config.toml").write_text("")
+    command, log = hook_command(tmp_path, {"UserPromptSubmit": "context"})
+    (system / "hooks.json").write_text(json.dumps(
+        handler_groups(command, {"UserPromptSubmit": None})))
+    write_config(codex_home, mock)
+    client = AppServerClient(codex_home, cwd=workdir, env={
+        "MOCK_API_KEY": "k", "PYCODEX_SYSTEM_CONFIG": str(system / "config.toml")})
+    await client.start()
+    try:
+        await client.initialize()
+        listed = await client.request("hooks/list", {"cwds": [str(workdir)]})
+        hook = listed["data"][0]["hooks"][0]
+        assert (hook["source"], hook["isManaged"], hook["trustStatus"], hook["sourcePath"]) == (
+            "system", True, "managed", str(system / "hooks.json"))
+        thread_id = await start_thread(client, workdir)
+        mock.push(text_reply("hi"))
+        await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+        assert [r["source"] for r in runs(client, "hook/completed")] == ["system"]
+        assert len(stdin_of(log, "UserPromptSubmit")) == 1
+    finally:
+        await client.close()
+    client.assert_valid()

@@ -18,10 +18,12 @@ from typing import Any, Literal
 
 import msgspec
 
-from pycodex.config.layers import CONFIG_FILE, LayerStack, load_stack
+from pycodex.config.layers import CONFIG_FILE, LayerStack, load_stack, system_dir
 from pycodex.core.hooks.events import EVENTS, snake
 
 HOOKS_FILE = "hooks.json"
+#: sources administrators control: their hooks run without being trusted
+MANAGED_SOURCES = frozenset({"system"})
 DEFAULT_TIMEOUT_SEC = 600
 
 TrustStatus = Literal["managed", "untrusted", "trusted", "modified"]
@@ -37,7 +39,7 @@ class HookHandler(msgspec.Struct, frozen=True):
     status_message: str | None
     is_async: bool
     source: str
-    """``user`` or ``project``."""
+    """``system``, ``user`` or ``project``."""
     source_path: Path
     display_order: int
     current_hash: str
@@ -104,6 +106,9 @@ def discover(codex_home: Path, cwd: Path | None,
 
 def _layers(codex_home: Path, stack: LayerStack) -> list[tuple[str, Path, dict[str, Any]]]:
     layers: list[tuple[str, Path, dict[str, Any]]] = []
+    system = next((layer for layer in stack.layers if layer.kind == "system"), None)
+    if system is not None and system.enabled:
+        layers.append(("system", system_dir(), system.config))
     user = stack.user()
     layers.append(("user", codex_home, user.config if user is not None else {}))
     for layer in stack.layers:
@@ -202,7 +207,8 @@ def _handler(source: _Source, event: str, matcher: str | None, group_index: int,
     current = handler_hash(event, matcher, raw)
     entry = state.get(key, {})
     trusted = entry.get("trusted_hash")
-    trust: TrustStatus = ("untrusted" if not isinstance(trusted, str)
+    trust: TrustStatus = ("managed" if source.kind in MANAGED_SOURCES
+                          else "untrusted" if not isinstance(trusted, str)
                           else "trusted" if trusted == current else "modified")
     return HookHandler(
         key=key, event=event, command=command, matcher=matcher, timeout_sec=timeout_sec,

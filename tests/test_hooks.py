@@ -411,3 +411,28 @@ async def test_managed_system_hooks_run_without_trust(
     finally:
         await client.close()
     client.assert_valid()
+
+
+async def test_apply_patch_is_hooked_and_update_plan_is_not(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    from tests.support.mock_responses import custom_tool_call_reply, function_call_reply
+
+    command, log = hook_command(tmp_path, {})
+    (codex_home / "hooks.json").write_text(json.dumps(
+        handler_groups(command, {"PreToolUse": None, "PostToolUse": None})))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir)
+    patch = "*** Begin Patch\n*** Add File: hello.txt\n+hi\n*** End Patch\n"
+    mock.push(custom_tool_call_reply("apply_patch", patch, call_id="p1"),
+              function_call_reply("update_plan", {"plan": [{"step": "a", "status": "pending"}]},
+                                  call_id="u1"),
+              text_reply("done"))
+    await finish_turn(client, await begin_turn(client, thread_id, "patch it"))
+    assert (workdir / "hello.txt").read_text() == "hi\n"
+    assert [r["id"].rsplit(":", 1)[-1] for r in runs(client, "hook/completed")] == ["p1", "p1"]
+    pre, post = stdin_of(log, "PreToolUse")[0], stdin_of(log, "PostToolUse")[0]
+    assert (pre["tool_name"], pre["tool_input"], pre["tool_use_id"]) == (
+        "apply_patch", {"command": patch}, "p1")
+    assert post["tool_response"] == tool_output(mock, "p1")

@@ -184,7 +184,7 @@ class ToolRouter:
             tool = _BUILTINS.get(call.name)
             if tool is not None and tool.spec(ctx.session, ctx.session._model_info()) is None:
                 tool = None
-            hooked = tool is not None or self._dynamic(ctx.session, call.name) is not None
+            hooked = tool is not None and turn_points.hookable(call)
             blocked = await turn_points.pre_tool_use(call, ctx) if hooked else None  # hooks
             if blocked is not None:
                 output: ToolOutput = blocked

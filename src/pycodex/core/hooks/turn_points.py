@@ -153,6 +153,12 @@ async def _hook_prompt(session: Session, turn: ActiveTurn, text: str, run_id: st
                                        "contentTokenCount": None, "completedAtMs": now})
 
 
+def hookable(call: ToolCall) -> bool:
+    """Tool hooks see the shell tools and ``apply_patch`` (the reference does not run them
+    for its other built-ins, e.g. ``update_plan``)."""
+    return call.name in SHELL_TOOLS or call.name == "apply_patch"
+
+
 def tool_identity(call: ToolCall) -> tuple[str, list[str], Any, str | None]:
     """``(tool_name, matcher aliases, tool_input, shell command)`` as hooks see a call."""
     if call.name in SHELL_TOOLS:

@@ -436,3 +436,22 @@ async def test_apply_patch_is_hooked_and_update_plan_is_not(
     assert (pre["tool_name"], pre["tool_input"], pre["tool_use_id"]) == (
         "apply_patch", {"command": patch}, "p1")
     assert post["tool_response"] == tool_output(mock, "p1")
+
+
+async def test_thread_config_can_turn_hooks_off(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    """The TUI's helper threads start with ``config: {"features.hooks": false}``."""
+    command, log = hook_command(tmp_path, {})
+    (codex_home / "hooks.json").write_text(json.dumps(
+        handler_groups(command, {"UserPromptSubmit": None})))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir, config={"features.hooks": False})
+    mock.push(text_reply("hi"))
+    await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+    assert not runs(client, "hook/started") and stdin_of(log, "UserPromptSubmit") == []
+    other = await start_thread(client, workdir)
+    mock.push(text_reply("hi"))
+    await finish_turn(client, await begin_turn(client, other, "hello"))
+    assert len(stdin_of(log, "UserPromptSubmit")) == 1

@@ -46,6 +46,9 @@ def _hooks(session: Session, turn: ActiveTurn) -> HookSet:
         hooks: HookSet = cached[1]
         return hooks
     hooks = discover(session.host.codex_home, session.settings.cwd)
+    features = session.settings.config.get("features")
+    if isinstance(features, dict) and features.get("hooks") is False:
+        hooks = HookSet(enabled=False)  # e.g. the TUI's helper threads (thread config)
     session.state[_STATE_KEY] = (turn.id, hooks)
     return hooks
 

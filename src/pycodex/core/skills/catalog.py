@@ -24,7 +24,8 @@ class SkillsCatalog:
     def __init__(self, codex_home: Path) -> None:
         self.codex_home = codex_home
         self._extra_roots: tuple[Path, ...] = ()
-        self._cache: dict[Path, SkillLoad] = {}
+        #: per (cwd, ``-c`` overrides)
+        self._cache: dict[tuple[Path, str], SkillLoad] = {}
         self._lock = threading.Lock()
         #: called after every invalidation (``skills/changed``)
         self.listeners: list[Callable[[], Any]] = []
@@ -48,8 +49,9 @@ class SkillsCatalog:
              force_reload: bool = False) -> SkillLoad:
         """Skills visible from ``cwd`` with their enabled flags, and the files in error."""
         cwd = Path(os.path.normpath(cwd))
+        key = (cwd, repr(cli_overrides or []))
         with self._lock:
-            cached = None if force_reload else self._cache.get(cwd)
+            cached = None if force_reload else self._cache.get(key)
         if cached is not None:
             return cached
         system.install(self.codex_home)
@@ -64,7 +66,7 @@ class SkillsCatalog:
                 skills=tuple(s if str(s.path) not in off else _disabled(s) for s in found.skills),
                 errors=found.errors, roots=found.roots)
         with self._lock:
-            self._cache[cwd] = found
+            self._cache[key] = found
         return found
 
 

@@ -24,7 +24,7 @@ HOOK = """\
 import json, os, sys
 data = json.loads(sys.stdin.read())
 event = data["hook_event_name"]
-with open(os.path.join(LOG, event + ".json"), "w") as fh:
+with open(os.path.join(os.environ["HOOK_LOG"], event + ".json"), "w") as fh:
     json.dump(sorted(data), fh)
 if event == "UserPromptSubmit":
     print(json.dumps({"hookSpecificOutput": {"hookEventName": event,
@@ -35,8 +35,9 @@ if event == "PreToolUse":
 """
 
 
-def setup_tree(root: Path) -> tuple[Path, Path, Path, str]:
-    """A CODEX_HOME, a git repo with skills (good and broken) and a hook script."""
+def setup_tree(root: Path, script: Path) -> tuple[Path, Path, Path]:
+    """A CODEX_HOME, a git repo with skills (good and broken) and hooks running
+    ``script`` (shared by both servers, so that the hooks' hashes can be compared)."""
     home, repo, log = root / "codex-home", root / "repo", root / "log"
     for path in (home, repo / "a", log, root / "user-home"):
         path.mkdir(parents=True)
@@ -52,15 +53,13 @@ def setup_tree(root: Path) -> tuple[Path, Path, Path, str]:
     for folder, text in skills.items():
         folder.mkdir(parents=True)
         (folder / "SKILL.md").write_text(text)
-    script = root / "hook.py"
-    script.write_text(f"LOG = {str(log)!r}\n" + HOOK)
     command = f"{sys.executable} {script}"
     groups = {e: [{"hooks": [{"type": "command", "command": command}]}]
               for e in ("UserPromptSubmit", "Stop")}
     groups["PreToolUse"] = [{"matcher": "Bash",
                              "hooks": [{"type": "command", "command": command}]}]
     (home / "hooks.json").write_text(json.dumps({"hooks": groups}))
-    return home, repo, log, command
+    return home, repo, log
 
 
 def relative(value: Any, root: Path) -> Any:
@@ -85,7 +84,7 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
     out["write"] = await client.request("skills/config/write",
                                         {"name": "mine", "enabled": False})
     hooks = (await client.request("hooks/list", {"cwds": [str(repo)]}))["data"][0]
-    out["hooks"] = [{k: v for k, v in h.items() if k != "currentHash"} for h in hooks["hooks"]]
+    out["hooks"] = hooks["hooks"]
     out["hook_warnings"] = hooks["warnings"]
     for hook in hooks["hooks"]:
         await client.request("config/value/write", {
@@ -115,15 +114,17 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
 
 async def test_same_answers_runs_and_model_input_as_the_reference(tmp_path: Path) -> None:
     results = []
+    script = tmp_path / "hook.py"
+    script.write_text(HOOK)
     for name, command in (("ref", [str(REFERENCE), "app-server", "--disable", "plugins"]),
                           ("ours", None)):
         root = tmp_path / name
-        home, repo, log, _ = setup_tree(root)
+        home, repo, log = setup_tree(root, script)
         with MockResponses() as mock:
             write_config(home, mock)
             client = AppServerClient(home, cwd=repo, command=command, validate=name == "ours",
                                      env={"MOCK_API_KEY": "k", "HOME": str(root / "user-home"),
-                                          "SHELL": "/bin/bash"})
+                                          "SHELL": "/bin/bash", "HOOK_LOG": str(log)})
             await client.start()
             try:
                 results.append(await session(client, mock, root, repo, log))

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import msgspec
 
 from pycodex.config.layers import CONFIG_FILE, LayerStack, load_stack, system_dir
-from pycodex.core.hooks.events import EVENTS, snake
+from pycodex.core.hooks.events import EVENTS, MATCHER_EVENTS, snake
 
 HOOKS_FILE = "hooks.json"
 #: sources administrators control: their hooks run without being trusted
@@ -156,8 +156,19 @@ def _trust_state(stack: LayerStack) -> dict[str, dict[str, Any]]:
 
 
 def handler_hash(event: str, matcher: str | None, handler: dict[str, Any]) -> str:
-    """``sha256:`` digest of what a handler does; it changes whenever the handler does."""
-    identity = {"event": event, "matcher": matcher, "handler": handler}
+    """The reference's trust hash: ``sha256:`` of the canonical JSON (sorted keys, compact)
+    of the handler's normalized identity, so a hook trusted by either implementation is
+    trusted by both."""
+    timeout = handler.get("timeout", handler.get("timeoutSec"))
+    normalized: dict[str, Any] = {
+        "type": "command", "command": handler.get("command"),
+        "timeout": max(1, timeout) if isinstance(timeout, int) else DEFAULT_TIMEOUT_SEC,
+        "async": handler.get("async") is True}
+    if isinstance(handler.get("statusMessage"), str):
+        normalized["statusMessage"] = handler["statusMessage"]
+    identity: dict[str, Any] = {"event_name": snake(event), "hooks": [normalized]}
+    if matcher is not None and event in MATCHER_EVENTS:
+        identity["matcher"] = matcher
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -14,6 +14,9 @@ EVENTS: tuple[str, ...] = (
 
 #: events that belong to the thread rather than to a turn
 THREAD_SCOPED = frozenset({"SessionStart", "SessionEnd"})
+#: events that use a matcher (it is part of their trust hash; others ignore it)
+MATCHER_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse", "PreCompact",
+                            "PostCompact", "SessionStart"})
 #: events whose matcher is tested against a tool name
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
 

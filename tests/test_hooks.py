@@ -455,3 +455,29 @@ async def test_thread_config_can_turn_hooks_off(
     mock.push(text_reply("hi"))
     await finish_turn(client, await begin_turn(client, other, "hello"))
     assert len(stdin_of(log, "UserPromptSubmit")) == 1
+
+
+async def test_compaction_runs_pre_and_post_compact_hooks(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    command, log = hook_command(tmp_path, {})
+    (codex_home / "hooks.json").write_text(json.dumps(
+        handler_groups(command, {"PreCompact": "manual", "PostCompact": "auto"})))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("SUMMARY"))
+    start = len(client.received)
+    assert await client.request("thread/compact/start", {"threadId": thread_id}) == {}
+    done = await client.wait_notification("turn/completed")
+    turn_id = done["turn"]["id"]
+    methods = [m for m in thread_methods(client, start) if m.startswith(("hook/", "item/"))]
+    # before the compaction item; PostCompact's matcher (auto) does not match a manual one
+    assert methods[:3] == ["hook/started", "hook/completed", "item/started"]
+    assert [m for m in methods if m.startswith("hook/")] == ["hook/started", "hook/completed"]
+    rollout = (await client.request("thread/read", {"threadId": thread_id}))["thread"]["path"]
+    assert stdin_of(log, "PreCompact") == [{
+        "session_id": thread_id, "turn_id": turn_id, "transcript_path": rollout,
+        "cwd": str(workdir), "hook_event_name": "PreCompact", "model": "gpt-5.5",
+        "trigger": "manual"}]
+    assert stdin_of(log, "PostCompact") == []

@@ -812,6 +812,7 @@ class Session:
     # -- compaction ----------------------------------------------------------------------
     async def _compact(self, turn: ActiveTurn, *, mid_turn: bool = False) -> None:
         host = self.host
+        await turn_points.compact(self, turn, "PreCompact", auto=mid_turn)  # hooks
         item_id = uuid7()
         started = now_ms()
         wire = {"type": "contextCompaction", "id": item_id}
@@ -837,6 +838,7 @@ class Session:
         await host.emit("item/completed", {"item": wire, "threadId": host.thread_id,
                                            "turnId": turn.id, "contentTokenCount": None,
                                            "completedAtMs": done})
+        await turn_points.compact(self, turn, "PostCompact", auto=mid_turn)  # hooks
 
     def _compacted_history(self, summary: str) -> list[dict[str, Any]]:
         initial: list[dict[str, Any]] = []

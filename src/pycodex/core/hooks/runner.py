@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 Emit = Callable[[str, WireStruct], Awaitable[None]]
 
+#: events whose stdin object has no ``permission_mode``
+WITHOUT_PERMISSION_MODE = frozenset({"PreCompact", "PostCompact"})
 #: Claude-Code-style events whose plain (non-JSON) stdout is context for the model
 _PLAIN_STDOUT_IS_CONTEXT = frozenset({"SessionStart", "UserPromptSubmit"})
 
@@ -81,8 +83,9 @@ def stdin_payload(event: str, ctx: HookContext, fields: dict[str, Any]) -> dict[
         payload["turn_id"] = ctx.turn_id
     payload.update({
         "transcript_path": str(ctx.transcript_path) if ctx.transcript_path else None,
-        "cwd": str(ctx.cwd), "hook_event_name": event, "model": ctx.model,
-        "permission_mode": ctx.permission_mode})
+        "cwd": str(ctx.cwd), "hook_event_name": event, "model": ctx.model})
+    if event not in WITHOUT_PERMISSION_MODE:
+        payload["permission_mode"] = ctx.permission_mode
     payload.update(fields)
     return payload
 

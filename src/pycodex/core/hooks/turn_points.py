@@ -156,6 +156,14 @@ async def _hook_prompt(session: Session, turn: ActiveTurn, text: str, run_id: st
                                        "contentTokenCount": None, "completedAtMs": now})
 
 
+async def compact(session: Session, turn: ActiveTurn, event: str, *, auto: bool) -> None:
+    """``PreCompact`` / ``PostCompact`` around a compaction (``trigger`` ``auto`` for one
+    the context limit started, else ``manual``; matchers test the trigger)."""
+    trigger = "auto" if auto else "manual"
+    await run_hooks(_hooks(session, turn), event, _context(session, turn),
+                    {"trigger": trigger}, _emitter(session), subjects=[trigger])
+
+
 def hookable(call: ToolCall) -> bool:
     """Tool hooks see the shell tools and ``apply_patch`` (the reference does not run them
     for its other built-ins, e.g. ``update_plan``)."""

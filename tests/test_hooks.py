@@ -481,3 +481,30 @@ async def test_compaction_runs_pre_and_post_compact_hooks(
         "cwd": str(workdir), "hook_event_name": "PreCompact", "model": "gpt-5.5",
         "trigger": "manual"}]
     assert stdin_of(log, "PostCompact") == []
+
+
+async def test_interrupt_hook_runs_when_the_user_interrupts(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    from tests.support.mock_responses import slow_text_reply
+
+    command, log = hook_command(tmp_path, {"Interrupt": "plain"})
+    (codex_home / "hooks.json").write_text(json.dumps(
+        handler_groups(command, {"Interrupt": None})))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir)
+    mock.push(slow_text_reply(*["tick "] * 50, interval=0.1))
+    turn_id = await begin_turn(client, thread_id, "slow")
+    await client.wait_notification("item/agentMessage/delta")
+    assert await client.request("turn/interrupt",
+                                {"threadId": thread_id, "turnId": turn_id}) == {}
+    done = await client.wait_notification("turn/completed")
+    assert done["turn"]["status"] == "interrupted"
+    received = stdin_of(log, "Interrupt")
+    assert [(r["hook_event_name"], r["turn_id"]) for r in received] == [("Interrupt", turn_id)]
+    run = runs(client, "hook/completed")[0]
+    # an Interrupt hook must answer in JSON: plain text is reported as a failure
+    assert (run["eventName"], run["status"], run["entries"]) == (
+        "interrupt", "failed",
+        [{"kind": "error", "text": "Interrupt hook returned non-JSON stdout"}])

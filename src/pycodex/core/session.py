@@ -335,6 +335,8 @@ class Session:
             status = "interrupted"
             with contextlib.suppress(Exception):
                 await self._record_abort(turn)
+            with contextlib.suppress(Exception):
+                await turn_points.interrupted(self, turn)  # hooks
         except ModelError as exc:
             status = "failed"
             error = full_turn_error(exc.to_turn_error())

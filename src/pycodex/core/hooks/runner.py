@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 Emit = Callable[[str, WireStruct], Awaitable[None]]
 
+#: events where exit code 2 means "block" (elsewhere it is an ordinary failure)
+BLOCKING_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse",
+                             "UserPromptSubmit", "Stop"})
+#: events whose stdout must be JSON when it is not empty
+JSON_ONLY_EVENTS = frozenset({"Interrupt"})
 #: events whose stdin object has no ``permission_mode``
 WITHOUT_PERMISSION_MODE = frozenset({"PreCompact", "PostCompact"})
 #: Claude-Code-style events whose plain (non-JSON) stdout is context for the model
@@ -233,7 +238,7 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
     entries: list[HookOutputEntry] = []
     if error is not None:
         return "failed", [HookOutputEntry(kind="error", text=error)], outcome
-    if exit_code == 2:
+    if exit_code == 2 and event in BLOCKING_EVENTS:
         reason = stderr.strip()
         if not reason:
             text = (f"{event} hook exited with code 2 but did not write a blocking reason "
@@ -255,6 +260,9 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
     if not isinstance(parsed, dict):
         if text.startswith(("{", "[")):
             message = f"hook returned invalid {kebab(event)} JSON output"
+            return "failed", [HookOutputEntry(kind="error", text=message)], outcome
+        if event in JSON_ONLY_EVENTS:
+            message = f"{event} hook returned non-JSON stdout"
             return "failed", [HookOutputEntry(kind="error", text=message)], outcome
         if event in _PLAIN_STDOUT_IS_CONTEXT:
             outcome.additional_contexts.append(text)

@@ -164,6 +164,12 @@ async def compact(session: Session, turn: ActiveTurn, event: str, *, auto: bool)
                     {"trigger": trigger}, _emitter(session), subjects=[trigger])
 
 
+async def interrupted(session: Session, turn: ActiveTurn) -> None:
+    """``Interrupt`` when the user interrupted the turn (its output is only reported)."""
+    await run_hooks(_hooks(session, turn), "Interrupt", _context(session, turn), {},
+                    _emitter(session))
+
+
 def hookable(call: ToolCall) -> bool:
     """Tool hooks see the shell tools and ``apply_patch`` (the reference does not run them
     for its other built-ins, e.g. ``update_plan``)."""

@@ -75,6 +75,18 @@ def stdin_of(log: Path, event: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+async def install_trusted(client: AppServerClient, codex_home: Path, cwd: Path,
+                          tmp_path: Path, events: dict[str, str | None],
+                          actions: dict[str, str] | None = None, **handler: Any) -> Path:
+    """The hook script (behaving per ``actions``) for ``events`` in the user hooks.json,
+    every handler trusted; returns the folder where the script logs its stdin."""
+    command, log = hook_command(tmp_path, actions or {})
+    (codex_home / "hooks.json").write_text(json.dumps(
+        handler_groups(command, events, **handler)))
+    await trust_all(client, cwd)
+    return log
+
+
 async def trust_all(client: AppServerClient, cwd: Path) -> list[dict[str, Any]]:
     listed = await client.request("hooks/list", {"cwds": [str(cwd)]})
     hooks: list[dict[str, Any]] = listed["data"][0]["hooks"]
@@ -177,12 +189,10 @@ async def test_turn_runs_hooks_in_order_and_acts_on_their_output(
     client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
     tmp_path: Path
 ) -> None:
-    command, log = hook_command(tmp_path, {
-        "SessionStart": "plain", "UserPromptSubmit": "context", "PreToolUse": "block"})
-    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(command, {
+    log = await install_trusted(client, codex_home, workdir, tmp_path, {
         "SessionStart": "startup|resume", "UserPromptSubmit": None, "PreToolUse": "Bash",
-        "Stop": None}, statusMessage="st")))
-    await trust_all(client, workdir)
+        "Stop": None}, {"SessionStart": "plain", "UserPromptSubmit": "context",
+                        "PreToolUse": "block"}, statusMessage="st")
     thread_id = await start_thread(client, workdir)
     mock.push(exec_call("echo hi > ran.txt", "call_1"), text_reply("done"))
     start = len(client.received)
@@ -419,10 +429,8 @@ async def test_apply_patch_is_hooked_and_update_plan_is_not(
 ) -> None:
     from tests.support.mock_responses import custom_tool_call_reply, function_call_reply
 
-    command, log = hook_command(tmp_path, {})
-    (codex_home / "hooks.json").write_text(json.dumps(
-        handler_groups(command, {"PreToolUse": None, "PostToolUse": None})))
-    await trust_all(client, workdir)
+    log = await install_trusted(client, codex_home, workdir, tmp_path,
+                                {"PreToolUse": None, "PostToolUse": None})
     thread_id = await start_thread(client, workdir)
     patch = "*** Begin Patch\n*** Add File: hello.txt\n+hi\n*** End Patch\n"
     mock.push(custom_tool_call_reply("apply_patch", patch, call_id="p1"),
@@ -443,10 +451,8 @@ async def test_thread_config_can_turn_hooks_off(
     tmp_path: Path
 ) -> None:
     """The TUI's helper threads start with ``config: {"features.hooks": false}``."""
-    command, log = hook_command(tmp_path, {})
-    (codex_home / "hooks.json").write_text(json.dumps(
-        handler_groups(command, {"UserPromptSubmit": None})))
-    await trust_all(client, workdir)
+    log = await install_trusted(client, codex_home, workdir, tmp_path,
+                                {"UserPromptSubmit": None})
     thread_id = await start_thread(client, workdir, config={"features.hooks": False})
     mock.push(text_reply("hi"))
     await finish_turn(client, await begin_turn(client, thread_id, "hello"))
@@ -461,10 +467,8 @@ async def test_compaction_runs_pre_and_post_compact_hooks(
     client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
     tmp_path: Path
 ) -> None:
-    command, log = hook_command(tmp_path, {})
-    (codex_home / "hooks.json").write_text(json.dumps(
-        handler_groups(command, {"PreCompact": "manual", "PostCompact": "auto"})))
-    await trust_all(client, workdir)
+    log = await install_trusted(client, codex_home, workdir, tmp_path,
+                                {"PreCompact": "manual", "PostCompact": "auto"})
     thread_id = await start_thread(client, workdir)
     mock.push(text_reply("SUMMARY"))
     start = len(client.received)
@@ -489,10 +493,8 @@ async def test_interrupt_hook_runs_when_the_user_interrupts(
 ) -> None:
     from tests.support.mock_responses import slow_text_reply
 
-    command, log = hook_command(tmp_path, {"Interrupt": "plain"})
-    (codex_home / "hooks.json").write_text(json.dumps(
-        handler_groups(command, {"Interrupt": None})))
-    await trust_all(client, workdir)
+    log = await install_trusted(client, codex_home, workdir, tmp_path,
+                                {"Interrupt": None}, {"Interrupt": "plain"})
     thread_id = await start_thread(client, workdir)
     mock.push(slow_text_reply(*["tick "] * 50, interval=0.1))
     turn_id = await begin_turn(client, thread_id, "slow")

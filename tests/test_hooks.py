@@ -510,3 +510,29 @@ async def test_interrupt_hook_runs_when_the_user_interrupts(
     assert (run["eventName"], run["status"], run["entries"]) == (
         "interrupt", "failed",
         [{"kind": "error", "text": "Interrupt hook returned non-JSON stdout"}])
+
+
+async def test_unusable_handlers_are_warned_about(
+    client: AppServerClient, codex_home: Path, workdir: Path
+) -> None:
+    """As probed on the reference: unsupported handler types and bad matchers are skipped
+    with a warning (keeping their index), unknown events ignored, a handler missing its
+    command makes the whole file unreadable."""
+    path = codex_home / "hooks.json"
+    path.write_text(json.dumps({"hooks": {
+        "Stop": [{"hooks": [{"type": "prompt", "prompt": "x"},
+                            {"type": "command", "command": "true", "timeout": 0}]}],
+        "Bogus": [{"hooks": [{"type": "command", "command": "true"}]}],
+        "PreToolUse": [{"matcher": "[bad", "hooks": [{"type": "command", "command": "x"}]}]}}))
+    entry = (await client.request("hooks/list", {"cwds": [str(workdir)]}))["data"][0]
+    assert [(h["key"], h["timeoutSec"], h["displayOrder"]) for h in entry["hooks"]] == [
+        (f"{path}:stop:0:1", 1, 0)]
+    assert entry["warnings"][0].startswith(f'invalid matcher "[bad" in {path}: ')
+    assert entry["warnings"][1:] == [
+        f"skipping prompt hook in {path}: prompt hooks are not supported yet"]
+    assert entry["errors"] == []
+    path.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command"}]}]}}))
+    entry = (await client.request("hooks/list", {"cwds": [str(workdir)]}))["data"][0]
+    assert entry["hooks"] == []
+    assert entry["warnings"] == [
+        f"failed to parse hooks config {path}: missing field `command`"]

@@ -96,7 +96,7 @@ def discover(codex_home: Path, cwd: Path | None,
     state = _trust_state(stack)
     handlers: list[HookHandler] = []
     for source in sources:
-        handlers.extend(_handlers(source, len(handlers), state, errors))
+        handlers.extend(_handlers(source, len(handlers), state, warnings))
     merged = stack.merged()
     features = merged.get("features")
     enabled = not (isinstance(features, dict) and features.get("hooks") is False)
@@ -173,45 +173,76 @@ def handler_hash(event: str, matcher: str | None, handler: dict[str, Any]) -> st
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _handlers(source: _Source, first_order: int, state: dict[str, dict[str, Any]],
-              errors: list[HookProblem]) -> list[HookHandler]:
-    out: list[HookHandler] = []
-    for event in source.table:
-        if event not in EVENTS:
-            errors.append(HookProblem(source.path, f"unknown hook event `{event}`"))
+def shape_problem(table: dict[str, Any]) -> str | None:
+    """Why a hooks table cannot be read at all (the reference rejects the whole file when
+    a handler lacks a field or has one of the wrong type), else ``None``."""
     for event in EVENTS:
-        groups = source.table.get(event)
-        if not isinstance(groups, list):
+        groups = table.get(event)
+        if groups is None:
             continue
-        for group_index, group in enumerate(groups):
-            if not isinstance(group, dict) or not isinstance(group.get("hooks"), list):
-                errors.append(HookProblem(
-                    source.path, f"{event}[{group_index}]: missing field `hooks`"))
-                continue
+        if not isinstance(groups, list):
+            return f"invalid type: expected a sequence for `{event}`"
+        for group in groups:
+            if not isinstance(group, dict):
+                return "invalid type: expected a matcher group object"
             matcher = group.get("matcher")
-            matcher = matcher if isinstance(matcher, str) else None
-            for handler_index, raw in enumerate(group["hooks"]):
-                handler = _handler(source, event, matcher, group_index, handler_index, raw,
-                                   first_order + len(out), state, errors)
-                if handler is not None:
-                    out.append(handler)
+            if matcher is not None and not isinstance(matcher, str):
+                return "invalid type: expected a string for `matcher`"
+            hooks = group.get("hooks", [])
+            if not isinstance(hooks, list):
+                return "invalid type: expected a sequence for `hooks`"
+            for handler in hooks:
+                problem = _handler_problem(handler)
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _handler_problem(handler: Any) -> str | None:
+    if not isinstance(handler, dict):
+        return "invalid type: expected a hook handler object"
+    kind = handler.get("type")
+    if not isinstance(kind, str):
+        return "missing field `type`"
+    if kind == "command":
+        if "command" not in handler:
+            return "missing field `command`"
+        if not isinstance(handler["command"], str):
+            return "invalid type: expected a string for `command`"
+    return None
+
+
+def _handlers(source: _Source, first_order: int, state: dict[str, dict[str, Any]],
+              warnings: list[str]) -> list[HookHandler]:
+    problem = shape_problem(source.table)
+    if problem is not None:
+        warnings.append(f"failed to parse hooks config {source.path}: {problem}")
+        return []
+    out: list[HookHandler] = []
+    for event in EVENTS:  # events the reference does not know are ignored
+        for group_index, group in enumerate(source.table.get(event) or []):
+            matcher = group.get("matcher")
+            if matcher is not None and event in MATCHER_EVENTS:
+                try:
+                    re.compile(matcher)
+                except re.error as exc:
+                    warnings.append(f'invalid matcher "{matcher}" in {source.path}: {exc}')
+                    continue
+            for handler_index, raw in enumerate(group.get("hooks") or []):
+                if raw["type"] != "command":
+                    warnings.append(f"skipping {raw['type']} hook in {source.path}: "
+                                    f"{raw['type']} hooks are not supported yet")
+                    continue
+                out.append(_handler(source, event, matcher, group_index, handler_index, raw,
+                                    first_order + len(out), state))
     return out
 
 
 def _handler(source: _Source, event: str, matcher: str | None, group_index: int,
-             handler_index: int, raw: Any, order: int, state: dict[str, dict[str, Any]],
-             errors: list[HookProblem]) -> HookHandler | None:
-    where = f"{event}[{group_index}].hooks[{handler_index}]"
-    if not isinstance(raw, dict) or raw.get("type") != "command":
-        kind = raw.get("type") if isinstance(raw, dict) else None
-        errors.append(HookProblem(source.path, f"{where}: unsupported hook type `{kind}`"))
-        return None
-    command = raw.get("command")
-    if not isinstance(command, str) or not command.strip():
-        errors.append(HookProblem(source.path, f"{where}: missing field `command`"))
-        return None
+             handler_index: int, raw: dict[str, Any], order: int,
+             state: dict[str, dict[str, Any]]) -> HookHandler:
     timeout = raw.get("timeout", raw.get("timeoutSec"))
-    timeout_sec = timeout if isinstance(timeout, int) and timeout > 0 else DEFAULT_TIMEOUT_SEC
+    timeout_sec = max(1, timeout) if isinstance(timeout, int) else DEFAULT_TIMEOUT_SEC
     status = raw.get("statusMessage")
     limit = raw.get("additionalContextLimit")
     key = f"{source.path}:{snake(event)}:{group_index}:{handler_index}"
@@ -222,8 +253,8 @@ def _handler(source: _Source, event: str, matcher: str | None, group_index: int,
                           else "untrusted" if not isinstance(trusted, str)
                           else "trusted" if trusted == current else "modified")
     return HookHandler(
-        key=key, event=event, command=command, matcher=matcher, timeout_sec=timeout_sec,
-        status_message=status if isinstance(status, str) else None,
+        key=key, event=event, command=raw["command"], matcher=matcher,
+        timeout_sec=timeout_sec, status_message=status if isinstance(status, str) else None,
         is_async=raw.get("async") is True, source=source.kind,
         source_path=Path(os.path.normpath(source.path)), display_order=order,
         current_hash=current, trust_status=trust, enabled=entry.get("enabled") is not False,

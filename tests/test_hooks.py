@@ -536,3 +536,24 @@ async def test_unusable_handlers_are_warned_about(
     assert entry["hooks"] == []
     assert entry["warnings"] == [
         f"failed to parse hooks config {path}: missing field `command`"]
+
+
+async def test_pre_tool_use_can_rewrite_the_command(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    script = tmp_path / "rewrite.py"
+    script.write_text("import json, sys\nsys.stdin.read()\nprint(json.dumps({"
+                      "'hookSpecificOutput': {'hookEventName': 'PreToolUse', "
+                      "'permissionDecision': 'allow', "
+                      "'updatedInput': {'command': 'printf rewritten > out.txt'}}}))\n")
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        f"{sys.executable} {script}", {"PreToolUse": "Bash"})))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir)
+    mock.push(exec_call("printf original > out.txt", "call_r"), text_reply("done"))
+    await finish_turn(client, await begin_turn(client, thread_id, "go"))
+    assert (workdir / "out.txt").read_text() == "rewritten"
+    started = items(client, "item/started", "call_r")[0]
+    assert "printf rewritten > out.txt" in started["command"]
+    assert runs(client, "hook/completed")[0]["status"] == "completed"

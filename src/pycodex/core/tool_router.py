@@ -185,7 +185,8 @@ class ToolRouter:
             if tool is not None and tool.spec(ctx.session, ctx.session._model_info()) is None:
                 tool = None
             hooked = tool is not None and turn_points.hookable(call)
-            blocked = await turn_points.pre_tool_use(call, ctx) if hooked else None  # hooks
+            if hooked:  # hooks: may block the call or rewrite its input
+                call, blocked = await turn_points.pre_tool_use(call, ctx)
             if blocked is not None:
                 output: ToolOutput = blocked
             elif tool is not None:

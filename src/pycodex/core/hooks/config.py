@@ -61,6 +61,7 @@ class HookSet(msgspec.Struct, frozen=True):
     handlers: tuple[HookHandler, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[HookProblem, ...] = ()
+    """Problems reported as errors (the reference reports file problems as warnings)."""
     enabled: bool = True
     """False when ``[features] hooks = false``: nothing runs."""
 
@@ -76,7 +77,6 @@ def discover(codex_home: Path, cwd: Path | None,
     """The handlers of every layer visible from ``cwd``, numbered in listing order."""
     stack = load_stack(codex_home, list(cli_overrides or []), cwd)
     warnings: list[str] = []
-    errors: list[HookProblem] = []
     sources: list[_Source] = []
     for kind, folder, config_table in _layers(codex_home, stack):
         json_path = folder / HOOKS_FILE
@@ -100,8 +100,7 @@ def discover(codex_home: Path, cwd: Path | None,
     merged = stack.merged()
     features = merged.get("features")
     enabled = not (isinstance(features, dict) and features.get("hooks") is False)
-    return HookSet(handlers=tuple(handlers), warnings=tuple(warnings), errors=tuple(errors),
-                   enabled=enabled)
+    return HookSet(handlers=tuple(handlers), warnings=tuple(warnings), enabled=enabled)
 
 
 def _layers(codex_home: Path, stack: LayerStack) -> list[tuple[str, Path, dict[str, Any]]]:

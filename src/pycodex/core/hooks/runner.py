@@ -50,6 +50,8 @@ class HookOutcome(msgspec.Struct):
     block_reason: str | None = None
     block_run_id: str | None = None
     """The id of the run that blocked (``hookRunId`` of a hook prompt)."""
+    updated_input: dict[str, Any] | None = None
+    """A ``PreToolUse`` rewrite of the tool's input (the last handler's wins)."""
     additional_contexts: list[str] = msgspec.field(default_factory=list)
     stop: bool = False
     stop_reason: str | None = None
@@ -145,6 +147,8 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
         summary = await _announce(handler, result, ctx, emit, call_id)
         outcome = result.outcome
         combined.additional_contexts.extend(outcome.additional_contexts)
+        if outcome.updated_input is not None:
+            combined.updated_input = outcome.updated_input
         if outcome.blocked and not combined.blocked:
             combined.blocked, combined.block_reason = True, outcome.block_reason
             combined.block_run_id = summary.id
@@ -293,6 +297,8 @@ def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
         status = "blocked"
         outcome.blocked, outcome.block_reason = True, reason
         entries.append(HookOutputEntry(kind="feedback", text=reason))
+    elif event == "PreToolUse" and isinstance(specific.get("updatedInput"), dict):
+        outcome.updated_input = specific["updatedInput"]
     if data.get("continue") is False:
         status = "stopped"
         stop_reason = data.get("stopReason")

@@ -207,8 +207,9 @@ def _shell_command(call: ToolCall) -> str:
     return str(value) if value is not None else ""
 
 
-async def pre_tool_use(call: ToolCall, ctx: ToolContext) -> str | None:
-    """``PreToolUse``: the model's output for a call a hook blocked, else ``None``."""
+async def pre_tool_use(call: ToolCall, ctx: ToolContext) -> tuple[ToolCall, str | None]:
+    """``PreToolUse``: the call to run (a hook may rewrite its input) and, when a hook
+    blocked it, the output the model gets instead."""
     session, turn = ctx.session, ctx.turn
     name, aliases, tool_input, command = tool_identity(call)
     outcome = await run_hooks(
@@ -217,11 +218,38 @@ async def pre_tool_use(call: ToolCall, ctx: ToolContext) -> str | None:
         _emitter(session), subjects=aliases, call_id=call.call_id)
     await _record(session, outcome.additional_contexts)
     if not outcome.blocked:
-        return None
+        return _rewritten(call, outcome.updated_input), None
     reason = (outcome.block_reason or "").rstrip(".")
     if command is not None:
-        return f"Command blocked by PreToolUse hook: {reason}. Command: {command}"
-    return f"Tool call blocked by PreToolUse hook: {reason}. Tool: {name}"
+        return call, f"Command blocked by PreToolUse hook: {reason}. Command: {command}"
+    return call, f"Tool call blocked by PreToolUse hook: {reason}. Tool: {name}"
+
+
+def _rewritten(call: ToolCall, updated: dict[str, Any] | None) -> ToolCall:
+    """``call`` with the command a hook's ``updatedInput`` gave (shell tools and
+    ``apply_patch``); unchanged when there is none or it does not fit the tool."""
+    command = updated.get("command") if updated else None
+    if not isinstance(command, str):
+        return call
+    if call.kind == "custom":
+        return msgspec.structs.replace(call, payload=command)
+    try:
+        args = json.loads(call.payload) if call.payload.strip() else {}
+    except ValueError:
+        return call
+    if not isinstance(args, dict):
+        return call
+    if call.name == "exec_command":
+        args["cmd"] = command
+    elif call.name == "shell_command":
+        args["command"] = command
+    elif call.name == "shell":
+        args["command"] = ["bash", "-lc", command]
+    elif call.name == "apply_patch":
+        args["input"] = command
+    else:
+        return call
+    return msgspec.structs.replace(call, payload=json.dumps(args))
 
 
 async def post_tool_use(call: ToolCall, ctx: ToolContext, output: Any) -> HookOutcome:

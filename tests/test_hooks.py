@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, text_reply
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
@@ -557,3 +559,34 @@ async def test_pre_tool_use_can_rewrite_the_command(
     started = items(client, "item/started", "call_r")[0]
     assert "printf rewritten > out.txt" in started["command"]
     assert runs(client, "hook/completed")[0]["status"] == "completed"
+
+
+@pytest.mark.parametrize("limit", [None, 0])
+async def test_long_context_is_saved_to_a_file_unless_the_limit_is_off(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path, limit: int | None
+) -> None:
+    long_text = "".join(f"line {i:05d} of a long hook context\n" for i in range(400))
+    script = tmp_path / "long.py"
+    script.write_text("import json, sys\nsys.stdin.read()\nprint(json.dumps({"
+                      "'hookSpecificOutput': {'hookEventName': 'UserPromptSubmit', "
+                      f"'additionalContext': {long_text!r}}}}}))\n")
+    handler = {} if limit is None else {"additionalContextLimit": limit}
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        f"{sys.executable} {script}", {"UserPromptSubmit": None}, **handler)))
+    await trust_all(client, workdir)
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("ok"))
+    await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+    seen = mock.requests[0].body["input"][-1]["content"][0]["text"]
+    completed = runs(client, "hook/completed")[0]
+    assert completed["entries"] == [{"kind": "context", "text": long_text}]
+    if limit == 0:
+        assert seen == long_text
+        return
+    head, footer = seen.rsplit("\n\nFull hook output saved to: ", 1)
+    saved = Path(footer)
+    assert saved.parent == codex_home / "hook_outputs" / thread_id
+    assert saved.read_text() == long_text
+    assert head.startswith("line 00000") and "tokens truncated" in head
+    assert len(seen) < len(long_text)

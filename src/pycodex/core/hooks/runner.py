@@ -20,6 +20,8 @@ import msgspec
 
 from pycodex.core.hooks.config import HookHandler, HookSet
 from pycodex.core.hooks.events import THREAD_SCOPED, TOOL_EVENTS, camel, kebab
+from pycodex.core.hooks.spill import limit_for, spill
+from pycodex.core.truncation import approx_tokens, truncate_middle
 from pycodex.protocol.base import WireStruct
 from pycodex.protocol.types.hooks import (
     HookCompletedNotification,
@@ -66,6 +68,8 @@ class HookContext(msgspec.Struct, frozen=True):
     model: str
     permission_mode: str
     transcript_path: Path | None = None
+    codex_home: Path | None = None
+    """Where over-long hook text is saved (``hook_outputs/``); ``None``: truncated only."""
 
 
 class _Result(msgspec.Struct):
@@ -146,15 +150,28 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
     for handler, result in zip(synchronous, results, strict=True):
         summary = await _announce(handler, result, ctx, emit, call_id)
         outcome = result.outcome
-        combined.additional_contexts.extend(outcome.additional_contexts)
+        for text in outcome.additional_contexts:
+            combined.additional_contexts.append(await _within_limit(text, handler, ctx))
         if outcome.updated_input is not None:
             combined.updated_input = outcome.updated_input
         if outcome.blocked and not combined.blocked:
-            combined.blocked, combined.block_reason = True, outcome.block_reason
+            combined.blocked = True
+            combined.block_reason = (None if outcome.block_reason is None else
+                                     await _within_limit(outcome.block_reason, handler, ctx))
             combined.block_run_id = summary.id
         if outcome.stop and not combined.stop:
             combined.stop, combined.stop_reason = True, outcome.stop_reason
     return combined
+
+
+async def _within_limit(text: str, handler: HookHandler, ctx: HookContext) -> str:
+    """``text`` as the model may see it (over-long text saved to a file, see ``spill``)."""
+    limit = limit_for(handler.additional_context_limit)
+    if limit is None or approx_tokens(text) <= limit:
+        return text
+    if ctx.codex_home is None:
+        return truncate_middle(text, limit)
+    return await asyncio.to_thread(spill, text, limit, ctx.codex_home, ctx.thread_id)
 
 
 async def _announce(handler: HookHandler, result: _Result, ctx: HookContext, emit: Emit,

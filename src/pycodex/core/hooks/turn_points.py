@@ -59,7 +59,8 @@ def _context(session: Session, turn: ActiveTurn | None) -> HookContext:
     return HookContext(
         thread_id=session.host.thread_id, turn_id=turn.id if turn else None, cwd=s.cwd,
         model=s.model, permission_mode=permission_mode(s.approval_policy, s.sandbox_policy),
-        transcript_path=Path(transcript) if transcript else None)
+        transcript_path=Path(transcript) if transcript else None,
+        codex_home=session.host.codex_home)
 
 
 def _emitter(session: Session) -> Any:

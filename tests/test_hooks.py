@@ -590,3 +590,22 @@ async def test_long_context_is_saved_to_a_file_unless_the_limit_is_off(
     assert saved.read_text() == long_text
     assert head.startswith("line 00000") and "tokens truncated" in head
     assert len(seen) < len(long_text)
+
+
+async def test_hook_config_warnings_follow_thread_started(
+    client: AppServerClient, codex_home: Path, workdir: Path
+) -> None:
+    (codex_home / "hooks.json").write_text('{"hooks": {"Stop": [ {"hooks": [}]}}')
+    thread_id = await start_thread(client, workdir)
+    warning = await client.wait_notification("warning")
+    assert warning == {"threadId": thread_id, "message":
+                       f"failed to parse hooks config {codex_home / 'hooks.json'}: "
+                       "expected value at line 1 column 33"}
+    index = [m.get("method") for m in client.received]
+    assert index.index("thread/started") < index.index("warning")
+    # a thread that turns hooks off is not warned (the next thread's warning arrives after
+    # anything the quiet one could have sent: one connection keeps the order)
+    quiet = await start_thread(client, workdir, config={"features.hooks": False})
+    loud = await start_thread(client, workdir)
+    await client.wait_notification("warning", where=lambda p: p["threadId"] == loud)
+    assert quiet not in [n["params"]["threadId"] for n in client.notifications("warning")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from pycodex.api.context import RequestContext
 from pycodex.api.router import route
@@ -31,6 +32,15 @@ def hook_wire(handler: HookHandler) -> HookMetadata:
         plugin_id=None, environment_id=None, display_order=handler.display_order,
         enabled=handler.enabled, is_managed=handler.trust_status == "managed",
         current_hash=handler.current_hash, trust_status=handler.trust_status)
+
+
+def thread_hook_warnings(ctx: RequestContext, settings: Any) -> tuple[str, ...]:
+    """Problems met reading the hooks a new thread will run, sent as ``warning`` right
+    after ``thread/started`` (none when the thread turned hooks off)."""
+    features = settings.config.get("features")
+    if isinstance(features, dict) and features.get("hooks") is False:
+        return ()
+    return discover(ctx.app.options.codex_home, Path(settings.cwd)).warnings
 
 
 @route("hooks/list")

@@ -102,9 +102,6 @@ async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, 
     contexts: list[str] = []
     if not session.state.get(_STARTED_KEY):
         session.state[_STARTED_KEY] = True
-        for warning in hooks.warnings:
-            await session.host.emit("warning", {"threadId": session.host.thread_id,
-                                                "message": warning})
         source = "resume" if session.context_recorded else "startup"
         outcome = await run_hooks(hooks, "SessionStart", ctx, {"source": source}, emit,
                                   subjects=[source])

@@ -9,7 +9,7 @@ from typing import Any
 
 from pycodex.api.context import RequestContext
 from pycodex.api.router import route
-from pycodex.core.hooks.config import HookHandler, discover
+from pycodex.core.hooks.config import HookHandler, discover, hooks_off
 from pycodex.core.hooks.events import camel
 from pycodex.protocol.errors import invalid_request
 from pycodex.protocol.types.hooks import (
@@ -37,8 +37,7 @@ def hook_wire(handler: HookHandler) -> HookMetadata:
 def thread_hook_warnings(ctx: RequestContext, settings: Any) -> tuple[str, ...]:
     """Problems met reading the hooks a new thread will run, sent as ``warning`` right
     after ``thread/started`` (none when the thread turned hooks off)."""
-    features = settings.config.get("features")
-    if isinstance(features, dict) and features.get("hooks") is False:
+    if hooks_off(settings.config):
         return ()
     return discover(ctx.app.options.codex_home, Path(settings.cwd)).warnings
 

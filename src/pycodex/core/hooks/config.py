@@ -97,10 +97,14 @@ def discover(codex_home: Path, cwd: Path | None,
     handlers: list[HookHandler] = []
     for source in sources:
         handlers.extend(_handlers(source, len(handlers), state, warnings))
-    merged = stack.merged()
-    features = merged.get("features")
-    enabled = not (isinstance(features, dict) and features.get("hooks") is False)
-    return HookSet(handlers=tuple(handlers), warnings=tuple(warnings), enabled=enabled)
+    return HookSet(handlers=tuple(handlers), warnings=tuple(warnings),
+                   enabled=not hooks_off(stack.merged()))
+
+
+def hooks_off(config: dict[str, Any]) -> bool:
+    """True when a (merged or thread) config says ``features.hooks = false``."""
+    features = config.get("features")
+    return isinstance(features, dict) and features.get("hooks") is False
 
 
 def _layers(codex_home: Path, stack: LayerStack) -> list[tuple[str, Path, dict[str, Any]]]:

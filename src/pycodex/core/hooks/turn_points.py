@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from pycodex.core.hooks.config import HookSet, discover
+from pycodex.core.hooks.config import HookSet, discover, hooks_off
 from pycodex.core.hooks.runner import (
     HookContext,
     HookOutcome,
@@ -46,8 +46,7 @@ def _hooks(session: Session, turn: ActiveTurn) -> HookSet:
         hooks: HookSet = cached[1]
         return hooks
     hooks = discover(session.host.codex_home, session.settings.cwd)
-    features = session.settings.config.get("features")
-    if isinstance(features, dict) and features.get("hooks") is False:
+    if hooks_off(session.settings.config):
         hooks = HookSet(enabled=False)  # e.g. the TUI's helper threads (thread config)
     session.state[_STATE_KEY] = (turn.id, hooks)
     return hooks

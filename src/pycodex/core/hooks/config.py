@@ -9,7 +9,6 @@ is trusted. A handler runs once the user config stores its current hash under
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -172,6 +171,8 @@ def handler_hash(event: str, matcher: str | None, handler: dict[str, Any]) -> st
     identity: dict[str, Any] = {"event_name": snake(event), "hooks": [normalized]}
     if matcher is not None and event in MATCHER_EVENTS:
         identity["matcher"] = matcher
+    import hashlib
+
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

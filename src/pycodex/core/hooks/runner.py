@@ -20,6 +20,7 @@ import msgspec
 
 from pycodex.core.hooks.config import HookHandler, HookSet
 from pycodex.core.hooks.events import THREAD_SCOPED, TOOL_EVENTS, camel, kebab
+from pycodex.core.hooks.model import HookContext, HookOutcome
 from pycodex.core.hooks.spill import limit_for, spill
 from pycodex.core.truncation import approx_tokens, truncate_middle
 from pycodex.protocol.base import WireStruct
@@ -45,33 +46,6 @@ WITHOUT_PERMISSION_MODE = frozenset({"PreCompact", "PostCompact"})
 _PLAIN_STDOUT_IS_CONTEXT = frozenset({"SessionStart", "UserPromptSubmit"})
 
 
-class HookOutcome(msgspec.Struct):
-    """What the engine must do after an event's hooks ran."""
-
-    blocked: bool = False
-    block_reason: str | None = None
-    block_run_id: str | None = None
-    """The id of the run that blocked (``hookRunId`` of a hook prompt)."""
-    updated_input: dict[str, Any] | None = None
-    """A ``PreToolUse`` rewrite of the tool's input (the last handler's wins)."""
-    additional_contexts: list[str] = msgspec.field(default_factory=list)
-    stop: bool = False
-    stop_reason: str | None = None
-
-
-class HookContext(msgspec.Struct, frozen=True):
-    """Where the hooks run: the thread and turn, and the fields every stdin object has."""
-
-    thread_id: str
-    turn_id: str | None
-    cwd: Path
-    model: str
-    permission_mode: str
-    transcript_path: Path | None = None
-    codex_home: Path | None = None
-    """Where over-long hook text is saved (``hook_outputs/``); ``None``: truncated only."""
-
-
 class _Result(msgspec.Struct):
     status: str
     entries: list[HookOutputEntry]
@@ -79,13 +53,6 @@ class _Result(msgspec.Struct):
     started_at: int
     completed_at: int
     duration_ms: int
-
-
-def permission_mode(approval_policy: Any, sandbox_policy: dict[str, Any]) -> str:
-    """Claude-Code permission mode for the thread's approval and sandbox settings."""
-    if approval_policy == "never" and sandbox_policy.get("type") == "dangerFullAccess":
-        return "bypassPermissions"
-    return "default"
 
 
 def stdin_payload(event: str, ctx: HookContext, fields: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,6 @@ that names the file."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 from pycodex.atomic import atomic_write
@@ -25,6 +24,8 @@ def limit_for(configured: int | None) -> int | None:
 def spill(text: str, limit: int | None, codex_home: Path, thread_id: str) -> str:
     if limit is None or approx_tokens(text) <= limit:
         return text
+    import uuid
+
     path = codex_home / OUTPUT_DIR / thread_id / f"{uuid.uuid4()}.txt"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

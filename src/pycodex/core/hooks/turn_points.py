@@ -10,7 +10,6 @@ which parts of them hooks need.
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import shlex
 from pathlib import Path
@@ -19,12 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from pycodex.core.hooks.config import HookSet, discover, hooks_off
-from pycodex.core.hooks.runner import (
-    HookContext,
-    HookOutcome,
-    permission_mode,
-    run_hooks,
-)
+from pycodex.core.hooks.model import HookContext, HookOutcome, permission_mode
 from pycodex.core.ids import now_ms, uuid7
 from pycodex.protocol.base import WireStruct
 
@@ -60,6 +54,19 @@ def _context(session: Session, turn: ActiveTurn | None) -> HookContext:
         model=s.model, permission_mode=permission_mode(s.approval_policy, s.sandbox_policy),
         transcript_path=Path(transcript) if transcript else None,
         codex_home=session.host.codex_home)
+
+
+async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[str, Any],
+                    emit: Any, *, subjects: list[str] | None = None,
+                    call_id: str | None = None) -> HookOutcome:
+    """:func:`pycodex.core.hooks.runner.run_hooks`, importing the runner only when the
+    event has a handler that may run."""
+    if not hooks.enabled or not any(h.event == event and h.runnable for h in hooks.handlers):
+        return HookOutcome()
+    from pycodex.core.hooks import runner
+
+    return await runner.run_hooks(hooks, event, ctx, fields, emit, subjects=subjects,
+                                  call_id=call_id)
 
 
 def _emitter(session: Session) -> Any:
@@ -134,6 +141,8 @@ async def stop(session: Session, turn: ActiveTurn, attempt: int) -> bool:
 
 
 async def _hook_prompt(session: Session, turn: ActiveTurn, text: str, run_id: str) -> None:
+    import html
+
     item_id = f"msg_{uuid7()}"
     now = now_ms()
     item = {"type": "hookPrompt", "id": item_id,

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from pycodex.config.layers import LayerStack, project_root, system_dir
 from pycodex.core.skills.model import SCOPE_RANK, Scope, Skill, SkillError, SkillLoad
-from pycodex.core.skills.parse import SkillParseError, parse_skill
 from pycodex.core.skills.system import known_skill
 
 logger = logging.getLogger(__name__)
@@ -97,6 +96,8 @@ def scan(roots: list[tuple[Path, Scope]]) -> SkillLoad:
             if known is not None:
                 skills.append(known)
                 continue
+            from pycodex.core.skills.parse import SkillParseError, parse_skill
+
             try:
                 skills.append(parse_skill(resolved, _resolved(root), scope))
             except SkillParseError as exc:

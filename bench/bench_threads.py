@@ -79,6 +79,19 @@ def write_rollout(home: Path, n: int, when: float, turns: list[tuple[str, str]])
     return thread_id
 
 
+def write_big_rollout(home: Path, megabytes: float, label: str) -> str:
+    """One rollout of about ``megabytes`` MB (long answers); returns its thread id."""
+    answer = "x" * 9_000
+    turns = [
+        (f"turn {i}: explain", answer)
+        for i in range(int(megabytes * 1_000_000 / (3 * len(answer) + 1_500)))
+    ]
+    thread_id = write_rollout(home, 1, BASE, turns)
+    size = sum(p.stat().st_size for p in (home / "sessions").rglob("*.jsonl"))
+    print(f"{label}: rollout is {size / 1e6:.1f} MB, {len(turns)} turns")
+    return thread_id
+
+
 def generate_store(home: Path, count: int) -> None:
     for n in range(count):
         when = BASE + n * 37.0
@@ -159,17 +172,10 @@ def main() -> None:
             cleanup(home)
 
     resume_results: dict[str, dict[str, float]] = {}
-    answer = "x" * 9_000
-    turns = [
-        (f"turn {i}: explain", answer)
-        for i in range(int(args.resume_mb * 1_000_000 / (3 * len(answer) + 1_500)))
-    ]
     for target in chosen:
         home = fresh_home(f"resume-{target.name}")
         try:
-            thread_id = write_rollout(home, 1, BASE, turns)
-            size = sum(p.stat().st_size for p in (home / "sessions").rglob("*.jsonl"))
-            print(f"{target.name}: resume rollout is {size / 1e6:.1f} MB, {len(turns)} turns")
+            thread_id = write_big_rollout(home, args.resume_mb, target.name)
             resume_results[target.name] = bench_resume(target, home, thread_id)
         finally:
             cleanup(home)

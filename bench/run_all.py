@@ -1,4 +1,5 @@
-"""Run every benchmark in turn: bench_core, bench_turns, bench_threads, bench_fuzzy.
+"""Run every benchmark in turn: bench_core, bench_turns, bench_threads, bench_fuzzy,
+bench_ws_threads.
 
 Each runs as ``python -m bench.<name>`` in its own process with this checkout's ``src`` first
 on ``PYTHONPATH`` and bytecode caching on (under the bench scratch dir), so that pycodex is
@@ -30,6 +31,8 @@ BENCHES: dict[str, tuple[str, list[str], list[str], bool]] = {
     "threads": ("bench.bench_threads", [],
                 ["--threads", "2000", "--repeat", "5", "--resume-mb", "5"], False),
     "fuzzy": ("bench.bench_fuzzy", [], ["--files", "20000", "--rounds", "3"], False),
+    "wire": ("bench.bench_wire", [], ["--resume-mb", "20", "--runs", "1"], False),
+    "ws_threads": ("bench.bench_ws_threads", [], ["--runs", "1"], True),
 }
 
 

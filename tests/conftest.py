@@ -1,8 +1,10 @@
-"""Shared fixtures: a fresh CODEX_HOME and spawned servers that are always cleaned up and
-whose every message is checked against the reference schema."""
+"""Shared fixtures: a fresh CODEX_HOME and servers (in-process by default, spawned where the
+process matters) that are always cleaned up and whose every message is checked against the
+reference schema."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,19 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient
+from tests.support.inprocess import InProcessClient, config_overrides
+
+
+@pytest.fixture(autouse=True)
+def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs with an empty home of its own: the machine's dotfiles (a login
+    shell's ``.bashrc``, user skills, other agents' configs) never reach a test, and a
+    command killed mid-start-up cannot leave a stale lock behind in the real home (a
+    pyenv ``.bashrc`` rehash lock made every later ``bash -lc`` wait 60 s)."""
+    home = tmp_path / "user-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home
 
 
 @pytest.fixture
@@ -28,16 +43,44 @@ def workdir(tmp_path: Path) -> Path:
 
 ServerFactory = Callable[..., Awaitable[AppServerClient]]
 
+#: Options only a spawned process can honour.
+PROCESS_OPTIONS = ("env", "command")
+
+#: ``PYCODEX_TEST_SERVER=process`` spawns every server (to compare both modes).
+ALWAYS_SPAWN = os.environ.get("PYCODEX_TEST_SERVER") == "process"
+
 
 @pytest.fixture
 async def spawn(codex_home: Path) -> AsyncIterator[ServerFactory]:
-    """``await spawn(args=..., env=..., initialize=True)`` → a started client."""
+    """``await spawn(initialize=True)`` → a started client of a fresh server.
+
+    The server runs in the test's process (``cwd`` and ``-c key=value`` args become its
+    options) unless the test asks for a process (``process=True``) or passes what only a
+    process honours (``env``, ``command``, other flags): tests of stdio framing, logging,
+    signals and flags.
+    ``PYCODEX_TEST_SERVER=process`` in the environment spawns every server.
+    """
     clients: list[AppServerClient] = []
 
     async def factory(
-        *, initialize: bool = True, home: Path | None = None, **kw: Any
+        *,
+        initialize: bool = True,
+        home: Path | None = None,
+        process: bool = False,
+        **kw: Any,
     ) -> AppServerClient:
-        client = AppServerClient(home or codex_home, **kw)
+        client: AppServerClient
+        overrides = config_overrides(tuple(kw.get("args") or ()))
+        if (
+            process
+            or ALWAYS_SPAWN
+            or overrides is None
+            or any(kw.get(name) is not None for name in PROCESS_OPTIONS)
+        ):
+            client = AppServerClient(home or codex_home, **kw)
+        else:
+            kw.pop("args", None)
+            client = InProcessClient(home or codex_home, overrides=overrides, **kw)
         clients.append(client)
         await client.start()
         if initialize:

@@ -134,7 +134,7 @@ async def test_api_key_login_persists_notifies_and_logout_clears(spawn: ServerFa
     updated = await client.wait_notification("account/updated")
     assert completed == {"loginId": None, "success": True, "error": None,
                          "onboardingEntrypoint": None}
-    assert updated == {"authMode": "apikey", "planType": None}
+    assert updated == {"authMode": "apikey", "planType": None, "reason": None}
     after = [m["method"] for m in messages_after(client, rid) if "method" in m]
     assert after[:2] == ["account/login/completed", "account/updated"]
 
@@ -154,7 +154,7 @@ async def test_api_key_login_persists_notifies_and_logout_clears(spawn: ServerFa
     rid = client.next_id()
     assert (await client.request_raw("account/logout", request_id=rid))["result"] == {}
     assert await client.wait_notification("account/updated") == {
-        "authMode": None, "planType": None}
+        "authMode": None, "planType": None, "reason": None}
     assert not auth_file.exists()
     assert await client.request("account/read", {}) == NO_ACCOUNT
 
@@ -203,7 +203,8 @@ async def test_external_tokens_login_read_and_logout(spawn: ServerFactory) -> No
     assert [(m["method"], m["params"]) for m in after[:2]] == [
         ("account/login/completed",
          {"loginId": None, "success": True, "error": None, "onboardingEntrypoint": None}),
-        ("account/updated", {"authMode": "chatgptAuthTokens", "planType": "pro"}),
+        ("account/updated", {"authMode": "chatgptAuthTokens", "planType": "pro",
+                             "reason": None}),
     ]
     assert not (client.codex_home / "auth.json").exists()
     assert await client.request("account/read", {"refreshToken": True}) == {
@@ -230,12 +231,12 @@ async def test_external_tokens_login_read_and_logout(spawn: ServerFactory) -> No
         )
         assert await client.wait_notification(
             "account/updated", where=lambda p, e=expected: p.get("planType") == e  # type: ignore[misc]
-        ) == {"authMode": "chatgptAuthTokens", "planType": expected}
+        ) == {"authMode": "chatgptAuthTokens", "planType": expected, "reason": None}
 
     await client.request("account/logout")
     assert await client.wait_notification(
         "account/updated", where=lambda p: p.get("authMode") is None
-    ) == {"authMode": None, "planType": None}
+    ) == {"authMode": None, "planType": None, "reason": None}
     assert await client.request("account/read", {}) == NO_ACCOUNT
 
 
@@ -528,7 +529,7 @@ async def test_browser_login_completes_through_callback(
     assert completed == {"loginId": result["loginId"], "success": True, "error": None,
                          "onboardingEntrypoint": None}
     assert await client.wait_notification("account/updated") == {
-        "authMode": "chatgpt", "planType": "plus"}
+        "authMode": "chatgpt", "planType": "plus", "reason": None}
     exchange = parse_qs(backend.requests_to("/oauth/token")[0]["body"])
     assert exchange["code"] == ["the-code"] and exchange["redirect_uri"] == [redirect]
     stored = json.loads((codex_home / "auth.json").read_text())
@@ -582,7 +583,7 @@ async def test_device_code_login(
         "loginId": result["loginId"], "success": True, "error": None,
         "onboardingEntrypoint": None}
     assert await client.wait_notification("account/updated") == {
-        "authMode": "chatgpt", "planType": "pro"}
+        "authMode": "chatgpt", "planType": "pro", "reason": None}
     exchange = parse_qs(backend.requests_to("/oauth/token")[0]["body"])
     assert exchange["code_verifier"] == ["ver"]
     assert exchange["redirect_uri"] == [f"{backend.url}/deviceauth/callback"]

@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, text_reply
+from tests.support.sandbox import skip_unless_sandbox
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
     begin_turn,
     client_fixture,
@@ -51,6 +52,7 @@ async def answer(client: AppServerClient, method: str, result: Any = None, *,
 
 
 async def untrusted_thread(client: AppServerClient, workdir: Path) -> str:
+    skip_unless_sandbox()  # approved commands run under workspace-write
     return await start_thread(client, workdir, approval="untrusted", sandbox="workspace-write")
 
 
@@ -305,6 +307,7 @@ async def test_known_safe_command_runs_without_asking(
 async def test_escalation_is_asked(
     client: AppServerClient, workdir: Path, mock: MockResponses, policy: str
 ) -> None:
+    skip_unless_sandbox()
     thread_id = await start_thread(client, workdir, approval=policy, sandbox="workspace-write")
     mock.push(exec_call("touch probe.txt", "call_esc", sandbox_permissions="require_escalated",
                         justification="needs to write"), text_reply("ok"))
@@ -413,6 +416,7 @@ async def next_of(client: Any, method: str) -> dict[str, Any]:
 
 
 async def untrusted_ws_thread(client: Any, workdir: Path) -> str:
+    skip_unless_sandbox()  # approved commands run under workspace-write
     started = await client.request_raw("thread/start", {
         "cwd": str(workdir), "approvalPolicy": "untrusted", "sandbox": "workspace-write"})
     return str(started["result"]["thread"]["id"])
@@ -457,6 +461,11 @@ async def test_approval_goes_to_another_subscriber_when_the_asked_one_leaves(
     async with ws_server(codex_home, mock) as server:
         first = await ws_client(server)
         thread_id = await untrusted_ws_thread(first, workdir)
+        # a first turn writes the rollout: a thread with none cannot be resumed (as 0.171)
+        mock.push(text_reply("ready"))
+        await first.request_raw("turn/start", {
+            "threadId": thread_id, "input": [{"type": "text", "text": "hello"}]})
+        await next_of(first, "turn/completed")
         second = await ws_client(server)
         await second.request_raw("thread/resume", {"threadId": thread_id})
         mock.push(exec_call("touch probe.txt", "call_touch"), text_reply("done"))

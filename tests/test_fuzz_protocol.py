@@ -132,3 +132,34 @@ def test_random_requests(fuzz_server: SyncServer, method: str, params: Any, rid:
     answer = fuzz_server.wait_answer(request_id)
     assert "result" in answer or "error" in answer
     fuzz_server.probe()
+
+
+def _nested(depth: int, opener: bytes) -> bytes:
+    return opener * depth
+
+
+hostile_lines = st.one_of(
+    st.integers(1, 200_000).map(lambda n: _nested(n, b"[")),
+    st.integers(1, 200_000).map(lambda n: b'{"id":1,"method":"x","params":' + _nested(n, b"{")),
+    st.integers(1, 4_000_000).map(lambda n: b'{"id":"s","method":"x","params":"' + b"a" * n),
+    st.binary(min_size=1, max_size=2000),
+    st.sampled_from([b"1e999", b"-1e999", b"1e-999", b"9" * 5000, b"-" + b"9" * 400, b"0.0e0"])
+    .map(lambda n: b'{"id":"n","method":"foo/x","params":{"v":' + n + b"}}"),
+    st.one_of(
+        st.integers(min_value=-(2**80), max_value=2**80),
+        st.floats(),
+        st.booleans(),
+        st.none(),
+        st.text(max_size=50),
+        st.lists(st.integers(), max_size=3),
+    ).map(lambda rid: json.dumps({"id": rid, "method": "foo/x", "params": {}}).encode()),
+)
+
+
+@FUZZ
+@given(st.lists(hostile_lines, min_size=1, max_size=4))
+def test_hostile_lines(fuzz_server: SyncServer, lines: list[bytes]) -> None:
+    """Deep nesting, huge and binary lines, extreme numbers and ids: the server survives
+    each batch and answers the next request."""
+    fuzz_server.write(b"".join(line.replace(b"\n", b" ") + b"\n" for line in lines))
+    fuzz_server.probe()

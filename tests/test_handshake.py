@@ -12,7 +12,7 @@ from tests.support.client import wait_for_line
 async def test_initialize_reports_user_agent_and_platform(spawn: ServerFactory) -> None:
     client = await spawn(initialize=False)
     result = await client.initialize(name="probe", version="0.0.1")
-    assert result["userAgent"].startswith("probe/0.169.0 (")
+    assert result["userAgent"].startswith("probe/0.171.0 (")
     assert result["userAgent"].endswith(
         f"; {platform.machine()}) unknown (probe; 0.0.1)"
     ) or result["userAgent"].endswith("(probe; 0.0.1)")
@@ -96,12 +96,12 @@ async def test_bad_params_get_serde_style_errors(server) -> None:  # type: ignor
     assert response["error"]["message"] == "Invalid request: missing field `params`"
 
 
-async def test_malformed_lines_are_dropped_and_the_server_carries_on(server) -> None:  # type: ignore[no-untyped-def]
+async def test_malformed_lines_are_dropped_and_the_server_carries_on(spawn: ServerFactory) -> None:
+    server = await spawn(process=True)  # stdio framing and the process are under test
     await server.send_raw(b"{not json\n")
     await server.send_raw(b"\xff\xfe invalid utf-8 \xc3\x28\n")
     await server.send_raw(b"[1,2,3]\n")
     await server.send_raw(b'{"method": 5, "id": 1}\n')
-    await server.send_raw(b'{"id": {"x": 1}, "method": "initialize"}\n')
     await server.send_raw(b"\n\n")
     response = await server.request_raw("foo/after", {})
     assert response["error"]["code"] == -32600
@@ -111,7 +111,8 @@ async def test_malformed_lines_are_dropped_and_the_server_carries_on(server) -> 
     assert await wait_for_line(server.stderr_lines, "Failed to deserialize JSONRPCMessage")
 
 
-async def test_stdin_eof_exits_cleanly_and_quickly(server) -> None:  # type: ignore[no-untyped-def]
+async def test_stdin_eof_exits_cleanly_and_quickly(spawn: ServerFactory) -> None:
+    server = await spawn(process=True)  # stdio framing and the process are under test
     loop = asyncio.get_running_loop()
     start = loop.time()
     code = await server.close()
@@ -119,7 +120,8 @@ async def test_stdin_eof_exits_cleanly_and_quickly(server) -> None:  # type: ign
     assert loop.time() - start < 2.0
 
 
-async def test_logs_never_go_to_stdout(server) -> None:  # type: ignore[no-untyped-def]
+async def test_logs_never_go_to_stdout(spawn: ServerFactory) -> None:
+    server = await spawn(process=True)  # stdio framing and the process are under test
     await server.send_raw(b"{broken\n")
     await server.request_raw("foo/x", {})
     await server.close()
@@ -146,7 +148,7 @@ def test_bad_listen_urls_fail_like_the_reference() -> None:
 
     cases = {
         "http://1.2.3.4:5": "unsupported --listen URL `http://1.2.3.4:5`; expected `stdio://`, "
-                            "`ws://IP:PORT`, or `off`",
+                            "`unix://`, `unix://PATH`, `ws://IP:PORT`, or `off`",
         "ws://localhost:1": "invalid websocket --listen URL `ws://localhost:1`; expected "
                             "`ws://IP:PORT`",
     }

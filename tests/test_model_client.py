@@ -671,9 +671,9 @@ def test_builtin_providers() -> None:
     assert (openai.id, openai.base_url, openai.wire_api) == (
         "openai", "https://api.openai.com/v1", "responses")
     assert openai.endpoint == "https://api.openai.com/v1/responses"
-    assert openai.requires_openai_auth and openai.http_headers["version"] == "0.169.0"
+    assert openai.requires_openai_auth and openai.http_headers["version"] == "0.171.0"
     assert openai.extra_headers({"OPENAI_ORGANIZATION": "org-1", "OPENAI_PROJECT": ""}) == {
-        "version": "0.169.0", "OpenAI-Organization": "org-1"}
+        "version": "0.171.0", "OpenAI-Organization": "org-1"}
     assert resolve_provider({}, None, env={"OPENAI_BASE_URL": "http://x/v1"}).base_url == (
         "http://x/v1")
     assert resolve_provider({}, "ollama", env={}).base_url == "http://localhost:11434/v1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +12,24 @@ from pycodex.core import models_catalog
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 
+DATA = Path(__file__).parent / "data"
+
+#: The 0.171.0 reference catalog, measured with ``model/list`` on the reference binary.
 VISIBLE = [
+    "gpt-6.2-sol",
+    "gpt-6.2-astra",
+    "gpt-6.1-terra",
     "gpt-6.1-sol",
     "gpt-6-astra",
     "gpt-6-sol",
     "gpt-6-luna",
     "gpt-5.6-sol",
-    "gpt-6.1-terra",
     "gpt-5.6-terra",
     "gpt-5.6-luna",
     "gpt-5.5",
 ]
 ALL = [
-    *VISIBLE[:8],
+    *VISIBLE[:10],
     "gpt-daybreak-blue-latest",
     "gpt-daybreak-red-latest",
     "gpt-5.5",
@@ -39,7 +45,7 @@ async def test_model_list_default_page(server: AppServerClient) -> None:
     result = await server.request("model/list", {})
     assert ids(result) == VISIBLE
     assert result["nextCursor"] is None
-    assert [m["id"] for m in result["data"] if m["isDefault"]] == ["gpt-6.1-sol"]
+    assert [m["id"] for m in result["data"] if m["isDefault"]] == ["gpt-6.2-sol"]
     gpt55 = result["data"][-1]
     assert gpt55["model"] == "gpt-5.5"
     assert gpt55["upgrade"] == "gpt-6-sol"
@@ -86,18 +92,18 @@ async def test_model_list_pagination_walks_all_pages(server: AppServerClient) ->
         if cursor is None:
             break
     assert seen == VISIBLE
-    assert cursors == ["2", "4", "6", "8", None]
+    assert cursors == ["2", "4", "6", "8", "10", None]
 
     hidden_page = await server.request(
-        "model/list", {"limit": 3, "includeHidden": True, "cursor": "6"}
+        "model/list", {"limit": 3, "includeHidden": True, "cursor": "8"}
     )
     assert ids(hidden_page) == ["gpt-5.6-terra", "gpt-5.6-luna", "gpt-daybreak-blue-latest"]
-    assert hidden_page["nextCursor"] == "9"
+    assert hidden_page["nextCursor"] == "11"
 
     # limit 0 behaves like 1; a cursor at the end gives an empty last page
     zero = await server.request("model/list", {"limit": 0})
-    assert ids(zero) == ["gpt-6.1-sol"] and zero["nextCursor"] == "1"
-    end = await server.request("model/list", {"cursor": "9", "limit": 5})
+    assert ids(zero) == ["gpt-6.2-sol"] and zero["nextCursor"] == "1"
+    end = await server.request("model/list", {"cursor": "11", "limit": 5})
     assert end == {"data": [], "nextCursor": None}
     plus = await server.request("model/list", {"cursor": "+7"})
     assert ids(plus) == VISIBLE[7:]
@@ -109,7 +115,7 @@ async def test_model_list_pagination_walks_all_pages(server: AppServerClient) ->
         ({"cursor": "abc"}, "invalid cursor: abc"),
         ({"cursor": "-1"}, "invalid cursor: -1"),
         ({"cursor": ""}, "invalid cursor: "),
-        ({"cursor": "10"}, "cursor 10 exceeds total models 9"),
+        ({"cursor": "12"}, "cursor 12 exceeds total models 11"),
         ({"limit": -1}, "Invalid request: invalid value: integer `-1`, expected u32"),
         ({"includeHidden": "yes"},
          'Invalid request: invalid type: string "yes", expected a boolean'),
@@ -162,6 +168,25 @@ def test_catalog_metadata_and_fallback() -> None:
         "this can degrade performance and cause issues."
     )
     assert models_catalog.lookup_model("gpt-5.5")[1] is None
-    assert models_catalog.default_model() == "gpt-6.1-sol"
+    assert models_catalog.default_model() == "gpt-6.2-sol"
     slugs = [m.slug for m in models_catalog.list_models(include_hidden=True)]
-    assert len(slugs) == len(set(slugs)) == 12
+    assert len(slugs) == len(set(slugs)) == 14
+
+
+async def test_catalog_matches_the_reference_0171(server: AppServerClient) -> None:
+    """Every structural field of ``model/list {includeHidden}`` equals the reference 0.171.0
+    answer (recorded offline in tests/data; descriptions are pycodex's own)."""
+    recorded = json.loads((DATA / "model_list.0171.json").read_text())["data"]
+    result = await server.request("model/list", {"includeHidden": True})
+    ours = [
+        {
+            **{k: m[k] for k in recorded[0] if k in m},
+            "supportedReasoningEfforts": [
+                e["reasoningEffort"] for e in m["supportedReasoningEfforts"]
+            ],
+            "serviceTierIds": [t["id"] for t in m["serviceTiers"]],
+            "hasAvailabilityNux": m["availabilityNux"] is not None,
+        }
+        for m in result["data"]
+    ]
+    assert ours == recorded

@@ -13,7 +13,7 @@ PARENT_ID = "00f067aa0ba902b7"
 
 
 async def test_every_request_in_a_burst_gets_exactly_one_answer(spawn: ServerFactory) -> None:
-    client = await spawn(initialize=False)
+    client = await spawn(initialize=False, process=True)  # one stdio write
     await client.initialize(experimental=True)
     count = 3000
     burst = b"".join(

@@ -21,6 +21,7 @@ from pycodex.core.shell_snapshot import ShellKind, build_snapshot, shell_kind, w
 from pycodex.core.tools.command_actions import shell_join
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
+from tests.support.sandbox import skip_unless_sandbox
 from tests.test_turns import write_config
 
 SECRET = "s3cr3t-value-never-logged"
@@ -163,10 +164,7 @@ async def test_later_login_commands_use_the_snapshot_instead_of_the_profile(
 async def test_sandboxed_commands_read_the_snapshot(
     client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses, home: Path
 ) -> None:
-    from pycodex.core.sandbox import bwrap_problem
-
-    if bwrap_problem() is not None:
-        pytest.skip(f"bubblewrap unusable: {bwrap_problem()}")
+    skip_unless_sandbox()
     thread_id = await _thread(client, workdir, sandbox="read-only")
     cmd = 'echo "probe=$PYCODEX_SNAPSHOT_PROBE"; probe_fn sandboxed'
     await _exec_turn(client, mock, thread_id, cmd, "call_1")

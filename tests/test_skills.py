@@ -28,7 +28,7 @@ def skill_md(name: str, description: str, extra: str = "") -> str:
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "user-home"
-    path.mkdir()
+    path.mkdir(exist_ok=True)
     return path
 
 

@@ -79,13 +79,13 @@ async def test_start_matches_reference_shape_and_defaults(
     assert list(thread) == REFERENCE_THREAD_KEYS
     assert thread["status"] == {"type": "idle"}
     assert thread["preview"] == "" and thread["turns"] == [] and thread["ephemeral"] is False
-    assert thread["cliVersion"] == "0.169.0" and thread["source"] == "vscode"
+    assert thread["cliVersion"] == "0.171.0" and thread["source"] == "vscode"
     assert thread["sessionId"] == thread["id"] and thread["originator"] == "pytest"
     assert thread["canAcceptDirectInput"] is True
     assert Path(thread["path"]).name.endswith(f"-{thread['id']}.jsonl")
     assert Path(thread["path"]).parent.parent.parent.parent == codex_home / "sessions"
     assert not Path(thread["path"]).exists(), "a thread without turns leaves nothing on disk"
-    assert result["model"] == "gpt-6.1-sol" and result["modelProvider"] == "openai"
+    assert result["model"] == "gpt-6.2-sol" and result["modelProvider"] == "openai"
     assert result["approvalPolicy"] == "on-request" and result["approvalsReviewer"] == "user"
     assert result["sandbox"] == {"type": "readOnly", "networkAccess": False}
     assert result["activePermissionProfile"] == {"id": ":read-only", "extends": None}
@@ -257,11 +257,10 @@ async def test_torn_tail_and_bad_lines_are_skipped(
     path = install_reference_rollout(codex_home, workdir)
     data = path.read_bytes()
     lines = data.splitlines(keepends=True)
-    # A BOM at the start, garbage in the middle, and a torn last line (kill -9 mid-write).
+    # Garbage in the middle and a torn last line (kill -9 mid-write). (A BOM at the start
+    # makes the file no rollout at all, as for the reference: tests/test_rollout_junk.py.)
     torn = b'{"timestamp":"2026-11-24T03:47:51.000Z","type":"event_msg","payload":{"type":"ta'
-    path.write_bytes(
-        b"\xef\xbb\xbf" + b"".join(lines[:20]) + b"\xff\xfenot json\n" + b"".join(lines[20:]) + torn
-    )
+    path.write_bytes(b"".join(lines[:20]) + b"\xff\xfenot json\n" + b"".join(lines[20:]) + torn)
     client = await spawn()
     listed = await client.request("thread/list", {})
     assert [t["id"] for t in listed["data"]] == [REF_ID]
@@ -551,7 +550,7 @@ async def test_idle_unload_after_delay(spawn: ServerFactory) -> None:
 
 async def test_rollback_drops_turns(spawn: ServerFactory, codex_home: Path, workdir: Path) -> None:
     install_reference_rollout(codex_home, workdir)
-    # thread/rollback is not in the 0.169.0 bundle (it was removed there): check its
+    # thread/rollback is not in the 0.171.0 bundle (removed in 0.169): check its
     # thread against the Thread schema by hand.
     client = await spawn(validate=False)
     await client.request("thread/resume", {"threadId": REF_ID})

@@ -67,6 +67,14 @@ async def test_two_clients_share_a_thread(tmp_path: Path) -> None:
     await settle()
     # thread/started is broadcast to every initialized connection.
     assert [n["thread"]["id"] for n in b.notifications("thread/started")] == [tid]
+    # No turn yet: nothing to resume, as the reference answers.
+    early = await b.request("thread/resume", {"threadId": tid})
+    assert early["error"]["message"] == f"no rollout found for thread id {tid}"
+    manager = app.peek(thread_manager)
+    assert manager is not None
+    loaded = manager.get(tid)
+    assert loaded is not None
+    await loaded.writer.materialize()  # as the first turn would
     joined = await b.request("thread/resume", {"threadId": tid})
     assert joined["result"]["thread"]["id"] == tid
     named = await a.request("thread/name/set", {"threadId": tid, "name": "shared"})
@@ -76,8 +84,6 @@ async def test_two_clients_share_a_thread(tmp_path: Path) -> None:
         assert peer.notifications("thread/name/updated") == [
             {"threadId": tid, "threadName": "shared"}
         ]
-    manager = app.peek(thread_manager)
-    assert manager is not None
     thread = manager.get(tid)
     assert thread is not None and thread.subscribers == {a.conn.id, b.conn.id}
     # Engine hooks: status changes reach both clients once per change.

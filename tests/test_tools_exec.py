@@ -19,6 +19,7 @@ from tests.support.mock_responses import (
     function_call_reply,
     text_reply,
 )
+from tests.support.sandbox import skip_unless_sandbox
 from tests.test_turns import write_config
 
 OUTPUT_RE = re.compile(
@@ -283,10 +284,7 @@ async def test_write_stdin_talks_to_cat(
 async def test_workspace_write_sandbox_confines_writes(
     client: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:
-    from pycodex.core.sandbox import bwrap_problem
-
-    if bwrap_problem() is not None:
-        pytest.skip(f"bubblewrap unusable: {bwrap_problem()}")
+    skip_unless_sandbox()
     (workdir / ".git").mkdir()
     outside = workdir.parent / "outside.txt"
     thread_id = await start_thread(client, workdir, approval="never",

@@ -70,9 +70,12 @@ async def test_add_file_matches_the_reference(
                        "completedAtMs": None}
     done = items(client, "item/completed", "call_patch")[0]
     assert done == {**started, "status": "completed", "completedAtMs": done["completedAtMs"]}
+    # and again after the model's next answer, right before the turn ends (reference 0.171)
+    assert methods[-3:] == ["turn/diff/updated", "thread/status/changed", "turn/completed"]
     diffs = client.notifications("turn/diff/updated")
-    assert diffs and all(d["params"] == {"threadId": thread_id, "turnId": turn["id"],
-                                         "diff": HELLO_DIFF} for d in diffs)
+    assert len(diffs) == 2
+    assert all(d["params"] == {"threadId": thread_id, "turnId": turn["id"],
+                               "diff": HELLO_DIFF} for d in diffs)
     assert (workdir / "hello.txt").read_text() == "hi from the mock patch\n"
     output = tool_output(mock, "call_patch")
     assert without_wall_time(output) == (

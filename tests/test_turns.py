@@ -15,6 +15,7 @@ from tests.support.client import AppServerClient
 from tests.support.mock_responses import (
     MockResponses,
     failed_reply,
+    function_call_events,
     function_call_reply,
     http_error,
     message_events,
@@ -240,9 +241,10 @@ async def test_interrupt_answers_before_turn_completed_and_closes_the_stream(
     assert index(answer) < index(done)
     await asyncio.sleep(0.5)
     assert mock.requests[-1].closed_by_client
-    # A second interrupt with nothing running is answered too.
-    assert await client.request("turn/interrupt",
-                                {"threadId": thread_id, "turnId": turn_id}) == {}
+    # A second interrupt with nothing running gets the reference's error.
+    second = await client.request_raw("turn/interrupt",
+                                      {"threadId": thread_id, "turnId": turn_id})
+    assert second["error"] == {"code": -32600, "message": "no active turn to interrupt"}
     # The next request carries the interruption marker.
     mock.push(text_reply("ok"))
     await run_turn(client, thread_id, "next")
@@ -291,9 +293,18 @@ async def test_reasoning_summaries_are_streamed(
     await run_turn(client, thread_id, "think")
     deltas = client.notifications("item/reasoning/summaryTextDelta")
     assert "".join(d["params"]["delta"] for d in deltas) == "Thinking"
-    reasoning = [n["params"]["item"] for n in client.notifications("item/completed")
+    started = [n["params"] for n in client.notifications("item/started")
+               if n["params"]["item"]["type"] == "reasoning"]
+    completed = [n["params"] for n in client.notifications("item/completed")
                  if n["params"]["item"]["type"] == "reasoning"]
-    assert reasoning and reasoning[0]["summary"] == ["Thinking"]
+    # as the reference 0.171: the item carries its start and completion times
+    begin = started[0]["startedAtMs"]
+    assert [s["item"] for s in started] == [{
+        "type": "reasoning", "id": started[0]["item"]["id"], "summary": [], "content": [],
+        "startedAtMs": begin, "completedAtMs": None}]
+    assert [c["item"] for c in completed] == [{
+        **started[0]["item"], "summary": ["Thinking"],
+        "completedAtMs": completed[0]["completedAtMs"]}]
 
 
 async def test_tool_calls_loop_until_the_model_answers(
@@ -336,6 +347,29 @@ async def test_compaction_replaces_history_with_a_summary(
     assert any("SUMMARY OF WORK" in t for t in texts)
     assert "answer one" not in texts
     assert "first question" in texts
+
+
+async def test_a_compaction_turn_shows_only_its_context_compaction_item(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference 0.171: the summary request's own message is not announced, and
+    the ``contextCompaction`` item carries its start and completion times."""
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("answer one"), text_reply("SUMMARY OF WORK"))
+    first, _ = await run_turn(client, thread_id, "first question")
+    start = len(client.received)
+    assert await client.request("thread/compact/start", {"threadId": thread_id}) == {}
+    await client.wait_notification(
+        "turn/completed", where=lambda p: p["turn"]["id"] != first["turn"]["id"], timeout=30)
+    methods = [m["method"] for m in client.received[start:] if "method" in m]
+    assert [m for m in methods if m.startswith("item/")] == ["item/started", "item/completed"]
+    started, completed = [m["params"] for m in client.received[start:]
+                          if m.get("method") in ("item/started", "item/completed")]
+    assert started["item"] == {"type": "contextCompaction", "id": started["item"]["id"],
+                               "startedAtMs": started["startedAtMs"], "completedAtMs": None}
+    assert completed["item"] == {**started["item"],
+                                 "completedAtMs": completed["completedAtMs"]}
+    assert "thread/compacted" not in methods  # 0.171 no longer sends the legacy signal
 
 
 async def test_a_compaction_turn_cannot_be_steered(
@@ -471,6 +505,62 @@ async def test_local_image_input_becomes_an_input_image(
     image = last["content"][1]
     assert image["type"] == "input_image"
     assert image["image_url"] == "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+async def test_a_rerouted_answer_is_announced_once_per_turn(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference 0.171: when the ``openai-model`` answer header names another model,
+    ``model/rerouted`` then a ``warning`` go out before the answer's items, once a turn."""
+    started = await client.request("thread/start", {"cwd": str(workdir)})
+    thread_id, model = started["thread"]["id"], started["model"]
+    other = {"openai-model": "gpt-fallback-mini"}
+    mock.push(response_reply(function_call_events("update_plan", {"plan": []}), headers=other),
+              response_reply(message_events(["ok"]), headers=other),
+              response_reply(message_events(["same"]), headers={"openai-model": model}))
+    start = len(client.received)
+    response, _ = await run_turn(client, thread_id, "hi")
+    methods = [m["method"] for m in client.received[start:] if "method" in m]
+    assert methods.count("model/rerouted") == 1 and methods.count("warning") == 1
+    reroute = methods.index("model/rerouted")
+    assert methods[reroute + 1] == "warning"
+    assert reroute < methods.index("turn/plan/updated")
+    assert client.notifications("model/rerouted")[-1]["params"] == {
+        "threadId": thread_id, "turnId": response["turn"]["id"], "fromModel": model,
+        "toModel": "gpt-fallback-mini", "reason": "highRiskCyberActivity"}
+    warning = client.notifications("warning")[-1]["params"]
+    assert warning["threadId"] == thread_id and "gpt-fallback-mini" in warning["message"]
+    await run_turn(client, thread_id, "again")  # served by the model asked for: no notice
+    assert len(client.notifications("model/rerouted")) == 1
+
+
+REMOTE_IMAGE = {"code": -32600,
+                "message": "remote image URLs are not supported; use an inline data URL instead"}
+
+
+async def test_remote_image_urls_are_refused_and_inline_ones_accepted(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference 0.171: http(s) image URLs (any case) are refused by turn/start and
+    turn/steer; other URLs (data:, ...) go to the model as they are."""
+    thread_id = await start_thread(client, workdir)
+    for url in ("https://example.com/a.png", "HTTP://example.com/a.png"):
+        refused = await client.request_raw("turn/start", {"threadId": thread_id, "input": [
+            {"type": "image", "url": url}]})
+        assert refused["error"] == REMOTE_IMAGE
+    assert mock.requests == []
+    inline = "data:image/png;base64,iVBORw0KGgo="
+    mock.push(slow_text_reply("a", "b", interval=0.3))
+    response = await client.request("turn/start", {"threadId": thread_id, "input": [
+        {"type": "image", "url": inline}]})
+    steer = await client.request_raw("turn/steer", {
+        "threadId": thread_id, "expectedTurnId": response["turn"]["id"],
+        "input": [{"type": "image", "url": "https://example.com/b.png"}]})
+    assert steer["error"] == REMOTE_IMAGE
+    await client.wait_notification("turn/completed",
+                                   where=lambda p: p["turn"]["id"] == response["turn"]["id"])
+    sent = mock.requests[-1].body["input"][-1]["content"]
+    assert sent == [{"type": "input_image", "image_url": inline}]
 
 
 async def test_turn_start_on_a_busy_thread_joins_the_running_turn(

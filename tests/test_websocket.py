@@ -566,9 +566,12 @@ async def test_responses_go_to_the_connection_that_asked(open_server: WsServer, 
             await client.send({"method": "mock/experimentalMethod", "id": rid,
                                "params": {"value": f"{tag}{rid}"}})
     for client, tag in ((a, "a"), (b, "b")):
-        for rid in range(10, 20):
-            message = await client.next_message()
-            assert message == {"id": rid, "result": {"echoed": f"{tag}{rid}"}}
+        answers = [m for m in [await client.next_message() for _ in range(10)]
+                   if m.get("method") != "configWarning"]  # e.g. no usable bubblewrap here
+        while len(answers) < 10:
+            answers.append(await client.next_message())
+        assert answers == [{"id": rid, "result": {"echoed": f"{tag}{rid}"}}
+                           for rid in range(10, 20)]
 
 
 async def test_closing_one_client_leaves_the_other(open_server: WsServer, clients: Any) -> None:
@@ -604,7 +607,8 @@ async def test_ping_is_answered(open_server: WsServer, clients: Any) -> None:
 
 
 async def test_slow_consumer_is_disconnected(open_server: WsServer, clients: Any) -> None:
-    """A client that never reads is cut off once its output backs up; others carry on."""
+    """A client that never reads is cut off once its unsent output passes the byte bound
+    (64 MiB); others carry on."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", open_server.port))
@@ -612,14 +616,11 @@ async def test_slow_consumer_is_disconnected(open_server: WsServer, clients: Any
     await slow.initialize("slow", experimental=True)
     bystander = await clients(open_server)
     await bystander.initialize("bystander")
-    big = "x" * 500_000
-    for rid in range(100, 120):  # ~10 MB of answers: more than the socket buffers hold
-        await slow.send({"method": "mock/experimentalMethod", "id": rid, "params": {"value": big}})
-    small = [json.dumps({"method": "mock/experimentalMethod", "id": rid, "params": {"value": ""}})
-             for rid in range(1000, 7000)]
+    big = "x" * 1_000_000
     with contextlib.suppress(ConnectionClosed):
-        for frame in small:
-            await slow.ws.send(frame)
+        for rid in range(100, 180):  # ~80 MB of answers: more than the bound
+            await slow.send({"method": "mock/experimentalMethod", "id": rid,
+                             "params": {"value": big}})
     # The server lets go of it without the client reading anything more.
     gone = await _wait_for_disconnect(open_server)
     assert gone, "slow consumer still connected:\n" + open_server.stderr[-2000:]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -100,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_listen,
         default=None,
         metavar="URL",
-        help="stdio:// (default), ws://IP:PORT, or off.",
+        help="stdio:// (default), unix://, unix://PATH, ws://IP:PORT, or off.",
     )
     app.add_argument("--stdio", action="store_true", help="Same as --listen stdio://.")
     app.add_argument(
@@ -168,7 +170,7 @@ def _overrides(args: argparse.Namespace) -> list[tuple[str, Any]]:
 
 
 def run_app_server(args: argparse.Namespace) -> int:
-    from pycodex.transport.listen import ListenTarget
+    from pycodex.transport.listen import ListenError, ListenTarget
 
     target: ListenTarget = args.listen or ListenTarget("stdio")
     if args.stdio:
@@ -196,9 +198,15 @@ def run_app_server(args: argparse.Namespace) -> int:
         asyncio.run(_serve(target, ws_auth, _overrides(args)))
     except KeyboardInterrupt:
         return 130
+    except ListenError as exc:
+        raise CliError(str(exc)) from None
     except OSError as exc:  # e.g. the websocket port is taken
         raise CliError(str(exc)) from None
     return 0
+
+
+#: Signals that end the server gracefully (interrupt turns, kill their commands, flush).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 async def _serve(target: Any, ws_auth: Any, overrides: list[tuple[str, Any]]) -> None:
@@ -210,19 +218,48 @@ async def _serve(target: Any, ws_auth: Any, overrides: list[tuple[str, Any]]) ->
     sender = OutgoingSender()
     app = create_app(ServerOptions(codex_home=codex_home(), cli_overrides=overrides), sender)
     server = RpcServer(app, sender)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, _request_stop, sig, stop)
+    serving = loop.create_task(_transport(server, target, ws_auth), name="transport")
+    stopping = loop.create_task(stop.wait(), name="stop-signal")
     try:
-        if target.kind == "stdio":
-            from pycodex.transport.stdio import serve_stdio
-
-            await serve_stdio(server)
-        elif target.kind == "ws":
-            from pycodex.transport.websocket import serve_websocket
-
-            await serve_websocket(server, target.host, target.port, ws_auth)
-        else:
-            await asyncio.Event().wait()
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        await server.shutdown()
+        # Stop reading first, then interrupt turns, kill their commands, flush rollouts.
+        stopping.cancel()
+        serving.cancel()
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving  # re-raises a listener's start-up error
+        finally:
+            await server.shutdown()
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
+
+
+def _request_stop(sig: signal.Signals, stop: asyncio.Event) -> None:
+    logger.info("received %s; shutting down", sig.name)
+    stop.set()
+
+
+async def _transport(server: Any, target: Any, ws_auth: Any) -> None:
+    if target.kind == "stdio":
+        from pycodex.transport.stdio import serve_stdio
+
+        await serve_stdio(server)
+    elif target.kind == "ws":
+        from pycodex.transport.websocket import serve_websocket
+
+        await serve_websocket(server, target.host, target.port, ws_auth)
+    elif target.kind == "unix":
+        from pycodex.transport.unix_socket import default_socket_path, serve_unix
+
+        await serve_unix(server, Path(target.path) if target.path else default_socket_path(
+            codex_home()))
+    else:
+        await asyncio.Event().wait()
 
 
 if __name__ == "__main__":

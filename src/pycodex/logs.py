@@ -1,6 +1,7 @@
 """Logging to stderr: human-readable by default, one JSON object per line with
 ``LOG_FORMAT=json``. Level from ``PYCODEX_LOG`` or ``RUST_LOG`` (error, warn, info, debug,
-trace). Logs never go to stdout."""
+trace). Logs never go to stdout. Every line is passed through :func:`pycodex.redaction.redact`
+(the one place logs are formatted), so secrets never reach them at any level."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import os
 import sys
 import time
 from typing import Any
+
+from pycodex.log_buffer import RECENT
+from pycodex.redaction import redact
 
 _LEVELS = {
     "error": logging.ERROR,
@@ -37,7 +41,7 @@ class JsonFormatter(logging.Formatter):
                 event[key] = value
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
-        return json.dumps(event, default=str)
+        return redact(json.dumps(event, default=str))
 
 
 class TextFormatter(logging.Formatter):
@@ -48,7 +52,7 @@ class TextFormatter(logging.Formatter):
         }
         if extras:
             base += " " + " ".join(f"{k}={v}" for k, v in extras.items())
-        return base
+        return redact(base)
 
 
 def _level_from_env() -> int:
@@ -69,5 +73,5 @@ def setup_logging() -> None:
             TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
         )
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler, RECENT]
     root.setLevel(_level_from_env())

@@ -132,18 +132,22 @@ class AppServerClient:
             if not line:
                 await self._queue.put(None)
                 return
-            self.raw_lines.append(line)
-            try:
-                message = json.loads(line)
-            except ValueError:
-                self.violations.append(f"non-JSON line on stdout: {line[:200]!r}")
-                continue
-            self._check(message)
-            self.received.append(message)
-            if "method" in message and "id" in message and message["method"] in self.auto_answers:
-                answer = self.auto_answers[message["method"]](message.get("params") or {})
-                await self.send({"id": message["id"], "result": answer})
-            await self._queue.put(message)
+            await self._on_line(line)
+
+    async def _on_line(self, line: bytes) -> None:
+        """Check, record and queue one message from the server (answering it if asked to)."""
+        self.raw_lines.append(line)
+        try:
+            message = json.loads(line)
+        except ValueError:
+            self.violations.append(f"non-JSON line on stdout: {line[:200]!r}")
+            return
+        self._check(message)
+        self.received.append(message)
+        if "method" in message and "id" in message and message["method"] in self.auto_answers:
+            answer = self.auto_answers[message["method"]](message.get("params") or {})
+            await self.send({"id": message["id"], "result": answer})
+        await self._queue.put(message)
 
     async def _read_stderr(self) -> None:
         assert self.proc and self.proc.stderr

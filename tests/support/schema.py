@@ -10,21 +10,21 @@ from typing import Any
 
 import jsonschema
 
+from pycodex.protocol.codegen import RESPONSE_NAMES
+from pycodex.protocol.types import server_notifications, server_requests
+from tests.support.manifest import PENDING_ELSEWHERE
+
 SHARED = Path(__file__).resolve().parents[3] / "shared"
-SCHEMA_DIR = SHARED / "spec" / "schema"
-BUNDLE = SCHEMA_DIR / "codex_app_server_protocol.experimental.schemas.json.gz"
-STABLE_BUNDLE = SCHEMA_DIR / "codex_app_server_protocol.stable.schemas.json.gz"
-
-
-def _fallback_bundle() -> Path:
-    """The bundle shipped in tests/data when ../shared is not beside the checkout."""
-    return Path(__file__).resolve().parents[1] / "data" / BUNDLE.name
+DATA = Path(__file__).resolve().parents[1] / "data"
+#: The reference 0.171.0 bundles (``codex app-server generate-json-schema [--experimental]``,
+#: copied from the spec).
+BUNDLE = DATA / "codex_app_server_protocol.experimental.0171.schemas.json.gz"
+STABLE_BUNDLE = DATA / "codex_app_server_protocol.stable.0171.schemas.json.gz"
 
 
 @cache
 def bundle() -> dict[str, Any]:
-    path = BUNDLE if BUNDLE.exists() else _fallback_bundle()
-    with gzip.open(path) as fh:
+    with gzip.open(BUNDLE) as fh:
         data: dict[str, Any] = json.load(fh)
     return data
 
@@ -69,6 +69,16 @@ RESPONSE_OVERRIDES = {
     "configRequirements/read": "ConfigRequirementsReadResponse",
     "account/rateLimits/read": "GetAccountRateLimitsResponse",
     "account/logout": "LogoutAccountResponse",
+    "modelProvider/default/set": "ConfigWriteResponse",
+    "account/gatewayOAuth/read": "GatewayOAuthReadResponse",
+    "account/gatewayOAuth/login": "GatewayOAuthLoginResponse",
+    "account/gatewayOAuth/cancel": "GatewayOAuthCancelResponse",
+    "account/securitySetup/read": "GetAccountSecuritySetupResponse",
+    "account/usage/read": "GetAccountTokenUsageResponse",
+    "account/workspaceMessages/read": "GetWorkspaceMessagesResponse",
+    "windowsSandbox/readiness": "WindowsSandboxReadinessResponse",
+    "externalAgentConfig/import/readHistories": "ExternalAgentConfigImportHistoriesReadResponse",
+    **RESPONSE_NAMES,
 }
 
 
@@ -103,8 +113,8 @@ def response_ref(method: str) -> str | None:
 
 
 def server_request_response_ref(method: str) -> str | None:
-    _, _, server_requests = _unions()
-    params_ref = server_requests.get(method)
+    _, _, requests = _unions()
+    params_ref = requests.get(method)
     if not params_ref:
         return None
     return _resolve_def(_ref_name(params_ref)[: -len("Params")] + "Response")
@@ -136,19 +146,29 @@ def validate_response(method: str, result: Any) -> list[str]:
     return _errors(ref, result)
 
 
+def in_table(union: str, method: str) -> bool:
+    """Whether pycodex's method table lists ``method`` (or another branch is adding it)."""
+    table = server_notifications() if union == "ServerNotification" else server_requests()
+    return method in table or method in PENDING_ELSEWHERE[union]
+
+
 def validate_notification(method: str, params: Any) -> list[str]:
     _, notifications, _ = _unions()
     ref = notifications.get(method)
     if ref is None:
         return [f"unknown notification method {method}"]
+    if not in_table("ServerNotification", method):
+        return [f"notification method {method} is not in pycodex's method table"]
     return _errors(ref, params) if ref else []
 
 
 def validate_server_request(method: str, params: Any) -> list[str]:
-    _, _, server_requests = _unions()
-    ref = server_requests.get(method)
+    _, _, requests = _unions()
+    ref = requests.get(method)
     if ref is None:
         return [f"unknown server request method {method}"]
+    if not in_table("ServerRequest", method):
+        return [f"server request method {method} is not in pycodex's method table"]
     return _errors(ref, params) if ref else []
 
 

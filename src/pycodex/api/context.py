@@ -1,4 +1,4 @@
-"""What a handler sees: its connection's session, the server state and the outgoing sender."""
+"""What a handler sees: its connection's state, the server state and the outgoing sender."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ T = TypeVar("T")
 
 
 @dataclass
-class Session:
-    """Per-connection state negotiated by ``initialize``."""
+class ConnectionState:
+    """What the server knows of one client connection (negotiated by ``initialize``)."""
 
     connection_id: int
     initialized: bool = False
@@ -100,6 +100,8 @@ class AppState:
         self.connection_closed_hooks: list[Callable[[int], None]] = []
         #: Process-wide originator, set by the first ``initialize``.
         self.originator: str = "codex_app_server"
+        #: Whether an ``initialize`` already fixed :attr:`originator`.
+        self.originator_fixed = False
 
     @property
     def startup_warnings(self) -> list[dict[str, Any]]:
@@ -132,7 +134,7 @@ class RequestContext:
     """Everything a handler needs for one request."""
 
     app: AppState
-    session: Session
+    connection: ConnectionState
     request_id: int | str
     method: str
     respond: Responder
@@ -144,7 +146,12 @@ class RequestContext:
 
     @property
     def connection_id(self) -> int:
-        return self.session.connection_id
+        return self.connection.connection_id
+
+    @property
+    def session(self) -> ConnectionState:
+        """Former name of :attr:`connection` (kept for handlers not yet renamed)."""
+        return self.connection
 
 
 class _Deferred:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
 from pycodex.api.router import route
-from pycodex.core.git_info import collect_git_info
+from pycodex.core import thread_history, thread_service
 from pycodex.core.thread_config import (
     ConfigError,
     Overrides,
@@ -22,7 +21,15 @@ from pycodex.core.thread_config import (
     resolve_settings,
 )
 from pycodex.core.threads import DEFAULT_UNLOAD_DELAY_SECS, LoadedThread, ThreadManager
-from pycodex.protocol.errors import RpcError, internal_error, invalid_request
+from pycodex.core.turn_context import PersistedSettings
+from pycodex.protocol.errors import (
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    RpcError,
+    internal_error,
+    invalid_params,
+    invalid_request,
+)
 from pycodex.protocol.types.items import Turn
 from pycodex.protocol.types.threads import (
     EmptyResponse,
@@ -31,6 +38,8 @@ from pycodex.protocol.types.threads import (
     ThreadDeleteParams,
     ThreadForkParams,
     ThreadIdNotification,
+    ThreadItemsListParams,
+    ThreadItemsListResponse,
     ThreadListParams,
     ThreadListResponse,
     ThreadLoadedListParams,
@@ -40,6 +49,9 @@ from pycodex.protocol.types.threads import (
     ThreadReadParams,
     ThreadResponse,
     ThreadResumeParams,
+    ThreadResumeResponse,
+    ThreadRevertParams,
+    ThreadRevertResponse,
     ThreadRollbackParams,
     ThreadSetNameParams,
     ThreadStartedNotification,
@@ -52,28 +64,22 @@ from pycodex.protocol.types.threads import (
     ThreadUnsubscribeResponse,
     _ThreadConfigParams,
 )
-from pycodex.store.archive import ArchiveError, archive_rollout, unarchive_rollout
-from pycodex.store.history import read_thread, read_turns, turn_preview
+from pycodex.protocol.types.turns import CollaborationMode, CollaborationModeSettings
 from pycodex.store.ids import InvalidId, new_thread_id, parse_thread_id
 from pycodex.store.names import append_git_info, append_name
 from pycodex.store.rollout import (
     MemoryRolloutWriter,
-    RolloutLine,
-    RolloutWriter,
-    find_rollout,
-    iter_rollout,
     parse_timestamp_ms,
-    rollout_path,
     utc_timestamp,
 )
 from pycodex.store.scan import ListQuery, scan_page, servable
-from pycodex.store.summary import INTERACTIVE_SOURCES, ThreadSummary, source_to_wire, summarize
+from pycodex.store.summary import INTERACTIVE_SOURCES, ThreadSummary
 
 logger = logging.getLogger(__name__)
 
-SESSION_SOURCE = "vscode"
 DEFAULT_LIST_LIMIT = 25
 MAX_LIST_LIMIT = 100
+MAX_INCLUDED_THREAD_IDS = 100
 
 
 # -- service --------------------------------------------------------------------------
@@ -105,32 +111,11 @@ def _thread_id(text: str) -> str:
 
 
 def _no_rollout(thread_id: str) -> RpcError:
-    return invalid_request(f"no rollout found for thread id {thread_id}")
+    return _rpc_error(thread_service.no_rollout(thread_id))
 
 
-def _locate(
-    mgr: ThreadManager, thread_id: str, *, archived: bool | None = None
-) -> ThreadSummary | None:
-    """The stored thread ``thread_id`` (index first, then its file by name)."""
-    summary = mgr.index.get(thread_id)
-    if summary is not None and Path(summary.path).exists():
-        if archived is None or summary.archived == archived:
-            return summary
-        return None
-    for is_archived in (False, True) if archived is None else (archived,):
-        path = find_rollout(mgr.codex_home, thread_id, archived=is_archived)
-        if path is None:
-            continue
-        found = summarize(path, archived=is_archived)
-        if found is not None and found.id == thread_id:
-            if summary is not None:
-                found.name, found.git_sha = summary.name, summary.git_sha
-                found.git_branch, found.git_origin_url = summary.git_branch, summary.git_origin_url
-            mgr.index.upsert(found)
-            return found
-    if summary is not None:
-        mgr.index.delete(thread_id)
-    return None
+def _rpc_error(exc: thread_service.ThreadServiceError) -> RpcError:
+    return (internal_error if exc.internal else invalid_request)(str(exc))
 
 
 def _overrides(params: _ThreadConfigParams) -> Overrides:
@@ -149,57 +134,63 @@ def _overrides(params: _ThreadConfigParams) -> Overrides:
 
 
 def _effective_config(ctx: RequestContext, params: _ThreadConfigParams, cwd: str) -> dict[str, Any]:
+    ctx.app.get(config_service).require_usable(cwd)
     try:
         return ctx.app.get(config_service).effective(cwd=Path(cwd), overrides=params.config)
     except Exception as exc:
         raise invalid_request(f"error deriving config: {exc}") from None
 
 
-def _session_meta(
-    thread_id: str,
-    created: float,
-    thread: LoadedThread,
-    *,
-    forked_from: str | None = None,
-) -> dict[str, Any]:
-    s = thread.settings
-    meta: dict[str, Any] = {
-        "id": thread_id,
-        "session_id": thread_id,
-        "timestamp": utc_timestamp(created),
-        "cwd": s.cwd,
-        "originator": thread.originator,
-        "cli_version": PROTOCOL_VERSION,
-        "source": SESSION_SOURCE,
-        "model_provider": s.model_provider,
-        "base_instructions": {"text": s.base_instructions} if s.base_instructions else None,
-    }
-    if forked_from:
-        meta["forked_from_id"] = forked_from
-    if s.dynamic_tools:
-        meta["dynamic_tools"] = s.dynamic_tools
-    return meta
-
-
 def _start_response(
     mgr: ThreadManager, thread: LoadedThread, turns: list[Turn]
 ) -> ThreadStartResponse:
+    return ThreadStartResponse(**_response_fields(mgr, thread, turns))
+
+
+def _response_fields(mgr: ThreadManager, thread: LoadedThread, turns: list[Turn]
+                     ) -> dict[str, Any]:
     s = thread.settings
-    return ThreadStartResponse(
-        thread=mgr.wire_thread(thread, turns=turns),
-        model=s.model,
-        model_provider=s.model_provider,
-        service_tier=s.service_tier,
-        disabled_plugin_ids=[],
-        cwd=s.cwd,
-        runtime_workspace_roots=[s.cwd],
-        instruction_sources=[],
-        approval_policy=s.approval_policy,
-        approvals_reviewer=s.approvals_reviewer,  # type: ignore[arg-type]
-        sandbox=s.sandbox_policy,
-        active_permission_profile=s.active_permission_profile,
-        reasoning_effort=s.reasoning_effort,
+    return {
+        "thread": mgr.wire_thread(thread, turns=turns),
+        "model": s.model,
+        "model_provider": s.model_provider,
+        "service_tier": s.service_tier,
+        "disabled_plugin_ids": [],
+        "cwd": s.cwd,
+        "runtime_workspace_roots": [s.cwd],
+        "instruction_sources": [],
+        "approval_policy": s.approval_policy,
+        "approvals_reviewer": s.approvals_reviewer,
+        "sandbox": s.sandbox_policy,
+        "active_permission_profile": s.active_permission_profile,
+        "reasoning_effort": s.reasoning_effort,
+    }
+
+
+def _resume_response(mgr: ThreadManager, thread: LoadedThread, turns: list[Turn],
+                     *, exclude_turns: bool) -> ThreadResumeResponse:
+    """The start answer plus the thread's current collaboration mode and the cursor that
+    pages its turns backwards from the last one."""
+    s = thread.settings
+    turns_cursor, items_cursor = _backwards_cursors(turns)
+    mode = CollaborationMode(mode=s.collaboration_mode, settings=CollaborationModeSettings(
+        model=s.model, reasoning_effort=s.reasoning_effort,
+        developer_instructions=s.developer_instructions))
+    return ThreadResumeResponse(
+        **_response_fields(mgr, thread, [] if exclude_turns else turns),
+        collaboration_mode=mode,
+        turns_backwards_cursor=turns_cursor,
+        items_backwards_cursor=items_cursor,
     )
+
+
+def _backwards_cursors(turns: list[Turn]) -> tuple[str | None, str | None]:
+    """Cursors whose ``desc`` pages start with the last turn and the last item."""
+    from pycodex.api.turn_pages import anchor_cursor, item_cursor
+
+    last_item = next((turn.items[-1] for turn in reversed(turns) if turn.items), None)
+    return (anchor_cursor(turns[-1].id) if turns else None,
+            item_cursor(last_item.id) if last_item else None)
 
 
 def _new_loaded(
@@ -208,21 +199,16 @@ def _new_loaded(
     params: _ThreadConfigParams,
     *,
     ephemeral: bool,
-    persisted: dict[str, Any] | None = None,
+    persisted: PersistedSettings | None = None,
+    resume: bool = False,
 ) -> tuple[LoadedThread, float]:
-    persisted = persisted or {}
     server_cwd = str(ctx.app.options.cwd)
-    cwd = resolve_cwd(params.cwd, server_cwd) if params.cwd else persisted.get("cwd") or server_cwd
+    recorded_cwd = persisted.cwd if persisted is not None else None
+    cwd = resolve_cwd(params.cwd, server_cwd) if params.cwd else recorded_cwd or server_cwd
     config = _effective_config(ctx, params, cwd)
     try:
         settings = resolve_settings(
-            config,
-            _overrides(params),
-            server_cwd,
-            persisted_model=persisted.get("model"),
-            persisted_effort=persisted.get("effort"),
-            persisted_cwd=persisted.get("cwd"),
-        )
+            config, _overrides(params), server_cwd, persisted=persisted, resume=resume)
     except ConfigError as exc:
         raise invalid_request(f"error deriving config: {exc}") from None
     created = time.time()
@@ -232,31 +218,11 @@ def _new_loaded(
         writer=MemoryRolloutWriter(),
         ephemeral=ephemeral,
         created_at=int(created),
-        source=SESSION_SOURCE,
+        source=thread_service.SESSION_SOURCE,
         cli_version=PROTOCOL_VERSION,
         originator=ctx.app.originator,
     )
     return thread, created
-
-
-def _attach_writer(
-    mgr: ThreadManager, thread: LoadedThread, created: float, forked_from: str | None = None
-) -> None:
-    meta = _session_meta(thread.id, created, thread, forked_from=forked_from)
-    git = collect_git_info(Path(thread.settings.cwd))
-    if git is not None:  # in a repository (an unborn one records an empty table)
-        meta["git"] = git
-    if git:
-        thread.git_info = GitInfo(sha=git.get("commit_hash"), branch=git.get("branch"),
-                                  origin_url=git.get("repository_url"))
-    if thread.ephemeral:
-        thread.writer = MemoryRolloutWriter(meta)
-    else:
-        thread.writer = RolloutWriter(
-            rollout_path(mgr.codex_home, thread.id, created),
-            session_meta=meta,
-            on_append=mgr.on_append(thread),
-        )
 
 
 # -- start ----------------------------------------------------------------------------
@@ -275,10 +241,11 @@ def warm_up_model_client(endpoint: str | None) -> None:
     def warm() -> None:
         model_client.warm_up(endpoint)
         try:  # the engine and its tools, so the first turn.start finds them loaded
-            from pycodex.core import session, tool_router
+            from pycodex.core import tool_router
+            from pycodex.core.turn import engine
 
             tool_router.ToolRouter()
-            del session
+            del engine
         except Exception:
             logger.debug("engine warm-up failed", exc_info=True)
 
@@ -332,7 +299,7 @@ async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Any:
     thread.settings.experimental_raw_events = params.experimental_raw_events
     thread.settings.persist_extended_history = params.persist_extended_history
     try:
-        _attach_writer(mgr, thread, created)
+        await thread_service.attach_writer(mgr, thread, created)
     except OSError as exc:
         raise internal_error(f"error creating thread: {exc}") from None
     mgr.register(thread, ctx.connection_id)
@@ -345,68 +312,40 @@ async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Any:
 # -- resume ---------------------------------------------------------------------------
 
 
-def _read_rollout(
-    path: Path, thread_id: str
-) -> tuple[dict[str, Any], list[Turn], dict[str, Any], int]:
-    """(session_meta, turns, last turn_context, next ordinal) in one streaming pass."""
-    stored = read_thread(path, thread_id)
-    return stored.meta, stored.turns, stored.context, stored.next_ordinal
-
-
 @route("thread/resume")
 async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
     # after this answer is out: the warm-up would compete with the resume for the GIL
-    asyncio.get_running_loop().call_soon(warm_up_model_client)
+    asyncio.get_running_loop().call_soon(warm_up_model_client, None)
     loaded = mgr.get(thread_id)
     if loaded is not None:
-        return _rejoin(ctx, mgr, loaded, params)
+        return await _rejoin(ctx, mgr, loaded, params)
     if params.history is not None and not params.history:
         raise invalid_request("history must not be empty")
     path: Path | None
     summary: ThreadSummary | None = None
     if params.path:
         path = Path(resolve_cwd(params.path, str(ctx.app.options.cwd)))
-        if not path.exists():
+        if not await asyncio.to_thread(path.exists):
             raise invalid_request(f"failed to load rollout `{path}`: file not found")
     else:
-        summary = _locate(mgr, thread_id)
+        summary = await thread_service.locate(mgr, thread_id)
         if summary is None or summary.archived:
             raise _no_rollout(thread_id)
         path = Path(summary.path)
     try:
-        meta, turns, context, ordinal = _read_rollout(path, thread_id)
-    except OSError as exc:
-        raise invalid_request(f"failed to load rollout `{path}`: {exc}") from None
-    if not meta:
-        raise invalid_request(f"failed to load rollout `{path}`: missing session metadata")
-    persisted = {
-        "model": context.get("model") if isinstance(context.get("model"), str) else None,
-        "effort": context.get("effort") if isinstance(context.get("effort"), str) else None,
-        "cwd": meta.get("cwd") if isinstance(meta.get("cwd"), str) else None,
-    }
-    thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False, persisted=persisted)
-    created_ms = parse_timestamp_ms(str(meta.get("timestamp", ""))) or int(time.time() * 1000)
+        stored = await thread_service.read_stored(path, thread_id)
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
+    raced = mgr.get(thread_id)
+    if raced is not None:  # another connection loaded it while the file was read
+        return await _rejoin(ctx, mgr, raced, params)
+    thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False,
+                            persisted=thread_service.recorded_settings(stored), resume=True)
     thread.id = thread_id
-    thread.created_at = created_ms // 1000
-    thread.source = source_to_wire(meta.get("source", SESSION_SOURCE))
-    thread.cli_version = str(meta.get("cli_version", ""))
-    thread.originator = meta.get("originator") if isinstance(meta.get("originator"), str) else None
-    thread.forked_from_id = (
-        meta.get("forked_from_id") if isinstance(meta.get("forked_from_id"), str) else None
-    )
-    thread.preview = summary.preview if summary and summary.preview else turn_preview(turns)
-    thread.name = summary.name if summary else None
-    if summary and (summary.git_sha or summary.git_branch or summary.git_origin_url):
-        thread.git_info = GitInfo(
-            sha=summary.git_sha, branch=summary.git_branch, origin_url=summary.git_origin_url
-        )
-    try:
-        thread.updated_at = int(path.stat().st_mtime)
-    except OSError:
-        thread.updated_at = thread.created_at
-    thread.writer = RolloutWriter(path, next_ordinal=ordinal, on_append=mgr.on_append(thread))
+    thread_service.restore(mgr, thread, stored, path, summary)
+    turns = stored.turns
     mgr.register(thread, ctx.connection_id)
     if params.history:
         # The given items become the model history from here on: recorded like a
@@ -415,12 +354,14 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
 
         items = [item for item in params.history if isinstance(item, dict)]
         await thread.writer.append([events.compacted("", items)])
-    return _start_response(mgr, thread, [] if params.exclude_turns else turns)
+    return _resume_response(mgr, thread, turns, exclude_turns=bool(params.exclude_turns))
 
 
-def _rejoin(
+async def _rejoin(
     ctx: RequestContext, mgr: ThreadManager, thread: LoadedThread, params: ThreadResumeParams
-) -> ThreadStartResponse:
+) -> ThreadResumeResponse:
+    if not thread.ephemeral and not thread.materialized:
+        raise _no_rollout(thread.id)  # started, no turn yet: nothing to resume, as the reference
     if params.history is not None:
         raise invalid_request(
             f"cannot resume thread {thread.id} with history while it is already running"
@@ -433,8 +374,8 @@ def _rejoin(
                 f"requested `{requested}`, active `{thread.writer.path}`"
             )
     mgr.subscribe(thread, ctx.connection_id)
-    turns = [] if params.exclude_turns else thread.turns()
-    return _start_response(mgr, thread, turns)
+    turns = await thread_history.current_turns(thread)
+    return _resume_response(mgr, thread, turns, exclude_turns=bool(params.exclude_turns))
 
 
 # -- fork -----------------------------------------------------------------------------
@@ -444,56 +385,15 @@ def _rejoin(
 async def thread_fork(ctx: RequestContext, params: ThreadForkParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     source_id = _thread_id(params.thread_id)
-    source = mgr.get(source_id)
-    lines: list[RolloutLine] | None = None
-    path: Path | None = None
-    name: str | None = None
-    if params.path:
-        path = Path(resolve_cwd(params.path, str(ctx.app.options.cwd)))
-    elif source is not None:
-        if source.ephemeral:
-            lines = list(source.lines())
-        elif source.materialized:
-            path = source.writer.path
-        name = source.name
-    if lines is None and path is None:
-        summary = _locate(mgr, source_id)
-        if summary is None:
-            raise _no_rollout(source_id)
-        path = Path(summary.path)
-        name = summary.name
-    if lines is None:
-        assert path is not None
-        try:
-            lines = [line for line in iter_rollout(path) if line.type != "session_meta"]
-        except OSError as exc:
-            raise invalid_request(f"failed to load rollout `{path}`: {exc}") from None
-    else:
-        lines = [line for line in lines if line.type != "session_meta"]
-    persisted: dict[str, Any] = {}
-    for line in lines:
-        if line.type == "turn_context" and isinstance(line.payload, dict):
-            persisted = {"model": line.payload.get("model"), "effort": line.payload.get("effort")}
-    if source is not None:
-        persisted["cwd"] = source.settings.cwd
-    thread, created = _new_loaded(ctx, mgr, params, ephemeral=params.ephemeral, persisted=persisted)
-    thread.forked_from_id = source_id
-    thread.name = name
-    items: list[tuple[str, Any]] = [(line.type, line.payload) for line in lines]
-    if source is not None and source.active_turn_id is not None:
-        items.append(
-            (
-                "event_msg",
-                {"type": "turn_aborted", "turn_id": source.active_turn_id, "reason": "interrupted"},
-            )
-        )
+    path = Path(resolve_cwd(params.path, str(ctx.app.options.cwd))) if params.path else None
     try:
-        _attach_writer(mgr, thread, created, forked_from=source_id)
-        thread.writer.append_nowait(items)
-    except OSError as exc:
-        raise internal_error(f"error creating thread: {exc}") from None
-    turns = thread.turns()
-    thread.preview = thread.preview or turn_preview(turns)
+        source = await thread_service.fork_source(mgr, source_id, path)
+        thread, created = _new_loaded(ctx, mgr, params, ephemeral=params.ephemeral,
+                                      persisted=source.persisted)
+        turns = await thread_service.write_fork(mgr, thread, created, source_id, source)
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
+    name = source.name
     mgr.register(thread, ctx.connection_id)
     mgr.refresh_index(thread)
     if name and not thread.ephemeral:
@@ -518,6 +418,19 @@ def _parse_cursor(cursor: str) -> tuple[int, str]:
         raise invalid_request(f"invalid cursor: {cursor}") from None
 
 
+def _included_ids(raw: list[str] | None) -> list[str] | None:
+    """``includedThreadIds`` in canonical form (``-32602`` for too many or a non-UUID)."""
+    if raw is None:
+        return None
+    if len(raw) > MAX_INCLUDED_THREAD_IDS:
+        raise invalid_params(
+            f"includedThreadIds accepts at most {MAX_INCLUDED_THREAD_IDS} entries")
+    try:
+        return [parse_thread_id(text) for text in raw]
+    except InvalidId as exc:
+        raise invalid_params(f"invalid included thread id: {exc}") from None
+
+
 def _list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
     """The page ``params`` asks for, plus one row to learn whether more follow."""
     limit = min(
@@ -537,6 +450,7 @@ def _list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
         source_kinds=params.source_kinds or list(INTERACTIVE_SOURCES),
         cwds=cwds,
         search_term=params.search_term or None,
+        thread_ids=_included_ids(params.included_thread_ids),
     )
 
 
@@ -549,8 +463,8 @@ async def _list_rows(mgr: ThreadManager, query: ListQuery) -> list[ThreadSummary
         if not index.building():  # an existing index opens in a moment, unless it is stale
             await asyncio.to_thread(index.wait_decided)
         if servable(query) and index.building():
-            with index.paused():
-                rows = scan_page(mgr.codex_home, query)
+            with index.paused():  # the walk runs on a worker thread, off the loop
+                rows = await asyncio.to_thread(scan_page, mgr.codex_home, query)
             if rows is not None:
                 logger.debug("thread/list: page read from the rollout files (%d rows)", len(rows))
                 return rows
@@ -593,11 +507,11 @@ async def thread_loaded_list(
     return ThreadLoadedListResponse(data=page, next_cursor=next_cursor)
 
 
-def _load_turns(path: Path, thread_id: str, running: str | None = None) -> list[Turn]:
+async def _load_turns(path: Path, thread_id: str, running: str | None = None) -> list[Turn]:
     try:
-        return read_turns(path, thread_id, running)
-    except OSError as exc:
-        raise internal_error(f"failed to load rollout `{path}`: {exc}") from None
+        return await thread_service.load_turns(path, thread_id, running)
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
 
 
 @route("thread/read")
@@ -615,13 +529,46 @@ async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadRe
                     f"thread {thread_id} is not materialized yet; "
                     "includeTurns is unavailable before first user message"
                 )
-            turns = _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
+            turns = await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
         return ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns))
-    summary = _locate(mgr, thread_id)
+    summary = await thread_service.locate(mgr, thread_id)
     if summary is None:
         raise invalid_request(f"thread not loaded: {thread_id}")
-    turns = _load_turns(Path(summary.path), thread_id) if params.include_turns else []
+    turns = await _load_turns(Path(summary.path), thread_id) if params.include_turns else []
     return ThreadResponse(thread=mgr.wire_summary(summary, turns))
+
+
+async def _thread_turns(mgr: ThreadManager, params: Any, method: str, unknown: str,
+                        code: int = INVALID_REQUEST) -> list[Turn]:
+    """The turns of the loaded or stored thread ``params.threadId`` (a running turn
+    included); ``unknown`` (``{id}`` filled in) when there is no such thread."""
+    thread_id = _thread_id(params.thread_id)
+    loaded = mgr.get(thread_id)
+    if loaded is not None:
+        if loaded.ephemeral:
+            raise invalid_request(f"ephemeral threads do not support {method}")
+        if not loaded.materialized:
+            return []
+        return await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
+    summary = await thread_service.locate(mgr, thread_id)
+    if summary is None:
+        raise RpcError(code, unknown.format(id=thread_id))
+    return await _load_turns(Path(summary.path), thread_id)
+
+
+@route("thread/items/list")
+async def thread_items_list(
+    ctx: RequestContext, params: ThreadItemsListParams
+) -> ThreadItemsListResponse:
+    """A page of a thread's items in order (of one turn with ``turnId``)."""
+    from pycodex.api.turn_pages import entries_of, paginate_items
+
+    turns = await _thread_turns(ctx.app.get(thread_manager), params, "thread/items/list",
+                                "thread/items/list is not supported yet", METHOD_NOT_FOUND)
+    page = paginate_items(entries_of(turns, params.turn_id), params.cursor, params.turn_id,
+                          params.limit, params.sort_direction or "asc")
+    return ThreadItemsListResponse(data=page.entries, next_cursor=page.next_cursor,
+                                   backwards_cursor=page.backwards_cursor)
 
 
 @route("thread/turns/list")
@@ -631,19 +578,8 @@ async def thread_turns_list(
     """A page of a thread's turns, rebuilt from its rollout (a running turn included)."""
     from pycodex.api.turn_pages import apply_view, paginate
 
-    mgr = ctx.app.get(thread_manager)
-    thread_id = _thread_id(params.thread_id)
-    loaded = mgr.get(thread_id)
-    if loaded is not None:
-        if loaded.ephemeral:
-            raise invalid_request("ephemeral threads do not support thread/turns/list")
-        turns = (_load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
-                 if loaded.materialized else [])
-    else:
-        summary = _locate(mgr, thread_id)
-        if summary is None:
-            raise invalid_request(f"thread not loaded: {thread_id}")
-        turns = _load_turns(Path(summary.path), thread_id)
+    turns = await _thread_turns(ctx.app.get(thread_manager), params, "thread/turns/list",
+                                "thread not loaded: {id}")
     view = params.items_view or "summary"
     page = paginate([apply_view(turn, view) for turn in turns], params.cursor, params.limit,
                     params.sort_direction or "desc")
@@ -654,31 +590,14 @@ async def thread_turns_list(
 # -- archive / unarchive / delete -----------------------------------------------------
 
 
-async def _stored_path(mgr: ThreadManager, thread_id: str) -> tuple[Path, LoadedThread | None]:
-    """The rollout path of a non-archived thread, materializing a loaded one if needed."""
-    loaded = mgr.get(thread_id)
-    if loaded is not None and not loaded.ephemeral:
-        await loaded.writer.materialize()
-        mgr.refresh_index(loaded)
-        return loaded.writer.path, loaded
-    summary = _locate(mgr, thread_id, archived=False)
-    if summary is None:
-        raise _no_rollout(thread_id)
-    return Path(summary.path), loaded
-
-
 @route("thread/archive")
 async def thread_archive(ctx: RequestContext, params: ThreadArchiveParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
-    path, loaded = await _stored_path(mgr, thread_id)
-    if loaded is not None:
-        mgr.unload(thread_id, closed_notification=False)
     try:
-        new_path = archive_rollout(mgr.codex_home, path)
-    except ArchiveError as exc:
-        raise internal_error(str(exc)) from None
-    mgr.index.update(thread_id, path=str(new_path), archived=1)
+        await thread_service.archive(mgr, thread_id)
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
     ctx.respond(EmptyResponse())
     ctx.outgoing.notify("thread/archived", ThreadIdNotification(thread_id=thread_id))
     return DEFERRED
@@ -688,21 +607,10 @@ async def thread_archive(ctx: RequestContext, params: ThreadArchiveParams) -> An
 async def thread_unarchive(ctx: RequestContext, params: ThreadUnarchiveParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
-    summary = _locate(mgr, thread_id, archived=True)
-    if summary is None:
-        raise invalid_request(f"no archived rollout found for thread id {thread_id}")
     try:
-        new_path = unarchive_rollout(mgr.codex_home, Path(summary.path), thread_id)
-    except ArchiveError as exc:
-        if exc.kind == "io":
-            raise internal_error(str(exc)) from None
-        raise invalid_request(str(exc)) from None
-    st = new_path.stat()
-    summary.path = str(new_path)
-    summary.archived = False
-    summary.updated_at_ms = st.st_mtime_ns // 1_000_000
-    summary.file_size, summary.file_mtime_ns = st.st_size, st.st_mtime_ns
-    mgr.index.upsert(summary)
+        summary = await thread_service.unarchive(mgr, thread_id)
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
     ctx.respond(ThreadResponse(thread=mgr.wire_summary(summary)))
     ctx.outgoing.notify("thread/unarchived", ThreadIdNotification(thread_id=thread_id))
     return DEFERRED
@@ -712,24 +620,10 @@ async def thread_unarchive(ctx: RequestContext, params: ThreadUnarchiveParams) -
 async def thread_delete(ctx: RequestContext, params: ThreadDeleteParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
-    loaded = mgr.get(thread_id)
-    path: Path | None = None
-    if loaded is not None:
-        path = loaded.writer.path if loaded.materialized else None
-        mgr.unload(thread_id, closed_notification=False)
-    else:
-        summary = _locate(mgr, thread_id)
-        if summary is None:
-            raise _no_rollout(thread_id)
-        path = Path(summary.path)
-    if path is not None:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise internal_error(f"failed to delete thread: {exc}") from None
-    mgr.index.delete(thread_id)
+    try:
+        await thread_service.delete(mgr, thread_id)
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
     ctx.respond(EmptyResponse())
     ctx.outgoing.notify("thread/deleted", ThreadIdNotification(thread_id=thread_id))
     return DEFERRED
@@ -756,7 +650,7 @@ async def thread_name_set(ctx: RequestContext, params: ThreadSetNameParams) -> A
     if not name:
         raise invalid_request("thread name must not be empty")
     loaded = mgr.get(thread_id)
-    if loaded is None and _locate(mgr, thread_id) is None:
+    if loaded is None and await thread_service.locate(mgr, thread_id) is None:
         raise _no_rollout(thread_id)
     if loaded is None or not loaded.ephemeral:
         try:
@@ -795,7 +689,7 @@ async def thread_metadata_update(
     loaded = mgr.get(thread_id)
     if loaded is not None and loaded.ephemeral:
         raise invalid_request(f"ephemeral thread does not support metadata updates: {thread_id}")
-    summary = None if loaded is not None else _locate(mgr, thread_id)
+    summary = None if loaded is not None else await thread_service.locate(mgr, thread_id)
     if loaded is None and summary is None:
         raise _no_rollout(thread_id)
     if loaded is not None:
@@ -830,24 +724,41 @@ async def thread_metadata_update(
     return ThreadResponse(thread=mgr.wire_summary(summary))
 
 
+def _loaded(mgr: ThreadManager, thread_id: str) -> LoadedThread:
+    loaded = mgr.get(thread_id)
+    if loaded is None:
+        raise invalid_request(f"thread not found: {thread_id}")
+    return loaded
+
+
 @route("thread/rollback")
 async def thread_rollback(ctx: RequestContext, params: ThreadRollbackParams) -> ThreadResponse:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
     if params.num_turns < 1:
         raise invalid_request("numTurns must be >= 1")
-    loaded = mgr.get(thread_id)
-    if loaded is None:
-        raise invalid_request(f"thread not found: {thread_id}")
-    if loaded.running:
-        raise invalid_request("rollback already in progress for this thread")
+    loaded = _loaded(mgr, thread_id)
     try:
-        await loaded.writer.append(
-            [("event_msg", {"type": "thread_rolled_back", "num_turns": params.num_turns})]
-        )
-        await loaded.writer.sync()
-    except OSError as exc:
-        raise invalid_request(f"thread rollback failed: {exc}") from None
-    turns = loaded.turns()
-    mgr.refresh_index(loaded)
+        turns = await thread_history.rollback(mgr, loaded, params.num_turns)
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
     return ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns))
+
+
+@route("thread/revert")
+async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> ThreadRevertResponse:
+    """Drop ``beforeTurnId`` and every later turn; the thread comes back without turns and
+    with the cursors that page the remaining turns and items backwards."""
+    mgr = ctx.app.get(thread_manager)
+    thread_id = _thread_id(params.thread_id)
+    loaded = _loaded(mgr, thread_id)
+    if not loaded.ephemeral and not loaded.materialized:
+        raise _no_rollout(thread_id)
+    try:
+        turns = await thread_history.revert(mgr, loaded, params.before_turn_id)
+    except thread_service.ThreadServiceError as exc:
+        raise _rpc_error(exc) from None
+    turns_cursor, items_cursor = _backwards_cursors(turns)
+    return ThreadRevertResponse(thread=mgr.wire_thread(loaded),
+                                turns_backwards_cursor=turns_cursor,
+                                items_backwards_cursor=items_cursor)

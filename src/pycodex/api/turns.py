@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, RequestContext
+from pycodex.api.engine_host import engine_for
 from pycodex.api.router import route
-from pycodex.api.sessions import session_for
-from pycodex.core.session import TurnNotActive
+from pycodex.api.threads import thread_manager
+from pycodex.core.thread_config import TurnOverrides, apply_turn_overrides, turn_settings
 from pycodex.protocol.errors import RpcError, internal_error, invalid_params, invalid_request
+from pycodex.protocol.types.items import ImageUserInput
 from pycodex.protocol.types.turns import (
     ThreadCompactStartParams,
     ThreadInjectItemsParams,
     TurnInterruptParams,
     TurnStartParams,
+    TurnStartResponse,
     TurnSteerParams,
 )
 
@@ -34,63 +37,63 @@ def _check_input_size(inputs: list[Any]) -> None:
         )
 
 
+def _check_image_urls(inputs: list[Any]) -> None:
+    """Images must be inline (``data:``): the reference refuses http(s) URLs."""
+    for item in inputs:
+        url = getattr(item, "url", None) if isinstance(item, ImageUserInput) else None
+        if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+            raise invalid_request(
+                "remote image URLs are not supported; use an inline data URL instead")
+
+
 def _inputs(items: list[Any]) -> list[dict[str, Any]]:
     return [msgspec.to_builtins(item) for item in items]
 
 
-@route("turn/start")
-async def turn_start(ctx: RequestContext, params: TurnStartParams) -> dict[str, Any]:
-    _check_input_size(params.input)
-    session = await session_for(ctx, params.thread_id)
-    s = session.settings
-    if params.cwd is not None:
-        cwd = Path(params.cwd)
-        if not cwd.is_absolute():
-            cwd = ctx.app.options.cwd / cwd
-        s.cwd = cwd
-    if params.approval_policy is not None:
-        s.approval_policy = msgspec.to_builtins(params.approval_policy)
-    if params.approvals_reviewer is not None:
-        s.approvals_reviewer = params.approvals_reviewer
-    if params.sandbox_policy is not None:
-        s.sandbox_policy = msgspec.to_builtins(params.sandbox_policy)
-    if params.model is not None:
-        s.model = params.model
-    if params.service_tier is not None:
-        s.service_tier = params.service_tier
-    if params.effort is not None:
-        s.effort = params.effort
-    if params.summary is not None:
-        s.summary = params.summary
-    if params.personality is not None:
-        s.personality = params.personality
+def _turn_overrides(params: TurnStartParams) -> TurnOverrides:
+    """What ``turn/start`` changes for this turn and the later ones."""
     mode = params.collaboration_mode
-    if mode is not None:
+    chosen = mode.settings if mode is not None and mode.settings is not None else None
+    return TurnOverrides(
+        model=(chosen.model if chosen else None) or params.model,
+        effort=(chosen.reasoning_effort if chosen else None) or params.effort,
+        summary=params.summary,
+        personality=params.personality,
+        service_tier=params.service_tier,
+        cwd=params.cwd,
+        approval_policy=params.approval_policy,
+        approvals_reviewer=params.approvals_reviewer,
+        sandbox_policy=params.sandbox_policy,
         # legacy names (code, pair_programming, execute, custom) all mean the default mode
-        s.collaboration_mode = "plan" if mode.mode == "plan" else "default"
-    if mode is not None and mode.settings is not None:
-        if mode.settings.model:
-            s.model = mode.settings.model
-        if mode.settings.reasoning_effort:
-            s.effort = mode.settings.reasoning_effort
-        if mode.settings.developer_instructions is not None:
-            s.developer_instructions = mode.settings.developer_instructions
+        collaboration_mode=None if mode is None else "plan" if mode.mode == "plan" else "default",
+        developer_instructions=chosen.developer_instructions if chosen else None,
+    )
+
+
+@route("turn/start")
+async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
+    _check_input_size(params.input)
+    _check_image_urls(params.input)
+    engine = await engine_for(ctx, params.thread_id)
+    ctx.app.get(config_service).require_usable(engine.settings.cwd)
+    thread = ctx.app.get(thread_manager).get(params.thread_id)
+    if thread is not None:  # the thread's one settings record, then the engine's view of it
+        apply_turn_overrides(thread.settings, _turn_overrides(params), str(ctx.app.options.cwd))
+        engine.settings = turn_settings(thread.settings)
     inputs = _inputs(params.input)
-    if session.running and session.turn is not None:
+    running = engine.running_turn()
+    if running is not None and engine.turn is not None:
         # turn/start on a busy thread adds the input to the running turn, as the reference.
-        if session.turn.kind != "regular":
+        if engine.turn.kind != "regular":
             raise invalid_request("cannot add input to a turn that is not steerable")
-        session.steer(inputs, None)
-        turn: dict[str, Any] = {"id": session.turn.id, "rootTurnId": session.turn.id, "items": [],
-                "itemsView": "notLoaded", "status": "inProgress", "error": None,
-                "startedAt": session.turn.started_at, "completedAt": None, "durationMs": None}
-        return {"turn": turn}
+        engine.steer(inputs, None)
+        return TurnStartResponse(turn=running)
     try:
-        turn = session.start_turn(inputs, output_schema=params.output_schema,
-                                  client_metadata=params.responsesapi_client_metadata)
+        turn = engine.start_turn(inputs, output_schema=params.output_schema,
+                                 client_metadata=params.responsesapi_client_metadata)
     except Exception as exc:
         raise internal_error(f"failed to start turn: {exc}") from None
-    return {"turn": turn}
+    return TurnStartResponse(turn=turn)
 
 
 @route("turn/steer")
@@ -100,23 +103,24 @@ async def turn_steer(ctx: RequestContext, params: TurnSteerParams) -> dict[str, 
     if not params.input:
         raise invalid_request("input must not be empty")
     _check_input_size(params.input)
-    session = await session_for(ctx, params.thread_id)
-    try:
-        turn_id = session.steer(_inputs(params.input), params.expected_turn_id)
-    except TurnNotActive as exc:
-        raise invalid_request(str(exc), exc.data) from None
-    return {"turnId": turn_id}
+    _check_image_urls(params.input)
+    engine = await engine_for(ctx, params.thread_id)
+    return {"turnId": engine.steer(_inputs(params.input), params.expected_turn_id)}
 
 
 @route("turn/interrupt")
 async def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> Any:
-    session = await session_for(ctx, params.thread_id)
-    if not session.running:
-        return {}
+    engine = await engine_for(ctx, params.thread_id)
+    turn = engine.turn
+    if not engine.running or turn is None:
+        raise invalid_request("no active turn to interrupt")
+    if params.turn_id != turn.id:
+        raise invalid_request(
+            f"expected active turn id {params.turn_id} but found {turn.id}")
 
     async def wait_and_answer() -> None:
         try:
-            await session.interrupt()
+            await engine.interrupt()
         except Exception as exc:  # never leave an interrupt unanswered
             ctx.respond(error=RpcError(-32603, f"failed to interrupt turn: {exc}"))
         else:
@@ -129,10 +133,10 @@ async def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> An
 @route("thread/compact/start")
 async def thread_compact_start(ctx: RequestContext, params: ThreadCompactStartParams
                                ) -> dict[str, Any]:
-    session = await session_for(ctx, params.thread_id)
-    if session.running:
+    engine = await engine_for(ctx, params.thread_id)
+    if engine.running:
         raise internal_error("failed to start compaction: a turn is already running")
-    session.start_turn([], kind="compact")
+    engine.start_turn([], kind="compact")
     return {}
 
 
@@ -178,8 +182,10 @@ def _response_items(raw: list[Any]) -> list[dict[str, Any]]:
 async def thread_inject_items(ctx: RequestContext, params: ThreadInjectItemsParams
                               ) -> dict[str, Any]:
     """Append raw Responses items to a loaded thread's model-visible history."""
-    session = await session_for(ctx, params.thread_id)
+    engine = await engine_for(ctx, params.thread_id)
+    if not params.items:
+        raise invalid_request("items must not be empty")
     items = _response_items(params.items)
     if items:
-        await session.inject(items)
+        await engine.inject(items)
     return {}

@@ -24,6 +24,7 @@ from pathlib import Path
 from pycodex.auth import storage
 from pycodex.auth.errors import AuthRefreshError
 from pycodex.auth.jwt import TokenClaims, normalize_plan_type, parse_claims, try_parse_claims
+from pycodex.redaction import register_secret
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,12 @@ class AuthManager:
         return None
 
     def current_token(self) -> str | None:
-        """The bearer token as it stands, without any refresh."""
+        """The bearer token as it stands, without any refresh (never logged)."""
+        token = self._current_token()
+        register_secret(token)
+        return token
+
+    def _current_token(self) -> str | None:
         mode = self.auth_mode()
         if self._external is not None:
             return self._external.access_token

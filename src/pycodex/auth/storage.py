@@ -18,6 +18,8 @@ from typing import Any
 from pycodex.atomic import atomic_write
 
 AUTH_FILE = "auth.json"
+#: Where an unusable ``auth.json`` is kept when new credentials replace it.
+UNUSABLE_FILE = "auth.json.unusable"
 
 
 @dataclass(slots=True)
@@ -77,15 +79,37 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def load(codex_home: Path) -> AuthFile | None:
-    """The stored credentials, or ``None`` when there is no (readable) ``auth.json``."""
+class AuthFileError(ValueError):
+    """``auth.json`` exists but cannot be used (truncated, not JSON, not an object)."""
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    # The messages name the file and the position, never its content (secrets).
     try:
-        raw = auth_file_path(codex_home).read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AuthFileError(f"{path} is not valid UTF-8; fix it or log in again") from None
+    except json.JSONDecodeError as exc:
+        raise AuthFileError(
+            f"{path} is not valid JSON ({exc.msg}: line {exc.lineno} column {exc.colno});"
+            " fix it or log in again"
+        ) from None
+    if not isinstance(data, dict):
+        raise AuthFileError(f"{path} is not a JSON object; fix it or log in again")
+    return data
+
+
+def load(codex_home: Path) -> AuthFile | None:
+    """The stored credentials, or ``None`` when there is no ``auth.json``.
+
+    Raises :class:`AuthFileError` (a ``ValueError``) when the file cannot be used and
+    ``OSError`` when it cannot be read."""
+    path = auth_file_path(codex_home)
+    try:
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    data = json.loads(raw)
-    if not isinstance(data, dict):
-        raise ValueError("auth.json is not a JSON object")
+    data = _parse(path, raw)
     tokens = data.get("tokens")
     stored: StoredTokens | None = None
     if isinstance(tokens, dict):
@@ -103,10 +127,26 @@ def load(codex_home: Path) -> AuthFile | None:
     )
 
 
+def _keep_unusable(path: Path) -> None:
+    """Move an ``auth.json`` that cannot be used aside (``auth.json.unusable``, 0600) so
+    that replacing it loses nothing the user may still want to repair."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return
+    try:
+        _parse(path, raw)
+    except AuthFileError:
+        atomic_write(path.with_name(UNUSABLE_FILE), raw, mode=0o600, durable=True,
+                     follow_symlinks=False)
+
+
 def save(codex_home: Path, auth: AuthFile) -> None:
     """Write ``auth.json`` atomically: a 0600 temp file in the same directory, fsync,
-    ``os.replace``. The secret never exists on disk with wider permissions."""
+    ``os.replace``. The secret never exists on disk with wider permissions. A file there
+    that cannot be used is kept as ``auth.json.unusable`` first."""
     codex_home.mkdir(parents=True, exist_ok=True)
+    _keep_unusable(auth_file_path(codex_home))
     payload = json.dumps(auth.to_json(), indent=2).encode()
     atomic_write(auth_file_path(codex_home), payload, mode=0o600, durable=True,
                  follow_symlinks=False)

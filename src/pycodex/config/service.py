@@ -10,6 +10,8 @@ Interface used by the rest of pycodex (keep it stable):
   wins over every file layer; the active profile (``profile`` or the ``profile`` key) is
   applied over the file layers. A config file that does not parse or has mistyped keys is
   skipped (start-up reports it through :meth:`startup_warnings`).
+- ``require_usable(cwd=None)`` — raises the ``-32600 failed to load configuration: …``
+  ``RpcError`` while a config file is broken (threads and turns ask before they start).
 - ``user_config_path`` — ``$CODEX_HOME/config.toml``.
 - ``add_reload_listener(fn)`` — ``fn()`` runs after a ``config/batchWrite`` with
   ``reloadUserConfig: true``; ``add_change_listener(fn)`` after every write that succeeded.
@@ -40,6 +42,7 @@ from pycodex.config.layers import (
 from pycodex.config.schema import ConfigTypeError, config_view, validate
 from pycodex.config.toml_io import TomlFileError, parse_toml
 from pycodex.config.tree import MISSING, deep_merge, set_dotted, value_at
+from pycodex.protocol.errors import invalid_request
 
 __all__ = [
     "ConfigError",
@@ -301,22 +304,30 @@ class ConfigService:
 
     # -- start-up --------------------------------------------------------------------------
 
+    def problems(self, cwd: Path | None = None) -> list[TomlFileError]:
+        """Config files that cannot be used as they are (do not parse, or mistyped keys)."""
+        found = (layer.error or _type_problem(layer) for layer in self.stack(cwd).layers)
+        return [problem for problem in found if problem is not None]
+
+    def require_usable(self, cwd: str | Path | None = None) -> None:
+        """Raise the reference's ``failed to load configuration`` error while a config file
+        is broken: a thread must not silently fall back to defaults (e.g. send the user's
+        code to the built-in provider instead of the configured one)."""
+        problems = self.problems(self.resolve_cwd(cwd) if cwd is not None else None)
+        if problems:
+            raise invalid_request(f"failed to load configuration: {problems[0]}")
+
     def startup_warnings(self) -> list[dict[str, Any]]:
         """``configWarning`` params for config files that cannot be used as they are."""
-        warnings: list[dict[str, Any]] = []
-        for layer in self.stack().layers:
-            problem = layer.error or _type_problem(layer)
-            if problem is None:
-                continue
-            warnings.append(
-                {
-                    "summary": INVALID_SUMMARY,
-                    "details": str(problem),
-                    "path": str(problem.path),
-                    "range": problem.range(),
-                }
-            )
-        return warnings
+        return [
+            {
+                "summary": INVALID_SUMMARY,
+                "details": str(problem),
+                "path": str(problem.path),
+                "range": problem.range(),
+            }
+            for problem in self.problems()
+        ]
 
 
 def _tidy_end(old: str, new: str) -> str:

@@ -13,6 +13,10 @@ from typing import Any
 
 _LOCATION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _AT_END = re.compile(r"\s*\(at end of document\)$")
+#: tomllib messages the reference (the ``toml`` crate) words differently, as observed.
+_TOML_RS_WORDING = {
+    "expected '=' after a key in a key/value pair": "key with no value, expected `=`",
+}
 
 
 @dataclass
@@ -53,6 +57,7 @@ def parse_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> TomlFile
         message = _AT_END.sub("", message)
     if message and message[0].isupper() and not message[:2].isupper():
         message = message[0].lower() + message[1:]
+    message = _TOML_RS_WORDING.get(message, message)
     return TomlFileError(path, line, column, message)
 
 

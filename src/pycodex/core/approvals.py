@@ -10,14 +10,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
+from msgspec import UNSET
 
 from pycodex.atomic import atomic_write
 from pycodex.core.host import ClientAnswerError
 from pycodex.core.ids import now_ms
-from pycodex.core.tool_router import ToolContext
+from pycodex.core.tools.context import ToolContext
+from pycodex.protocol.types.items import (
+    CommandAction,
+    CommandExecutionItem,
+    CommandExecutionRequestApprovalParams,
+    CommandExecutionStatus,
+    FileChangeItem,
+    FileChangeRequestApprovalParams,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +46,7 @@ _BANNED_PREFIXES = {("python",), ("python3",), ("bash",), ("sh",), ("git",), ("n
                     ("bash", "-lc"), ("sh", "-c"), ("bash", "-c"), ("zsh", "-lc")}
 
 
-@dataclass
-class ApprovalOutcome:
+class ApprovalOutcome(msgspec.Struct):
     """How to proceed with a command: ``rejected`` is the text for the model when it must
     not run; otherwise it runs (``sandboxed`` or not)."""
 
@@ -46,7 +55,7 @@ class ApprovalOutcome:
     source: str = "unifiedExecStartup"
     item_started: bool = False
     started_ms: int | None = None
-    command_actions: list[dict[str, Any]] = field(default_factory=list)
+    command_actions: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
 def _policy_name(policy: Any) -> str:
@@ -121,8 +130,7 @@ PROMPT_CONFLICT = "approval required by policy, but AskForApproval is set to Nev
 _STRICTNESS = {"allow": 0, "prompt": 1, "forbidden": 2}
 
 
-@dataclass(frozen=True)
-class PrefixRule:
+class PrefixRule(msgspec.Struct, frozen=True):
     """``prefix_rule(pattern=[...], decision=...)``: each pattern element is a word or a
     list of alternative words."""
 
@@ -204,16 +212,14 @@ def load_rules(codex_home: Path) -> list[PrefixRule]:
     return rules
 
 
-@dataclass(frozen=True)
-class PolicyVerdict:
+class PolicyVerdict(msgspec.Struct, frozen=True):
     decision: str | None  # "allow" (every command matched allow), "prompt", "forbidden"
     reason: str | None = None
 
 
 def evaluate_rules(ctx: ToolContext, argv: list[str]) -> PolicyVerdict:
     """What the exec policy rules say about ``argv`` (``None``: no opinion)."""
-    rules = [*load_rules(ctx.session.host.codex_home),
-             *ctx.session.state.get("session_rules", [])]
+    rules = [*load_rules(ctx.codex_home), *ctx.thread_state.session_rules]
     if not rules:
         return PolicyVerdict(None)
     commands = _script_argv(argv) or [argv]
@@ -254,8 +260,8 @@ def _persist_rule(ctx: ToolContext, prefix: list[str]) -> None:
     import json
 
     rule = PrefixRule(tuple((word,) for word in prefix), "allow")
-    ctx.session.state.setdefault("session_rules", []).append(rule)
-    rules = ctx.session.host.codex_home / "rules" / "default.rules"
+    ctx.thread_state.session_rules.append(rule)
+    rules = ctx.codex_home / "rules" / "default.rules"
     line = f'prefix_rule(pattern={json.dumps(prefix)}, decision="allow")\n'
     try:
         rules.parent.mkdir(parents=True, exist_ok=True)
@@ -300,7 +306,7 @@ async def request_command_approval(
     prefix_rule: list[str] | None = None,
     retry: bool = False,
 ) -> ApprovalOutcome:
-    settings = ctx.session.settings
+    settings = ctx.settings
     policy = settings.approval_policy
     name = _policy_name(policy)
     sandbox_kind = settings.sandbox_policy.get("type")
@@ -311,7 +317,7 @@ async def request_command_approval(
         outcome.rejected = escalation_refusal(policy)
         return outcome
     command_key = f"{shlex.join(argv)}\0{cwd}"
-    if command_key in ctx.session.approved_for_session:
+    if command_key in ctx.thread_state.approved_for_session:
         outcome.sandboxed = not escalate and not retry
         return outcome
 
@@ -351,11 +357,11 @@ async def request_command_approval(
 
     command = _shell_join(argv)
     amendment = proposed_amendment(argv, prefix_rule)
-    item = {"type": "commandExecution", "id": call_id, "command": command, "cwd": str(cwd),
-            "processId": None, "source": "agent", "status": "inProgress",
-            "commandActions": actions, "aggregatedOutput": None, "exitCode": None,
-            "durationMs": None, "startedAtMs": now_ms(), "completedAtMs": None}
-    host = ctx.session.host
+    item = CommandExecutionItem(
+        id=call_id, command=command, cwd=str(cwd), status="inProgress", source="agent",
+        command_actions=msgspec.convert(actions, list[CommandAction]),
+        started_at_ms=now_ms())
+    host = ctx.host
     await host.waiting("waitingOnApproval", True)
     started = await ctx.item_started(item)
     outcome.item_started = True
@@ -366,19 +372,14 @@ async def request_command_approval(
     if amendment:
         decisions.append({"acceptWithExecpolicyAmendment": {"execpolicy_amendment": amendment}})
     decisions.append("cancel")
-    params: dict[str, Any] = {
-        "threadId": ctx.thread_id, "turnId": ctx.turn_id, "itemId": call_id,
-        "startedAtMs": started, "command": command, "cwd": str(cwd),
-        "commandActions": actions, "availableDecisions": decisions,
-    }
-    if justification:
-        params["reason"] = justification
-    if amendment:
-        params["proposedExecpolicyAmendment"] = amendment
+    params = CommandExecutionRequestApprovalParams(
+        thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=call_id, started_at_ms=started,
+        command=command, cwd=str(cwd), command_actions=actions, available_decisions=decisions,
+        reason=justification or UNSET, proposed_execpolicy_amendment=amendment or UNSET)
     decision: Any
     failed = False
     try:
-        answer = await host.request("item/commandExecution/requestApproval", params)
+        answer = await host.ask(params)
         decision = answer.get("decision") if isinstance(answer, dict) else None
         if not _valid_command_decision(decision):
             decision, failed = "decline", True
@@ -391,7 +392,8 @@ async def request_command_approval(
                                  unsandboxed=escalate or retry)
 
 
-async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome, item: dict[str, Any],
+async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome,
+                          item: CommandExecutionItem,
                           decision: Any, failed: bool, command_key: str, *,
                           unsandboxed: bool) -> ApprovalOutcome:
     if isinstance(decision, dict) and "acceptWithExecpolicyAmendment" in decision:
@@ -405,13 +407,13 @@ async def _apply_decision(ctx: ToolContext, outcome: ApprovalOutcome, item: dict
                   .get("network_policy_amendment") or {}).get("action")
         decision = "accept" if action == "allow" else "decline"
     if decision == "acceptForSession":
-        ctx.session.approved_for_session.add(command_key)
+        ctx.thread_state.approved_for_session.add(command_key)
         decision = "accept"
     if decision == "accept":
         outcome.sandboxed = not unsandboxed
         return outcome
-    status = "failed" if failed else "declined"
-    await ctx.finish_item({**item, "status": status}, item.get("startedAtMs"))
+    status: CommandExecutionStatus = "failed" if failed else "declined"
+    await ctx.finish_item(msgspec.structs.replace(item, status=status), item.started_at_ms)
     outcome.rejected = EXEC_APPROVAL_FAILED if failed else EXEC_DECLINED
     if decision == "cancel":
         raise asyncio.CancelledError("approval cancelled by the user")
@@ -432,17 +434,18 @@ def _valid_command_decision(decision: Any) -> bool:
     return False
 
 
-async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
+async def request_patch_approval(ctx: ToolContext, item: FileChangeItem, *,
                                  reason: str | None = None,
                                  grant_root: str | None = None) -> str:
     """Ask about a file change whose ``item/started`` was already sent. Returns
     ``accept``, ``decline`` or ``failed``; raises CancelledError for ``cancel``."""
-    host = ctx.session.host
+    host = ctx.host
     await host.waiting("waitingOnApproval", True)
-    params = {"threadId": ctx.thread_id, "turnId": ctx.turn_id, "itemId": item["id"],
-              "startedAtMs": now_ms(), "reason": reason, "grantRoot": grant_root}
+    params = FileChangeRequestApprovalParams(
+        thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=item.id,
+        started_at_ms=now_ms(), reason=reason, grant_root=grant_root)
     try:
-        answer = await host.request("item/fileChange/requestApproval", params)
+        answer = await host.ask(params)
         decision = answer.get("decision") if isinstance(answer, dict) else None
         if decision not in _DECISIONS:
             decision = "failed"
@@ -451,12 +454,13 @@ async def request_patch_approval(ctx: ToolContext, item: dict[str, Any], *,
     finally:
         await host.waiting("waitingOnApproval", False)
     if decision == "acceptForSession":
-        for change in item.get("changes", []):
-            ctx.session.approved_for_session.add(f"patch\0{change.get('path')}")
+        for change in item.changes:
+            ctx.thread_state.approved_for_session.add(f"patch\0{change.path}")
         return "accept"
     if decision == "accept":
         return "accept"
     if decision == "cancel":
-        await ctx.finish_item({**item, "status": "declined"}, item.get("startedAtMs"))
+        await ctx.finish_item(msgspec.structs.replace(item, status="declined"),
+                              item.started_at_ms)
         raise asyncio.CancelledError("approval cancelled by the user")
     return "failed" if decision == "failed" else "decline"

@@ -1,7 +1,9 @@
-"""What the turn engine needs from the thread that hosts it.
+"""What the turn engine needs from the thread that hosts it: the outbound facade.
 
-The thread layer (``core.threads``) implements :class:`TurnHost`; the engine never touches
-connections, subscriptions or files directly.
+The api layer (``api.engine_host``) implements :class:`TurnHost` for a loaded thread; the
+engine never touches connections, subscriptions or files directly, and never spells a
+method name: it emits typed notification structs and asks with typed request params (the
+protocol's ``NOTIFICATIONS`` / ``SERVER_REQUESTS`` tables say which method each type is).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
+
+from pycodex.core.errors import Unavailable
 
 
 class TurnSettings(msgspec.Struct):
@@ -35,6 +39,12 @@ class TurnSettings(msgspec.Struct):
     config: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+#: A notification's params struct (``protocol.types.*Notification``).
+Notification = msgspec.Struct
+#: A server→client request's params struct (``protocol.types.*Params`` in ``SERVER_REQUESTS``).
+ServerRequest = msgspec.Struct
+
+
 class TurnHost(Protocol):
     """The thread as seen by the engine."""
 
@@ -43,7 +53,7 @@ class TurnHost(Protocol):
     originator: str
     user_agent: str
 
-    async def emit(self, method: str, params: dict[str, Any]) -> None:
+    async def emit(self, notification: Notification) -> None:
         """Send a thread-scoped notification to the thread's subscribers."""
 
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
@@ -59,15 +69,16 @@ class TurnHost(Protocol):
         """A request of kind ``flag`` (``waitingOnApproval``/``waitingOnUserInput``) became
         pending (``on``) or was resolved."""
 
-    async def request(self, method: str, params: dict[str, Any]) -> Any:
-        """Ask a subscribed client (approvals, user input, dynamic tools); raises
-        :class:`pycodex.core.host.ClientAnswerError` when it cannot be answered."""
+    async def ask(self, params: ServerRequest) -> Any:
+        """Ask a subscribed client (approvals, user input, dynamic tools); returns the
+        answer's ``result`` as sent (the caller checks its shape). Raises
+        :class:`ClientAnswerError` when it cannot be answered."""
 
     def token_source(self, provider_id: str) -> Any:
         """Credentials for the provider (``bearer()``/``on_unauthorized()``)."""
 
 
-class ClientAnswerError(Exception):
+class ClientAnswerError(Unavailable):
     """A server→client request got an error, timed out or was abandoned."""
 
     def __init__(self, message: str, *, turn_transition: bool = False,

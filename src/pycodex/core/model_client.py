@@ -46,6 +46,7 @@ from pycodex.core.model_events import (
     ReasoningSummaryPartAdded,
     ReasoningSummaryTextDelta,
     ReasoningTextDelta,
+    ServedModel,
     StreamRetry,
     TokenUsage,
     ToolCallInputDelta,
@@ -69,6 +70,7 @@ __all__ = [
     "ReasoningSummaryPartAdded",
     "ReasoningSummaryTextDelta",
     "ReasoningTextDelta",
+    "ServedModel",
     "StreamRetry",
     "TokenSource",
     "TokenUsage",
@@ -200,6 +202,14 @@ def _window(headers: Mapping[str, str], prefix: str) -> dict[str, Any] | None:
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("true", "1", "yes")
+
+
+def served_model(headers: Mapping[str, str]) -> str | None:
+    """The ``openai-model`` header: the model that actually answered."""
+    for name, value in headers.items():
+        if name.lower() == "openai-model":
+            return value.strip() or None
+    return None
 
 
 def parse_rate_limits(headers: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -456,6 +466,9 @@ class ModelClient:
             if not chat:
                 for snapshot in parse_rate_limits(response.headers):
                     yield RateLimits(snapshot)
+                served = served_model(response.headers)
+                if served:
+                    yield ServedModel(served)
             decoder = SseDecoder()
             chat_state = chat_wire.ChatStream(custom_tools) if chat else None
             try:

@@ -117,6 +117,12 @@ class RateLimits(msgspec.Struct, frozen=True):
     snapshot: dict[str, Any]
 
 
+class ServedModel(msgspec.Struct, frozen=True):
+    """The model the server says answered (``openai-model`` response header)."""
+
+    model: str
+
+
 class StreamRetry(msgspec.Struct, frozen=True):
     """The sampling request failed with a retryable error and will be sent again after
     ``delay`` seconds. The engine should drop any partial output of the failed attempt
@@ -147,6 +153,7 @@ ModelEvent = (
     | ReasoningSummaryTextDelta
     | ReasoningSummaryPartAdded
     | ReasoningTextDelta
+    | ServedModel
     | ToolCallInputDelta
     | OutputItemDone
     | Completed

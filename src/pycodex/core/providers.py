@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import msgspec
 
 from pycodex import PROTOCOL_VERSION
+from pycodex.redaction import register_secret
 
 WireApi = Literal["responses", "chat"]
 
@@ -104,6 +105,7 @@ class ProviderInfo(msgspec.Struct, frozen=True):
         for header, var in self.env_http_headers.items():
             value = env.get(var, "").strip()
             if value:
+                register_secret(value)
                 headers[header] = value
         return headers
 
@@ -114,10 +116,12 @@ class ProviderInfo(msgspec.Struct, frozen=True):
         if self.env_key:
             value = env.get(self.env_key, "").strip()
             if value:
+                register_secret(value)
                 return value
             if not self.requires_openai_auth:
                 raise MissingEnvKeyError(self.env_key, self.env_key_instructions)
         if self.experimental_bearer_token:
+            register_secret(self.experimental_bearer_token)
             return self.experimental_bearer_token
         return None
 
@@ -167,6 +171,13 @@ def _str_map(value: Any, key: str, provider_id: str) -> dict[str, str]:
     return {str(k): v for k, v in value.items()}
 
 
+def _secret_values(values: dict[str, str]) -> dict[str, str]:
+    """Configured header and query values may be credentials: keep them out of logs."""
+    for value in values.values():
+        register_secret(value)
+    return values
+
+
 def _retries(value: Any, default: int, key: str, provider_id: str) -> int:
     if value is None:
         return default
@@ -207,8 +218,10 @@ def provider_from_table(provider_id: str, table: Mapping[str, Any]) -> ProviderI
         env_key=opt_str("env_key"),
         env_key_instructions=opt_str("env_key_instructions"),
         experimental_bearer_token=opt_str("experimental_bearer_token"),
-        query_params=_str_map(table.get("query_params"), "query_params", provider_id),
-        http_headers=_str_map(table.get("http_headers"), "http_headers", provider_id),
+        query_params=_secret_values(_str_map(table.get("query_params"), "query_params",
+                                             provider_id)),
+        http_headers=_secret_values(_str_map(table.get("http_headers"), "http_headers",
+                                             provider_id)),
         env_http_headers=_str_map(table.get("env_http_headers"), "env_http_headers", provider_id),
         request_max_retries=_retries(
             table.get("request_max_retries"), DEFAULT_REQUEST_MAX_RETRIES,
@@ -270,7 +283,10 @@ def read_auth_json_api_key(codex_home: Path | None) -> str | None:
     except (OSError, ValueError):
         return None
     key = data.get("OPENAI_API_KEY") if isinstance(data, dict) else None
-    return key if isinstance(key, str) and key else None
+    if not isinstance(key, str) or not key:
+        return None
+    register_secret(key)
+    return key
 
 
 class StaticTokenSource:

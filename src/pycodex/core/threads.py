@@ -8,7 +8,7 @@ Engine-facing API (see :class:`ThreadManager` and :class:`LoadedThread`):
 - ``await thread.writer.append([(type, payload), ...])`` then ``thread.notify(method, params)``
 - ``manager.turn_started(thread, turn_id)``, ``manager.turn_finished(thread, failed=...)``,
   ``manager.request_pending(thread, kind)``, ``manager.request_resolved(thread, kind)``
-- ``thread.model_history()`` — Responses-API items for the next model request.
+- ``thread.lines()`` — the rollout lines (history changes: :mod:`pycodex.core.thread_history`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pycodex.protocol.types.threads import (
     ThreadIdNotification,
     ThreadStatusChangedNotification,
 )
-from pycodex.store.history import TurnBuilder, model_history, user_message_preview
+from pycodex.store.history import user_message_preview
 from pycodex.store.index import ThreadIndex
 from pycodex.store.rollout import (
     MemoryRolloutWriter,
@@ -59,7 +59,9 @@ Notify = Callable[[str, Any, "Iterable[int] | None"], None]
 
 
 class ThreadSettings(msgspec.Struct):
-    """What a turn needs to know about its thread's configuration."""
+    """The one settings record of a thread: built at start/resume/fork, changed by
+    ``turn/start`` overrides (:func:`pycodex.core.thread_config.apply_turn_overrides`),
+    reported by resume/read/fork and handed to the engine as ``TurnSettings``."""
 
     model: str
     model_provider: str
@@ -73,6 +75,10 @@ class ThreadSettings(msgspec.Struct):
     base_instructions: str | None = None
     developer_instructions: str | None = None
     personality: str | None = None
+    #: reasoning summary chosen by a turn (``None``: the config's)
+    summary: str | None = None
+    #: ``default`` or ``plan`` (``turn/start.collaborationMode``, sticky)
+    collaboration_mode: str = "default"
     dynamic_tools: list[dict[str, Any]] | None = None
     experimental_raw_events: bool = False
     persist_extended_history: bool = False
@@ -105,7 +111,7 @@ class LoadedThread(msgspec.Struct, eq=False):
     updated_at: int = 0
     _manager: ThreadManager | None = None
     _unload_timer: asyncio.TimerHandle | None = None
-    #: The turn engine (``core.session.Session``) once a turn ran on this thread.
+    #: The turn engine (``core.turn.engine.ThreadEngine``) once a turn ran on this thread.
     engine: Any = None
 
     @property
@@ -143,14 +149,6 @@ class LoadedThread(msgspec.Struct, eq=False):
         if not self.writer.materialized:
             return []
         return iter_rollout(self.writer.path)
-
-    def turns(self) -> list[Turn]:
-        """Turns rebuilt from this thread's rollout (the running turn stays inProgress)."""
-        return TurnBuilder(self.id).feed_all(self.lines()).finish(self.active_turn_id)
-
-    def model_history(self) -> list[Any]:
-        """Responses-API items to send to the model on the next turn."""
-        return model_history(self.lines())
 
     async def append(self, items: list[RolloutItem]) -> None:
         """Append rollout lines (alias of ``writer.append``)."""

@@ -7,20 +7,18 @@ from typing import Any
 import msgspec
 
 from pycodex.core.model_events import TokenUsage
+from pycodex.protocol.types.turns import ThreadTokenUsage, TokenUsageBreakdown
 
 _FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens",
            "total_tokens")
 
 
-def _wire(usage: TokenUsage) -> dict[str, int]:
-    return {
-        "totalTokens": usage.total_tokens,
-        "inputTokens": usage.input_tokens,
-        "cachedInputTokens": usage.cached_input_tokens,
-        "cacheWriteInputTokens": 0,
-        "outputTokens": usage.output_tokens,
-        "reasoningOutputTokens": usage.reasoning_output_tokens,
-    }
+def _wire(usage: TokenUsage) -> TokenUsageBreakdown:
+    return TokenUsageBreakdown(
+        total_tokens=usage.total_tokens, input_tokens=usage.input_tokens,
+        cached_input_tokens=usage.cached_input_tokens, cache_write_input_tokens=0,
+        output_tokens=usage.output_tokens,
+        reasoning_output_tokens=usage.reasoning_output_tokens)
 
 
 def _rollout(usage: TokenUsage) -> dict[str, int]:
@@ -47,12 +45,9 @@ class TokenLedger(msgspec.Struct):
         self.total = add(self.total, usage)
         self.last = usage
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "total": _wire(self.total),
-            "last": _wire(self.last),
-            "modelContextWindow": self.context_window,
-        }
+    def to_wire(self) -> ThreadTokenUsage:
+        return ThreadTokenUsage(total=_wire(self.total), last=_wire(self.last),
+                                model_context_window=self.context_window)
 
     def to_rollout(self) -> dict[str, Any]:
         return {

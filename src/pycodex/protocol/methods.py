@@ -18,6 +18,9 @@ class MethodSpec:
     experimental: bool = False
     family: str = ""
     """The method family (``protocol.types`` and ``api`` module name); set by the table."""
+    served: bool = True
+    """False for a method published with its types but without a handler yet: dispatch
+    answers it like an unknown method (``-32600 Invalid request: unknown variant …``)."""
 
 
 @dataclass(frozen=True, slots=True)

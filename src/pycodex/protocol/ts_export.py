@@ -1,5 +1,6 @@
-"""``generate-ts``: TypeScript declarations of pycodex's own wire types, one file per type
-plus ``index.ts`` and the method unions."""
+"""``generate-ts``: TypeScript declarations of every method in the table, one file per type
+(v2 types under ``v2/``, like the reference) plus ``index.ts`` files and the method unions in
+the reference's order and shape."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import Any
 
 from msgspec import inspect as mi
 
-from pycodex.protocol.schema_export import _members, collect_types
-from pycodex.protocol.types import client_requests, server_notifications, server_requests
+from pycodex.protocol.reference_order import REFERENCE_V1_TYPES
+from pycodex.protocol.schema_export import (
+    collect_types,
+    members,
+    type_names,
+    union_entries,
+    union_name,
+)
 
 HEADER = (
     "// GENERATED CODE! DO NOT MODIFY BY HAND!\n"
@@ -77,43 +84,86 @@ def _key(name: str) -> str:
     return name if name.isidentifier() else f'"{name}"'
 
 
+def _path(name: str) -> str:
+    """A type's file, relative to the output root, without ``.ts``."""
+    return name if name in REFERENCE_V1_TYPES or name in _ROOT_NAMES else f"v2/{name}"
+
+
+_ROOT_NAMES = frozenset({"ClientRequest", "ClientNotification", "ServerNotification",
+                         "ServerRequest", "RequestId"})
+
+
+def _import(owner: str, dep: str) -> str:
+    here = _path(owner).count("/")
+    target = _path(dep)
+    prefix = "./" if here == 0 else "../"
+    if here and target.startswith("v2/"):
+        prefix, target = "./", target[3:]
+    return f'import type {{ {dep} }} from "{prefix}{target}";\n'
+
+
+def _write(out: Path, name: str, imports: list[str], body: str) -> None:
+    path = out / f"{_path(name)}.ts"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + "".join(imports) + ("\n" if imports else "") + body)
+
+
 def write_typescript(out: Path, *, experimental: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
     emitter = _Emitter()
     for tp in collect_types(experimental):
         emitter.ts(mi.type_info(tp), "<root>")
     for name, decl in emitter.named.items():
-        imports = "".join(
-            f'import type {{ {dep} }} from "./{dep}";\n'
-            for dep in sorted(emitter.deps.get(name, ())) if dep != name
-        )
-        (out / f"{name}.ts").write_text(HEADER + imports + ("\n" if imports else "") + decl)
-    unions = {
-        "ClientRequest": [
-            (s.name, s.params, True)
-            for s in client_requests().values()
-            if experimental or not s.experimental
-        ],
-        "ServerNotification": [(m, p, False) for m, p in server_notifications().items()],
-        "ServerRequest": [(s.name, s.params, True) for s in server_requests().values()],
-    }
+        deps = sorted(d for d in emitter.deps.get(name, ()) if d != name)
+        _write(out, name, [_import(name, d) for d in deps], decl)
+    _write(out, "RequestId", [], "export type RequestId = string | number;\n")
+    unions = union_entries(experimental)
+    named: set[str] = set()
+    for entries in unions.values():
+        for entry in entries:
+            alias = union_name(entry.params)
+            if alias and alias not in named:
+                named.add(alias)
+                parts = [m.__name__ for m in members(entry.params)]
+                _write(out, alias, [_import(alias, n) for n in parts],
+                       f"export type {alias} = {' | '.join(parts)};\n")
+    for entries in unions.values():
+        for entry in entries:
+            if entry.alias and entry.alias not in named:
+                named.add(entry.alias)
+                (target,) = type_names(entry.params)
+                _write(out, entry.alias, [_import(entry.alias, target)],
+                       f"export type {entry.alias} = {target};\n")
     for union, entries in unions.items():
-        names = sorted({m.__name__ for _, p, _ in entries if p is not None
-                        for m in _members(p)})
-        imports = "".join(f'import type {{ {n} }} from "./{n}";\n' for n in names)
+        names = sorted({n for e in entries if e.params is not None
+                        for n in ([e.alias] if e.alias else type_names(e.params))})
+        if entries and entries[0].has_id:
+            names = sorted({*names, "RequestId"})
         variants = []
-        for method, params, has_id in entries:
-            parts = [f'"method": "{method}"']
-            if has_id:
-                parts.insert(0, '"id": string | number')
-            if params is not None:
-                parts.append('"params": ' + " | ".join(m.__name__ for m in _members(params)))
+        for entry in entries:
+            parts = [f'"method": "{entry.method}"']
+            if entry.has_id:
+                parts.append("id: RequestId")
+            if entry.params is not None:
+                typed = entry.alias or " | ".join(type_names(entry.params))
+                if type(None) in getattr(entry.params, "__args__", ()):
+                    typed += " | undefined"
+                parts.append(f'"params": {typed}')
+            elif entry.has_id:
+                parts.append('"params": undefined')
             variants.append("{ " + ", ".join(parts) + " }")
-        body = "\n  | ".join(variants) if variants else "never"
-        (out / f"{union}.ts").write_text(
-            HEADER + imports + f"\nexport type {union} =\n  | {body};\n"
-        )
-    exported = sorted({*emitter.named, *unions})
+        body = " | ".join(variants) if variants else "never"
+        _write(out, union, [_import(union, n) for n in names],
+               f"export type {union} = {body};\n")
+    exported = sorted({*emitter.named, *unions, *named, "RequestId"})
+    root = [n for n in exported if "/" not in _path(n)]
+    v2 = [n for n in exported if _path(n).startswith("v2/")]
     (out / "index.ts").write_text(
-        HEADER + "".join(f'export type {{ {n} }} from "./{n}";\n' for n in exported)
+        HEADER + "".join(f'export type {{ {n} }} from "./{n}";\n' for n in root)
+        + ('export * as v2 from "./v2";\n' if v2 else "")
     )
+    if v2:
+        (out / "v2").mkdir(exist_ok=True)
+        (out / "v2" / "index.ts").write_text(
+            HEADER + "".join(f'export type {{ {n} }} from "./{n}";\n' for n in v2)
+        )

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from pycodex.api.context import ClientRequestError, Session
+from pycodex.api.context import ClientRequestError, ConnectionState
 from pycodex.rpc.writer import ConnectionWriter
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def encode(message: Any) -> bytes:
 class Peer:
     """What the sender knows of one connection."""
 
-    session: Session
+    state: ConnectionState
     writer: ConnectionWriter
     newline: bool
 
@@ -55,7 +55,7 @@ class OutgoingSender:
 
     # -- connections -------------------------------------------------------------------
     def add_peer(self, peer: Peer) -> None:
-        self._peers[peer.session.connection_id] = peer
+        self._peers[peer.state.connection_id] = peer
 
     def remove_peer(self, connection_id: int) -> None:
         self._peers.pop(connection_id, None)
@@ -68,7 +68,7 @@ class OutgoingSender:
                     )
 
     def connection_ids(self) -> list[int]:
-        return [cid for cid, peer in self._peers.items() if peer.session.initialized]
+        return [cid for cid, peer in self._peers.items() if peer.state.initialized]
 
     def peer(self, connection_id: int) -> Peer | None:
         return self._peers.get(connection_id)
@@ -88,10 +88,10 @@ class OutgoingSender:
     # -- notifications -----------------------------------------------------------------
     def _targets(self, method: str, to: Iterable[int] | None) -> list[Peer]:
         if to is None:
-            peers = [p for p in self._peers.values() if p.session.initialized]
+            peers = [p for p in self._peers.values() if p.state.initialized]
         else:
             peers = [p for cid in to if (p := self._peers.get(cid)) is not None]
-        return [p for p in peers if method not in p.session.opt_out]
+        return [p for p in peers if method not in p.state.opt_out]
 
     def notify(self, method: str, params: Any, to: Iterable[int] | None = None) -> None:
         targets = self._targets(method, to)

@@ -11,15 +11,28 @@ logger = logging.getLogger(__name__)
 
 #: Messages queued for one connection before the connection counts as backed up.
 HIGH_WATER = 4096
+#: Bytes queued for a connection and not yet accepted by its transport before the peer
+#: counts as not reading ("slow consumer"). Generous: a client that keeps reading never
+#: gets near it (20 busy threads of 2,000 deltas each are ~10 MB in all).
+MAX_UNSENT_BYTES = 64 * 1024 * 1024
+#: Most bytes handed to the transport in one write (the rest waits for the next round).
+BATCH_BYTES = 1024 * 1024
+#: Seconds a backed-up connection may go without any write completing before its peer
+#: counts as not reading (producers wait on it meanwhile, so memory stays bounded).
+STALL_SECONDS = 10.0
 
 
 class ConnectionWriter:
     """Queued frames for one connection.
 
-    ``batch=True`` (stdio) joins everything queued into one write; otherwise each frame is
-    sent on its own (websocket: one message per frame). When more than ``high_water``
-    frames wait, :meth:`wait_writable` blocks until the transport catches up, and
-    ``on_backed_up`` (if given, e.g. "close the slow websocket consumer") is called.
+    Everything queued is written in batches: ``batch=True`` (stdio) joins the frames into
+    one write through ``send``; ``send_frames`` (websocket) gets the list of frames to write
+    as separate messages with one flush. When more than ``high_water`` frames wait,
+    :meth:`wait_writable` blocks until the transport catches up. When more than
+    ``max_unsent_bytes`` are waiting, or the connection stays backed up for
+    ``stall_seconds`` without a single write completing, ``on_backed_up`` (e.g. "close the
+    slow websocket consumer") is called once. A peer that keeps reading, however slowly,
+    is never given up on.
     """
 
     def __init__(
@@ -28,18 +41,28 @@ class ConnectionWriter:
         *,
         batch: bool,
         high_water: int = HIGH_WATER,
+        max_unsent_bytes: int = MAX_UNSENT_BYTES,
         on_backed_up: Callable[[], None] | None = None,
+        send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
+        stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self._send = send
+        self._send_frames = send_frames
         self._batch = batch
         self._high_water = high_water
+        self._max_unsent = max_unsent_bytes
         self._on_backed_up = on_backed_up
         self._queue: deque[bytes] = deque()
+        self._unsent = 0
         self._wake = asyncio.Event()
         self._writable = asyncio.Event()
         self._writable.set()
         self._closing = False
         self._failed = False
+        self._overflowed = False
+        self._stall_seconds = stall_seconds
+        self._writes = 0  # completed writes: the peer's progress
+        self._stall_watch: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -49,19 +72,66 @@ class ConnectionWriter:
     def backed_up(self) -> bool:
         return len(self._queue) >= self._high_water
 
+    @property
+    def unsent_bytes(self) -> int:
+        """Bytes queued or being written and not yet accepted by the transport."""
+        return self._unsent
+
     def push(self, frame: bytes) -> None:
         if self._closing or self._failed:
             return
         self._queue.append(frame)
+        self._unsent += len(frame)
         self._wake.set()
         if len(self._queue) >= self._high_water and self._writable.is_set():
             self._writable.clear()
+            if self._on_backed_up is not None and self._stall_watch is None:
+                self._stall_watch = asyncio.get_running_loop().create_task(self._watch_stall())
+        if self._unsent > self._max_unsent:
+            self._give_up()
+
+    def _give_up(self) -> None:
+        if not self._overflowed:
+            self._overflowed = True
             if self._on_backed_up is not None:
                 self._on_backed_up()
+
+    async def _watch_stall(self) -> None:
+        """While backed up, give up on the peer once a whole stall period passes without
+        any write completing."""
+        try:
+            while not self._writable.is_set() and not self._closing:
+                seen = self._writes
+                try:
+                    await asyncio.wait_for(self._writable.wait(), self._stall_seconds)
+                except TimeoutError:
+                    if self._writes == seen:
+                        self._give_up()
+                        return
+        finally:
+            self._stall_watch = None
 
     async def wait_writable(self) -> None:
         if not self._failed:
             await self._writable.wait()
+
+    def _take_batch(self) -> list[bytes]:
+        frames = [self._queue.popleft()]
+        size = len(frames[0])
+        while self._queue and size < BATCH_BYTES:
+            frame = self._queue.popleft()
+            frames.append(frame)
+            size += len(frame)
+        return frames
+
+    async def _write(self, frames: list[bytes]) -> None:
+        if self._send_frames is not None:
+            await self._send_frames(frames)
+        elif self._batch:
+            await self._send(b"".join(frames))
+        else:
+            for frame in frames:
+                await self._send(frame)
 
     async def _run(self) -> None:
         try:
@@ -69,12 +139,10 @@ class ConnectionWriter:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue:
-                    if self._batch:
-                        chunk = b"".join(self._queue)
-                        self._queue.clear()
-                    else:
-                        chunk = self._queue.popleft()
-                    await self._send(chunk)
+                    frames = self._take_batch()
+                    await self._write(frames)
+                    self._writes += 1
+                    self._unsent -= sum(map(len, frames))
                     if len(self._queue) < self._high_water:
                         self._writable.set()
                 if self._closing:
@@ -85,10 +153,12 @@ class ConnectionWriter:
             logger.info("connection writer stopped: %s", exc)
             self._failed = True
             self._queue.clear()
+            self._unsent = 0
             self._writable.set()
 
     async def close(self, timeout: float = 2.0) -> None:
-        """Flush what is queued (bounded by ``timeout``) and stop."""
+        """Flush what is queued (bounded by ``timeout``) and stop; producers waiting in
+        :meth:`wait_writable` are released."""
         self._closing = True
         self._wake.set()
         if self._task is not None:
@@ -98,3 +168,8 @@ class ConnectionWriter:
                 self._task.cancel()
             except Exception:  # pragma: no cover - already logged
                 pass
+        if self._stall_watch is not None:
+            self._stall_watch.cancel()
+        self._queue.clear()
+        self._unsent = 0
+        self._writable.set()

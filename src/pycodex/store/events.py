@@ -144,6 +144,11 @@ def compacted(message: str, replacement_history: list[Any] | None = None) -> Rol
     return ("compacted", payload)
 
 
+def thread_rolled_back(num_turns: int) -> RolloutItem:
+    """The last ``num_turns`` turns are dropped from the thread and the model history."""
+    return ("event_msg", {"type": "thread_rolled_back", "num_turns": num_turns})
+
+
 __all__ = [
     "compacted",
     "error_info_to_wire",
@@ -151,6 +156,7 @@ __all__ = [
     "response_item",
     "task_complete",
     "task_started",
+    "thread_rolled_back",
     "token_count",
     "turn_aborted",
     "turn_context",

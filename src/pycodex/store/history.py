@@ -466,35 +466,49 @@ def _is_user_turn_start(item: Any) -> bool:
 def model_history(lines: Iterable[RolloutLine]) -> list[Any]:
     """The Responses-API items to send on the next turn: response items in order, reset by
     ``compacted`` (to its ``replacement_history`` when present) and cut by
-    ``thread_rolled_back``."""
+    ``thread_rolled_back`` back to where the dropped turns started (their ``task_started``
+    lines; older rollouts without them: their user messages)."""
     history: list[Any] = []
+    #: (the history list, its length) at each turn's start; a compaction or a rollback
+    #: rebinds ``history`` to a new list, so every recorded prefix stays valid.
+    starts: list[tuple[list[Any], int]] = []
     for line in lines:
-        if line.type == "response_item":
-            history.append(line.payload)
-        elif line.type == "compacted" and isinstance(line.payload, dict):
-            replacement = line.payload.get("replacement_history")
-            if isinstance(replacement, list):
-                history = list(replacement)
-            else:
-                kept = [item for item in history if _is_user_turn_start(item)]
-                message = line.payload.get("message")
-                if isinstance(message, str):
-                    kept.append(
-                        {
-                            "type": "message",
-                            "role": "user",
-                            "content": [{"type": "input_text", "text": message}],
-                        }
-                    )
-                history = kept
-        elif (
-            line.type == "event_msg"
-            and isinstance(line.payload, dict)
-            and line.payload.get("type") == "thread_rolled_back"
-        ):
-            count = _int(line.payload.get("num_turns")) or 0
-            starts = [i for i, item in enumerate(history) if _is_user_turn_start(item)]
-            if count and starts:
-                cut = starts[-count] if count <= len(starts) else starts[0]
-                history = history[:cut]
+        kind, payload = line.type, line.payload
+        if kind == "response_item":
+            history.append(payload)
+        elif kind == "compacted" and isinstance(payload, dict):
+            history = _compacted(history, payload)
+        elif kind == "event_msg" and isinstance(payload, dict):
+            event = payload.get("type")
+            if event in ("task_started", "turn_started"):
+                starts.append((history, len(history)))
+            elif event == "thread_rolled_back":
+                count = _int(payload.get("num_turns")) or 0
+                if 0 < count <= len(starts):
+                    base, length = starts[-count]
+                    history = base[:length]
+                    del starts[-count:]
+                elif count:
+                    history = _cut_user_turns(history, count)
+                    starts.clear()
     return history
+
+
+def _compacted(history: list[Any], payload: dict[str, Any]) -> list[Any]:
+    replacement = payload.get("replacement_history")
+    if isinstance(replacement, list):
+        return list(replacement)
+    kept = [item for item in history if _is_user_turn_start(item)]
+    message = payload.get("message")
+    if isinstance(message, str):
+        content = [{"type": "input_text", "text": message}]
+        kept.append({"type": "message", "role": "user", "content": content})
+    return kept
+
+
+def _cut_user_turns(history: list[Any], count: int) -> list[Any]:
+    """``history`` without its last ``count`` user turns (rollouts without turn starts)."""
+    starts = [i for i, item in enumerate(history) if _is_user_turn_start(item)]
+    if not starts:
+        return history
+    return history[: starts[-count] if count <= len(starts) else starts[0]]

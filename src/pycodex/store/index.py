@@ -20,14 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from pycodex.store.names import read_git_infos, read_names
-from pycodex.store.rollout import ARCHIVED_DIR, SESSIONS_DIR, iter_rollout_files
+from pycodex.store.rollout import ARCHIVED_DIR, SESSIONS_DIR
+from pycodex.store.rollout_check import accepted_summary, iter_rollouts
 from pycodex.store.scan import decorate
-from pycodex.store.summary import ThreadSummary, file_signature, summarize
+from pycodex.store.summary import ThreadSummary, file_signature
 
 logger = logging.getLogger(__name__)
 
 DB_FILE = "state_pycodex.sqlite"
-SCHEMA_VERSION = "1"
+#: "2": files that are not rollouts are no longer rows (older indexes are rebuilt).
+SCHEMA_VERSION = "2"
 
 _COLUMNS = (
     "id",
@@ -260,8 +262,8 @@ class ThreadIndex:
 
     # -- rebuild / reconcile --------------------------------------------------------
     def _scan(self) -> list[tuple[Path, bool]]:
-        out = [(p, False) for p in iter_rollout_files(self.codex_home / SESSIONS_DIR)]
-        out += [(p, True) for p in iter_rollout_files(self.codex_home / ARCHIVED_DIR)]
+        out = [(p, False) for p in iter_rollouts(self.codex_home / SESSIONS_DIR)]
+        out += [(p, True) for p in iter_rollouts(self.codex_home / ARCHIVED_DIR)]
         return out
 
     def _rebuild(self, conn: sqlite3.Connection) -> int:
@@ -270,7 +272,7 @@ class ThreadIndex:
         rows = []
         for path, archived in self._scan():
             self._run.wait()
-            summary = summarize(path, archived=archived)
+            summary = accepted_summary(path, archived=archived)
             if summary is not None:
                 rows.append(_summary_params(decorate(summary, names, gits)))
         conn.execute("BEGIN")
@@ -320,7 +322,7 @@ class ThreadIndex:
             old = known.get(key)
             if old is not None and (old[1], old[2]) == sig:
                 continue
-            summary = summarize(path, archived=archived)
+            summary = accepted_summary(path, archived=archived)
             if summary is None:
                 continue
             if names is None or gits is None:
@@ -371,8 +373,12 @@ class ThreadIndex:
         source_kinds: Sequence[str] | None = None,
         cwds: Sequence[str] | None = None,
         search_term: str | None = None,
+        thread_ids: Sequence[str] | None = None,
     ) -> list[ThreadSummary]:
-        """One page (``limit`` rows) in sort order, starting after ``after``."""
+        """One page (``limit`` rows) in sort order, starting after ``after`` (only the
+        ``thread_ids`` rows when given: an empty list matches nothing)."""
+        if thread_ids is not None and not thread_ids:
+            return []
         column = "updated_at_ms" if sort_key == "updated_at" else "created_at_ms"
         where = ["archived = ?"]
         args: list[Any] = [int(archived)]
@@ -380,6 +386,7 @@ class ThreadIndex:
             ("model_provider", model_providers),
             ("source_kind", source_kinds),
             ("cwd", cwds),
+            ("id", thread_ids),
         ):
             if values:
                 where.append(f"{name} IN ({', '.join('?' for _ in values)})")

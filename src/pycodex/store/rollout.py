@@ -5,7 +5,9 @@ time at creation); archived ones live flat in ``$CODEX_HOME/archived_sessions/``
 is ``{"timestamp", "ordinal", "type", "payload"}``; the first is ``session_meta``.
 
 Writer: one per file, whole lines appended with one ``write`` each, flushed before
-``append`` returns, ``fsync`` on :meth:`RolloutWriter.sync` (turn boundaries). The file is
+``append`` returns, ``fsync`` on :meth:`RolloutWriter.sync` (turn boundaries). A write that
+fails part-way (full disk) is cut back to the last whole line and its lines are written
+again by the next append. The file is
 created lazily by the first append so a thread that never runs a turn leaves nothing.
 
 Reader: streams line by line, never holds the whole file, and skips a BOM, a torn last
@@ -326,6 +328,13 @@ RolloutItem = tuple[str, Any]
 """``(type, payload)``: e.g. ``("event_msg", {"type": "task_started", ...})``."""
 
 
+class RolloutWriteError(OSError):
+    """Lines could not be appended to a rollout (the text says which file and why)."""
+
+    def __str__(self) -> str:
+        return str(self.args[1]) if len(self.args) > 1 else super().__str__()
+
+
 class RolloutWriter:
     """Appends whole lines to one rollout file. One writer per thread.
 
@@ -346,6 +355,11 @@ class RolloutWriter:
         self._pending_meta = session_meta
         self._ordinal = next_ordinal
         self._fd: int | None = None
+        #: Encoded lines a failed write left unwritten; they go first on the next append.
+        self._unwritten = b""
+        #: Size of the file up to its last whole line, when a failed write left a fragment
+        #: after it that could not be cut off yet.
+        self._torn_at: int | None = None
         self.on_append = on_append
         self._lock = asyncio.Lock()
         self.closed = False
@@ -377,8 +391,8 @@ class RolloutWriter:
 
     def _encode(self, items: Iterable[RolloutItem]) -> bytes:
         now = time.time()
-        out = bytearray()
-        if self._pending_meta is not None:
+        out = bytearray(self._unwritten)
+        if self._pending_meta is not None and not self._unwritten:
             out += encode_line("session_meta", self._pending_meta, self._ordinal, now)
             self._ordinal += 1
         for kind, payload in items:
@@ -386,17 +400,43 @@ class RolloutWriter:
             self._ordinal += 1
         return bytes(out)
 
+    def _write_whole(self, fd: int, data: bytes) -> None:
+        """Append ``data`` (whole lines) or nothing: a write that stops part-way (a full
+        disk) is cut back to the last whole line, so no later line is glued to a fragment."""
+        if self._torn_at is not None:
+            os.ftruncate(fd, self._torn_at)
+            self._torn_at = None
+        start = os.fstat(fd).st_size
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        except OSError:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                self._torn_at = start
+            raise
+
     def append_nowait(self, items: Iterable[RolloutItem]) -> None:
-        """Write ``items`` now (one ``write`` call). Raises ``OSError`` on failure."""
+        """Write ``items`` now (one ``write`` call). Raises ``OSError`` on failure.
+
+        Lines that could not be written are kept and written first by the next append,
+        so a record the client saw is not lost once the disk has room again."""
         if self.closed:
             raise OSError(f"rollout writer for {self._path} is closed")
         items = list(items)
         data = self._encode(items)
-        fd = self._open()
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        self._unwritten = data
+        try:
+            self._write_whole(self._open(), data)
+        except OSError as exc:
+            reason = f"{exc.strerror} (os error {exc.errno})" if exc.strerror else str(exc)
+            raise RolloutWriteError(
+                exc.errno, f"failed to write the rollout {self._path}: {reason}"
+            ) from exc
+        self._unwritten = b""
         self._pending_meta = None
         if self.on_append is not None:
             try:

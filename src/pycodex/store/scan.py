@@ -9,10 +9,11 @@ unread file was created no later than the name of the next file in the walk allo
 walk can stop as soon as the page's last row is newer than that: the rows, their order and
 the cursor are then exactly what the index returns.
 
-Anything that breaks that reasoning makes :func:`scan_page` answer ``None`` and the caller
-waits for the index instead: a file whose timestamp is off from its name, an unexpected file
-name or directory, an id seen twice, a sort other than ``created_at`` descending, or the time
-budget running out.
+Files that are not rollouts (:mod:`pycodex.store.rollout_check`) are skipped: they are
+never threads. Anything else that breaks that reasoning makes :func:`scan_page` answer
+``None`` and the caller waits for the index instead: a file whose timestamp is off from its
+name, a rollout name in the wrong day or an unexpected directory, an id seen twice, a sort
+other than ``created_at`` descending, or the time budget running out.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import msgspec
 
 from pycodex.store.names import METADATA_FILE, NAMES_FILE, read_git_infos, read_names
 from pycodex.store.rollout import ARCHIVED_DIR, SESSIONS_DIR, parse_filename
-from pycodex.store.summary import ThreadSummary, summarize
+from pycodex.store.rollout_check import accepted_summary, is_rollout_name, reject
+from pycodex.store.summary import ThreadSummary
 
 #: How far a file's ``session_meta`` timestamp may lie from the time in its name.
 SLACK_MS = 5_000
@@ -53,6 +55,8 @@ class ListQuery(msgspec.Struct, frozen=True):
     source_kinds: Sequence[str] | None = None
     cwds: Sequence[str] | None = None
     search_term: str | None = None
+    #: Only these thread ids (``thread/list.includedThreadIds``); ``None`` = no restriction.
+    thread_ids: Sequence[str] | None = None
 
     def index_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :meth:`pycodex.store.index.ThreadIndex.list`."""
@@ -66,6 +70,7 @@ class ListQuery(msgspec.Struct, frozen=True):
             "source_kinds": self.source_kinds,
             "cwds": self.cwds,
             "search_term": self.search_term,
+            "thread_ids": self.thread_ids,
         }
 
 
@@ -84,6 +89,8 @@ def matches(summary: ThreadSummary, query: ListQuery) -> bool:
     if query.source_kinds and summary.source_kind not in query.source_kinds:
         return False
     if query.cwds and summary.cwd not in query.cwds:
+        return False
+    if query.thread_ids is not None and summary.id not in query.thread_ids:
         return False
     term = query.search_term
     return not term or term in summary.preview or term in (summary.name or "")
@@ -170,9 +177,13 @@ def _files(path: Path, day: str | None) -> Iterator[tuple[str, Path]]:
             if entry.is_dir(follow_symlinks=False):
                 raise _Irregular(entry.path)
             continue
-        if len(name) != _NAME_LENGTH or not name.startswith(prefix):
-            raise _Irregular(entry.path)
+        if not is_rollout_name(name):
+            reject(Path(entry.path), "not a canonical rollout filename")
+            continue
         if entry.is_dir(follow_symlinks=False):
+            reject(Path(entry.path), "Is a directory (os error 21)")
+            continue
+        if len(name) != _NAME_LENGTH or not name.startswith(prefix):
             raise _Irregular(entry.path)
         names.append(name)
     names.sort(reverse=True)
@@ -262,7 +273,7 @@ def scan_page(
                 return None
             if on_read is not None:
                 on_read()
-            summary = summarize(path, archived=query.archived)
+            summary = accepted_summary(path, archived=query.archived)
             if summary is None:
                 continue
             if not low <= summary.created_at_ms <= high or summary.id in seen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -9,11 +10,17 @@ class ListenUrlError(ValueError):
     pass
 
 
+class ListenError(Exception):
+    """A listener could not be opened (the text is printed as ``Error: <text>``)."""
+
+
 @dataclass(frozen=True)
 class ListenTarget:
-    kind: str  # "stdio" | "ws" | "off"
+    kind: str  # "stdio" | "unix" | "ws" | "off"
     host: str = ""
     port: int = 0
+    #: unix socket path (absolute); empty for ``unix://`` (the CODEX_HOME default)
+    path: str = ""
 
 
 def parse_listen_url(url: str) -> ListenTarget:
@@ -21,6 +28,9 @@ def parse_listen_url(url: str) -> ListenTarget:
         return ListenTarget("stdio")
     if url == "off":
         return ListenTarget("off")
+    if url.startswith("unix://"):
+        raw = url[len("unix://") :]
+        return ListenTarget("unix", path=os.path.abspath(raw) if raw else "")
     if url.startswith("ws://"):
         import ipaddress  # only websocket listeners need it (it is slow to import)
 
@@ -40,5 +50,6 @@ def parse_listen_url(url: str) -> ListenTarget:
             ) from None
         return ListenTarget("ws", str(address), int(port_text))
     raise ListenUrlError(
-        f"unsupported --listen URL `{url}`; expected `stdio://`, `ws://IP:PORT`, or `off`"
+        f"unsupported --listen URL `{url}`; expected `stdio://`, `unix://`, `unix://PATH`, "
+        "`ws://IP:PORT`, or `off`"
     )

@@ -3,8 +3,12 @@
 
 Every HTTP request carrying an ``Origin`` header is refused with 403 (browsers cannot be
 used to reach the server cross-site); authentication, when configured, is checked on the
-upgrade request, before any JSON-RPC traffic. A client that stops reading while its
-output piles up is disconnected ("slow consumer") rather than growing memory without bound.
+upgrade request, before any JSON-RPC traffic. Output is written in batches; a client that
+stops reading (its unsent output passes a generous byte bound, or stays backed up with no
+write completing for a while) is disconnected ("slow consumer") rather than growing
+memory without bound or holding its turns up. Clients that offer
+``x-codex-app-server-compression: zstd-stream-v1`` get compressed binary frames
+(``ws_compression.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from pycodex.rpc.server import Connection, RpcServer
+from pycodex.transport.listen import ListenError
 from pycodex.transport.ws_auth import WsAuth, WsAuthError, authorize, format_host_port, is_loopback
 
 if TYPE_CHECKING:
@@ -30,20 +35,13 @@ HEALTH_PATHS = ("/readyz", "/healthz")
 MAX_FRAME = 64 * 1024 * 1024
 #: Close code sent to a client disconnected for not reading its messages.
 SLOW_CONSUMER_CLOSE = 1008
+#: Upgrade-answer header with the largest message sent unfragmented (control socket).
+MAX_UNFRAGMENTED_HEADER = "x-codex-websocket-max-unfragmented-message-bytes"
+#: Close code sent to a client whose compressed message cannot be decoded or is too big.
+MESSAGE_TOO_BIG_CLOSE = 1009
 #: Seconds a disconnected slow consumer gets to acknowledge the close before the TCP
 #: connection is dropped.
 SLOW_CONSUMER_GRACE = 1.0
-
-
-class _RedactAuthorization(logging.Filter):
-    """Hide bearer tokens from the websockets library's debug dump of request headers."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) == 2 and str(args[0]).lower() == "authorization":
-            scheme = str(args[1]).partition(" ")[0]
-            record.args = (args[0], f"{scheme} <redacted>")
-        return True
 
 
 def _response(status: HTTPStatus, body: str = "", *, allow: str | None = None) -> Response:
@@ -107,40 +105,109 @@ def make_process_request(auth: WsAuth | None) -> Any:
     return process_request
 
 
+def make_process_response(max_unfragmented: int | None = None) -> Any:
+    """The upgrade-answer hook: agree to ``zstd-stream-v1`` when the client offers it, and
+    announce ``max_unfragmented`` (the control socket does, like the reference)."""
+
+    def process_response(
+        connection: ServerConnection, request: Request, response: Response
+    ) -> Response:
+        if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
+            return response
+        if max_unfragmented is not None:
+            response.headers[MAX_UNFRAGMENTED_HEADER] = str(max_unfragmented)
+        if _offers_compression(request):
+            from pycodex.transport.ws_compression import HEADER, ZSTD_STREAM_V1
+
+            response.headers[HEADER] = ZSTD_STREAM_V1
+        return response
+
+    return process_response
+
+
+def _offers_compression(request: Request) -> bool:
+    from pycodex.transport.ws_compression import HEADER, wants_zstd_stream
+
+    return wants_zstd_stream(request.headers.get_all(HEADER))
+
+
 def make_handler(server: RpcServer) -> Any:
-    """The per-connection coroutine: feed text frames to ``server`` until the peer leaves."""
+    """The per-connection coroutine: feed messages to ``server`` until the peer leaves.
+
+    Output is written in batches (every frame queued since the last write, one flush). With
+    ``zstd-stream-v1`` negotiated, messages travel as binary frames of one zstd stream per
+    direction; otherwise as text frames.
+    """
     from websockets.exceptions import ConnectionClosed
 
     async def handler(ws: ServerConnection) -> None:
-        async def send(data: bytes) -> None:
-            await ws.send(data, text=True)
+        codec = None
+        if ws.request is not None and _offers_compression(ws.request):
+            from pycodex.transport.ws_compression import ZstdStreamCodec
 
-        async def disconnect() -> None:
+            codec = ZstdStreamCodec(MAX_FRAME)
+
+        async def send(data: bytes) -> None:
+            await send_frames([data])
+
+        async def send_frames(frames: list[bytes]) -> None:
+            async with ws.send_context():  # checks the state, then flushes with drain()
+                if codec is None:
+                    for frame in frames:
+                        ws.protocol.send_text(frame)
+                else:
+                    for frame in frames:
+                        ws.protocol.send_binary(codec.compress(frame))
+                _write_coalesced(ws)
+
+        async def disconnect(code: int, reason: str) -> None:
             # Stop queueing output for it at once, then close without waiting long for a
             # peer that is not reading anyway.
             await server.close_connection(conn, flush=False)
             _release_reader(conn)
             try:
-                await asyncio.wait_for(
-                    ws.close(SLOW_CONSUMER_CLOSE, "slow consumer"), SLOW_CONSUMER_GRACE
-                )
+                await asyncio.wait_for(ws.close(code, reason), SLOW_CONSUMER_GRACE)
             except TimeoutError:  # the close frame is stuck behind unread data
                 ws.transport.abort()
 
-        def slow_consumer() -> None:
-            logger.warning("disconnecting websocket client %s: slow consumer", conn.id)
-            closing = asyncio.get_running_loop().create_task(disconnect())
-            _background.add(closing)
-            closing.add_done_callback(_background.discard)
+        def in_background(coro: Any) -> None:
+            task = asyncio.get_running_loop().create_task(coro)
+            _background.add(task)
+            task.add_done_callback(_background.discard)
 
-        conn = server.open_connection(send, newline=False, on_backed_up=slow_consumer)
-        logger.info("websocket client %s connected from %s", conn.id, _peer(ws))
+        def slow_consumer() -> None:
+            logger.warning(
+                "disconnecting websocket client %s: slow consumer (%d bytes unsent)",
+                conn.id,
+                conn.writer.unsent_bytes,
+            )
+            in_background(disconnect(SLOW_CONSUMER_CLOSE, "slow consumer"))
+
+        conn = server.open_connection(
+            send, newline=False, on_backed_up=slow_consumer, send_frames=send_frames
+        )
+        logger.info(
+            "websocket client %s connected from %s%s",
+            conn.id,
+            _peer(ws),
+            " (zstd-stream-v1)" if codec is not None else "",
+        )
         try:
             async for frame in ws:
                 if conn.closed:  # disconnected as a slow consumer: discard until closed
                     continue
                 if isinstance(frame, str):
                     await server.feed(conn, frame)
+                elif codec is not None:
+                    from pycodex.transport.ws_compression import CompressionError
+
+                    try:
+                        message = codec.decompress(frame)
+                    except CompressionError as exc:
+                        logger.warning("closing websocket client %s: %s", conn.id, exc)
+                        in_background(disconnect(MESSAGE_TOO_BIG_CLOSE, "invalid message"))
+                        continue
+                    await server.feed(conn, message)
                 else:
                     logger.warning("dropping binary websocket frame from client %s", conn.id)
         except ConnectionClosed:
@@ -153,6 +220,21 @@ def make_handler(server: RpcServer) -> Any:
 
 
 _background: set[asyncio.Task[None]] = set()
+
+
+def _write_coalesced(ws: ServerConnection) -> None:
+    """Hand the frames serialized so far to the transport as one write (one system call
+    for a whole batch instead of one per frame, as the library's flush would do)."""
+    pending = ws.protocol.data_to_send()
+    eof = b"" in pending  # websockets.protocol.SEND_EOF
+    data = b"".join(pending)
+    if data:
+        ws.transport.write(data)
+    if eof:  # only a failing protocol asks for it; end the stream as the library would
+        if ws.transport.can_write_eof():
+            ws.transport.write_eof()
+        else:
+            ws.transport.close()
 
 
 def _release_reader(conn: Connection) -> None:
@@ -189,17 +271,17 @@ def _banner(host: str, port: int) -> str:
 
 
 async def serve_websocket(server: RpcServer, host: str, port: int, auth: WsAuth | None) -> None:
-    """Listen on ``host:port`` until cancelled. Bind errors end the process with status 1."""
+    """Listen on ``host:port`` until cancelled. Raises :class:`ListenError` when it cannot bind."""
     from websockets.asyncio.server import serve
 
-    ws_logger = logging.getLogger("websockets.server")
-    ws_logger.addFilter(_RedactAuthorization())
+    ws_logger = logging.getLogger("websockets.server")  # its lines are redacted by logs.py
     try:
         listener = await serve(
             make_handler(server),
             host,
             port,
             process_request=make_process_request(auth),
+            process_response=make_process_response(),
             server_header=None,
             compression=None,
             max_size=MAX_FRAME,
@@ -207,8 +289,7 @@ async def serve_websocket(server: RpcServer, host: str, port: int, auth: WsAuth 
         )
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        print(f"Error: {reason} (os error {exc.errno})", file=sys.stderr, flush=True)
-        raise SystemExit(1) from None
+        raise ListenError(f"{reason} (os error {exc.errno})") from None
     bound = _bound_port(listener, port)
     if not is_loopback(host) and auth is None:  # load_ws_auth refuses this; belt and braces
         logger.warning("websocket listener on %s accepts unauthenticated clients", host)

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pycodex.redaction import register_secret
+
 #: Default tolerance, in seconds, for ``exp`` and ``nbf``.
 DEFAULT_CLOCK_SKEW = 30
 #: Shortest accepted HS256 shared secret, in bytes (after trimming).
@@ -255,6 +257,7 @@ def _read_secret(path: str) -> str:
     text = text.strip()
     if not text:
         raise WsAuthConfigError(f"websocket auth secret {full} must not be empty")
+    register_secret(text)
     return text
 
 

@@ -3,8 +3,8 @@ does everything for its event: pick the handlers, build the stdin object, run th
 (``hook/started``/``hook/completed`` go out through the thread's host), and record what
 the model must see (additional context, feedback).
 
-The engine passes itself (a ``Session``) and the running turn; only these functions know
-which parts of them hooks need.
+The engine passes itself (a ``ThreadEngine``) and the running turn; only these functions
+know which parts of them hooks need.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +24,21 @@ from pycodex.core.ids import now_ms, uuid7
 from pycodex.protocol.base import WireStruct
 
 if TYPE_CHECKING:
-    from pycodex.core.session import ActiveTurn, Session
-    from pycodex.core.tool_router import ToolCall, ToolContext
+    from pycodex.core.tools.context import ToolCall
+    from pycodex.core.turn.active import ActiveTurn
+    from pycodex.core.turn.engine import ThreadEngine as Session
 
 _STATE_KEY = "hooks"
 _STARTED_KEY = "hooks.session_started"
+#: per-engine hook state (the turn's hooks, whether SessionStart ran)
+_STATE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _state(session: Session) -> dict[str, Any]:
+    state = _STATE.get(session)
+    if state is None:
+        state = _STATE[session] = {}
+    return state
 SHELL_TOOLS = frozenset({"exec_command", "shell", "shell_command", "local_shell"})
 #: how many times a Stop hook may send the model back to work in one turn
 MAX_STOP_CONTINUATIONS = 3
@@ -35,14 +46,14 @@ MAX_STOP_CONTINUATIONS = 3
 
 def _hooks(session: Session, turn: ActiveTurn) -> HookSet:
     """The thread's hooks, read once per turn (trust changes apply from the next turn)."""
-    cached = session.state.get(_STATE_KEY)
+    cached = _state(session).get(_STATE_KEY)
     if isinstance(cached, tuple) and cached[0] == turn.id:
         hooks: HookSet = cached[1]
         return hooks
     hooks = discover(session.host.codex_home, session.settings.cwd)
     if hooks_off(session.settings.config):
         hooks = HookSet(enabled=False)  # e.g. the TUI's helper threads (thread config)
-    session.state[_STATE_KEY] = (turn.id, hooks)
+    _state(session)[_STATE_KEY] = (turn.id, hooks)
     return hooks
 
 
@@ -71,7 +82,7 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
 
 def _emitter(session: Session) -> Any:
     async def emit(method: str, params: WireStruct) -> None:
-        await session.host.emit(method, msgspec.to_builtins(params))
+        await session.host.emit(params)
 
     return emit
 
@@ -106,8 +117,8 @@ async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, 
     emit = _emitter(session)
     ctx = _context(session, turn)
     contexts: list[str] = []
-    if not session.state.get(_STARTED_KEY):
-        session.state[_STARTED_KEY] = True
+    if not _state(session).get(_STARTED_KEY):
+        _state(session)[_STARTED_KEY] = True
         source = "resume" if session.context_recorded else "startup"
         outcome = await run_hooks(hooks, "SessionStart", ctx, {"source": source}, emit,
                                   subjects=[source])
@@ -143,23 +154,24 @@ async def stop(session: Session, turn: ActiveTurn, attempt: int) -> bool:
 async def _hook_prompt(session: Session, turn: ActiveTurn, text: str, run_id: str) -> None:
     import html
 
+    from pycodex.core import item_events
+    from pycodex.protocol.types.items import HookPromptFragment, HookPromptItem
+
     item_id = f"msg_{uuid7()}"
     now = now_ms()
-    item = {"type": "hookPrompt", "id": item_id,
-            "fragments": [{"text": text, "hookRunId": run_id}], "startedAtMs": now,
-            "completedAtMs": None}
+    item = HookPromptItem(id=item_id, fragments=[HookPromptFragment(text=text,
+                                                                    hook_run_id=run_id)],
+                          started_at_ms=now, completed_at_ms=None)
     host = session.host
-    await host.emit("item/started", {"item": item, "threadId": host.thread_id,
-                                     "turnId": turn.id, "startedAtMs": now})
+    await host.emit(item_events.started(host.thread_id, turn.id, item, now))
     message = {"type": "message", "role": "user", "content": [{
         "type": "input_text",
         "text": f'<hook_prompt hook_run_id="{html.escape(run_id)}">{html.escape(text, quote=False)}'
                 "</hook_prompt>"}]}
     session.history.append(message)
     await host.persist([("response_item", message)])
-    await host.emit("item/completed", {"item": {**item, "completedAtMs": now},
-                                       "threadId": host.thread_id, "turnId": turn.id,
-                                       "contentTokenCount": None, "completedAtMs": now})
+    await host.emit(item_events.completed(
+        host.thread_id, turn.id, msgspec.structs.replace(item, completed_at_ms=now), now))
 
 
 async def compact(session: Session, turn: ActiveTurn, event: str, *, auto: bool) -> None:
@@ -213,10 +225,10 @@ def _shell_command(call: ToolCall) -> str:
     return str(value) if value is not None else ""
 
 
-async def pre_tool_use(call: ToolCall, ctx: ToolContext) -> tuple[ToolCall, str | None]:
+async def pre_tool_use(session: Session, turn: ActiveTurn, call: ToolCall
+                       ) -> tuple[ToolCall, str | None]:
     """``PreToolUse``: the call to run (a hook may rewrite its input) and, when a hook
     blocked it, the output the model gets instead."""
-    session, turn = ctx.session, ctx.turn
     name, aliases, tool_input, command = tool_identity(call)
     outcome = await run_hooks(
         _hooks(session, turn), "PreToolUse", _context(session, turn),
@@ -258,10 +270,10 @@ def _rewritten(call: ToolCall, updated: dict[str, Any] | None) -> ToolCall:
     return msgspec.structs.replace(call, payload=json.dumps(args))
 
 
-async def post_tool_use(call: ToolCall, ctx: ToolContext, output: Any) -> HookOutcome:
+async def post_tool_use(session: Session, turn: ActiveTurn, call: ToolCall, output: Any
+                        ) -> HookOutcome:
     """``PostToolUse`` after the tool's item completed; contexts and feedback go to the
     model right before the tool's output."""
-    session, turn = ctx.session, ctx.turn
     name, aliases, tool_input, command = tool_identity(call)
     outcome = await run_hooks(
         _hooks(session, turn), "PostToolUse", _context(session, turn),

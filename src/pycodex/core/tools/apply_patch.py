@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pycodex.atomic import atomic_write
 from pycodex.core.diffs import TrackedChange, split_lines_keepends, unified_diff
@@ -31,6 +31,9 @@ from pycodex.core.tools.apply_patch_parser import (
     rust_trim_end,
 )
 
+if TYPE_CHECKING:
+    from pycodex.core.write_guard import WriteGuard
+
 __all__ = [
     "ApplyPatchInvocation",
     "ApplyResult",
@@ -42,6 +45,7 @@ __all__ = [
     "apply_changes",
     "changes_to_wire",
     "detect_apply_patch",
+    "first_refusal",
     "format_tool_output",
     "format_wall_time",
     "parse_patch",
@@ -397,7 +401,35 @@ def _make_parents(path: str) -> None:
             raise PatchApplyError(f"Failed to create parent directories for {path}") from err
 
 
-def _apply_one(change: FileChange, result: ApplyResult) -> None:
+def _refusal(change: FileChange, guard: WriteGuard | None) -> str | None:
+    """The failure text when ``guard`` refuses one of the writes ``change`` makes."""
+    if guard is None:
+        return None
+    path = change.path
+    if change.kind == "add":
+        return None if guard.allows_write(path) else f"Failed to write file {path}"
+    if change.kind == "delete":
+        return None if guard.allows_unlink(path) else f"Failed to delete file {path}"
+    if change.move_path is not None:
+        if not guard.allows_write(change.move_path):
+            return f"Failed to write file {change.move_path}"
+        return None if guard.allows_unlink(path) else f"Failed to remove original {path}"
+    return None if guard.allows_write(path) else f"Failed to write file {path}"
+
+
+def first_refusal(changes: Iterable[FileChange], guard: WriteGuard) -> str | None:
+    """The failure text of the first change ``guard`` refuses (nothing is written)."""
+    for change in changes:
+        refused = _refusal(change, guard)
+        if refused is not None:
+            return refused
+    return None
+
+
+def _apply_one(change: FileChange, result: ApplyResult, guard: WriteGuard | None) -> None:
+    refused = _refusal(change, guard)
+    if refused is not None:
+        raise PatchApplyError(refused)
     path = change.path
     if change.kind == "add":
         _make_parents(path)
@@ -434,8 +466,11 @@ def _apply_one(change: FileChange, result: ApplyResult) -> None:
         result.modified.append(change.display_path)
 
 
-def apply_changes(changes: list[FileChange]) -> ApplyResult:
-    """Write planned changes in order; stop at the first failure (earlier writes stay)."""
+def apply_changes(changes: list[FileChange], guard: WriteGuard | None = None) -> ApplyResult:
+    """Write planned changes in order; stop at the first failure (earlier writes stay).
+
+    ``guard`` confines the writes (resolved through symlinks) the way the sandbox would.
+    """
     result = ApplyResult(exit_code=0, stdout="", stderr="")
     if not changes:
         result.exit_code = 1
@@ -443,7 +478,7 @@ def apply_changes(changes: list[FileChange]) -> ApplyResult:
         return result
     for change in changes:
         try:
-            _apply_one(change, result)
+            _apply_one(change, result, guard)
         except PatchApplyError as err:
             result.exit_code = 1
             result.stderr = f"{err}\n"

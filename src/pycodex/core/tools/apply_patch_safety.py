@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pycodex.core.tools.apply_patch import FileChange
+from pycodex.core.write_guard import WriteGuard
 
 __all__ = [
     "PATCH_REJECTED_OUTSIDE_PROJECT",
     "PATCH_REJECTED_READ_ONLY",
+    "SANDBOX_RETRY_REASON",
     "SafetyCheck",
     "assess_patch_safety",
     "is_path_writable",
     "is_write_patch_constrained",
+    "patch_write_guard",
+    "sandbox_retry_asks",
     "writable_roots",
 ]
 
@@ -25,6 +29,8 @@ PATCH_REJECTED_OUTSIDE_PROJECT = (
 PATCH_REJECTED_READ_ONLY = (
     "writing is blocked by read-only sandbox; rejected by user approval settings"
 )
+#: Why the user is asked after a sandboxed write was refused (as the reference words it).
+SANDBOX_RETRY_REASON = "command failed; retry without sandbox?"
 READ_ONLY_SUBDIRS = (".git", ".codex", ".agents")
 _UNRESTRICTED = ("dangerFullAccess", "externalSandbox")
 
@@ -131,3 +137,29 @@ def assess_patch_safety(
     if rejects:
         return SafetyCheck("reject", _rejection_reason(sandbox_policy, cwd))
     return SafetyCheck("ask_user")
+
+
+def patch_write_guard(
+    changes: list[FileChange],
+    sandbox_policy: Mapping[str, Any],
+    cwd: str,
+    *,
+    approved: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> WriteGuard:
+    """The confinement of a patch's writes.
+
+    The sandbox's rules, on resolved paths. When the user approved a patch that writes
+    outside the writable roots, the paths it names are allowed too (as the reference
+    grants them); approving a patch that stays inside grants nothing more.
+    """
+    guard = WriteGuard.for_policy(sandbox_policy, cwd, env)
+    if approved and not is_write_patch_constrained(changes, sandbox_policy, cwd, env):
+        paths = [p for c in changes for p in (c.path, c.move_path) if p is not None]
+        guard = guard.approving(paths)
+    return guard
+
+
+def sandbox_retry_asks(approval_policy: str | Mapping[str, Any]) -> bool:
+    """True when a write the sandbox refused is put to the user (retry without sandbox)."""
+    return approval_policy != "untrusted" and not _rejects_sandbox_approval(approval_policy)

@@ -18,15 +18,25 @@ import logging
 import os
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from pycodex.core import tool_specs
-from pycodex.core.approvals import ApprovalOutcome, request_command_approval
+from pycodex.core.approvals import ApprovalOutcome, _shell_join, request_command_approval
 from pycodex.core.ids import now_ms
-from pycodex.core.tool_router import ToolCall, ToolContext, ToolError, ToolOutput, builtin
+from pycodex.core.tools import patch_tool
+from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.core.truncation import approx_tokens, truncate_middle
+from pycodex.protocol.types.items import (
+    CommandAction,
+    CommandExecutionItem,
+    CommandExecutionOutputDeltaNotification,
+    CommandExecutionSource,
+    CommandExecutionStatus,
+    TerminalInteractionNotification,
+)
 
 if TYPE_CHECKING:
     from pycodex.core.shell_snapshot import ShellSnapshot
@@ -44,32 +54,30 @@ _DENIAL_MARKERS = ("operation not permitted", "permission denied", "read-only fi
                    "seccomp", "sandbox", "landlock", "failed to write file")
 
 
-@dataclass
-class ExecSession:
+class ExecSession(msgspec.Struct):
     id: int
     process: Any
-    item: dict[str, Any]
+    item: CommandExecutionItem
     turn_id: str
     started: float
     output: Any  # HeadTailBuffer
-    started_ms: int = field(default_factory=now_ms)
-    aggregated: bytearray = field(default_factory=bytearray)
-    exited: asyncio.Event = field(default_factory=asyncio.Event)
+    started_ms: int = msgspec.field(default_factory=now_ms)
+    aggregated: bytearray = msgspec.field(default_factory=bytearray)
+    exited: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     exit_code: int | None = None
     pump: asyncio.Task[None] | None = None
 
 
 def _table(ctx: ToolContext) -> dict[int, ExecSession]:
-    state = ctx.session.state
-    if "exec_sessions" not in state:
-        state["exec_sessions"] = {}
+    state = ctx.thread_state
+    table: dict[int, ExecSession] = state.exec_sessions
+    if "exec_sessions" not in state.closers:
 
         async def close_all() -> None:
-            for sess in list(state["exec_sessions"].values()):
+            for sess in list(table.values()):
                 with contextlib.suppress(Exception):
                     sess.process.kill()
-        state.setdefault("closers", []).append(close_all)
-    table: dict[int, ExecSession] = state["exec_sessions"]
+        state.closers["exec_sessions"] = close_all
     return table
 
 
@@ -103,21 +111,20 @@ def _looks_like_sandbox_denial(exit_code: int | None, output: str) -> bool:
     return any(marker in lowered for marker in _DENIAL_MARKERS)
 
 
-def _exec_spec(session: Any, info: Any) -> dict[str, Any]:
+def _exec_spec(settings: Any, info: Any) -> dict[str, Any]:
     return tool_specs.EXEC_COMMAND
 
 
-def _stdin_spec(session: Any, info: Any) -> dict[str, Any]:
+def _stdin_spec(settings: Any, info: Any) -> dict[str, Any]:
     return tool_specs.WRITE_STDIN
 
 
-@builtin("exec_command", _exec_spec)
 async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     args = call.json_arguments()
     cmd = args.get("cmd")
     if not isinstance(cmd, str) or not cmd.strip():
         raise ToolError("failed to parse function arguments: missing field `cmd`")
-    settings = ctx.session.settings
+    settings = ctx.settings
     workdir = args.get("workdir")
     cwd = settings.cwd
     if isinstance(workdir, str) and workdir:
@@ -130,8 +137,6 @@ async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         snapshot = _shell_snapshot(ctx, shell)
         if snapshot is not None:
             snapshot.start()
-
-    from pycodex.core.tools import patch_tool
 
     intercepted = await patch_tool.maybe_intercept(argv, cwd, call, ctx)
     if intercepted is not None:
@@ -158,8 +163,7 @@ async def exec_command(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     return result.text
 
 
-@dataclass
-class _RunResult:
+class _RunResult(msgspec.Struct):
     text: str
     denied_by_sandbox: bool = False
 
@@ -171,8 +175,8 @@ def _default_shell() -> str:
 
 def _shell_snapshot(ctx: ToolContext, shell: str) -> ShellSnapshot | None:
     """The thread's login-shell snapshot when ``shell`` is the one it covers."""
-    state = ctx.session.state
-    snapshot: ShellSnapshot | None = state.get("shell_snapshot")
+    state = ctx.thread_state
+    snapshot = state.shell_snapshot
     if snapshot is None:
         from pycodex.core.shell_snapshot import ShellSnapshot, shell_kind
 
@@ -180,21 +184,20 @@ def _shell_snapshot(ctx: ToolContext, shell: str) -> ShellSnapshot | None:
         kind = shell_kind(default)
         if kind is None or shell != default:
             return None
-        snapshot = ShellSnapshot(default, kind, ctx.session.host.codex_home, ctx.thread_id,
-                                 ctx.session.settings.cwd)
-        state["shell_snapshot"] = snapshot
-        state.setdefault("closers", []).append(snapshot.close)
+        snapshot = ShellSnapshot(default, kind, ctx.codex_home, ctx.thread_id, ctx.cwd)
+        state.shell_snapshot = snapshot
+        state.closers["shell_snapshot"] = snapshot.close
     return snapshot if snapshot.shell == shell else None
 
 
 async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
-               args: dict[str, Any], outcome: ApprovalOutcome, *, source: str) -> _RunResult:
+               args: dict[str, Any], outcome: ApprovalOutcome, *,
+               source: CommandExecutionSource) -> _RunResult:
     from pycodex.core.exec import spawn_command
     from pycodex.core.exec.buffer import HeadTailBuffer
     from pycodex.core.sandbox import SandboxPolicy, SandboxUnavailable
 
-    settings = ctx.session.settings
-    from pycodex.core.approvals import _shell_join
+    settings = ctx.settings
 
     command = _shell_join(argv)
     actions = outcome.command_actions
@@ -204,12 +207,12 @@ async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
         settings.sandbox_policy if outcome.sandboxed else {"type": "dangerFullAccess"})
     started = time.perf_counter()
     started_ms = outcome.started_ms if outcome.item_started and outcome.started_ms else now_ms()
-    item = {"type": "commandExecution", "id": call.call_id, "command": command,
-            "cwd": str(cwd), "processId": None, "source": source, "status": "inProgress",
-            "commandActions": actions, "aggregatedOutput": None, "exitCode": None,
-            "durationMs": None, "startedAtMs": started_ms, "completedAtMs": None}
+    item = CommandExecutionItem(
+        id=call.call_id, command=command, cwd=str(cwd), source=source, status="inProgress",
+        command_actions=msgspec.convert(actions, list[CommandAction]),
+        started_at_ms=started_ms)
     spawn_argv, env_overrides = argv, None
-    snapshot: ShellSnapshot | None = ctx.session.state.get("shell_snapshot")
+    snapshot = ctx.thread_state.shell_snapshot
     launch = None
     if snapshot is not None and snapshot.covers(argv):
         if snapshot.building:
@@ -226,12 +229,13 @@ async def _run(ctx: ToolContext, call: ToolCall, argv: list[str], cwd: Path,
     except (SandboxUnavailable, OSError) as exc:
         if not outcome.item_started:
             await ctx.item_started(item)
-        await ctx.finish_item({**item, "status": "failed", "exitCode": -1,
-                               "aggregatedOutput": str(exc), "durationMs": 0}, started_ms)
+        await ctx.finish_item(msgspec.structs.replace(
+            item, status="failed", exit_code=-1, aggregated_output=str(exc), duration_ms=0),
+            started_ms)
         if isinstance(exc, SandboxUnavailable):
             return _RunResult(f"exec failed: {exc}")
         return _RunResult(f"failed to spawn command: {exc}")
-    item["processId"] = str(process.pid)
+    item = msgspec.structs.replace(item, process_id=str(process.pid))
     if not outcome.item_started:
         await ctx.item_started(item)
     table = _table(ctx)
@@ -289,9 +293,9 @@ async def _pump(ctx: ToolContext, sess: ExecSession) -> None:
             sess.output.append(data)
             if len(sess.aggregated) < 1 << 20:
                 sess.aggregated.extend(data)
-            await ctx.emit("item/commandExecution/outputDelta", {
-                "threadId": ctx.thread_id, "turnId": sess.turn_id, "itemId": sess.item["id"],
-                "delta": data.decode("utf-8", errors="replace")})
+            await ctx.emit(CommandExecutionOutputDeltaNotification(
+                thread_id=ctx.thread_id, turn_id=sess.turn_id, item_id=sess.item.id,
+                delta=data.decode("utf-8", errors="replace")))
         sess.exit_code = await process.wait()
     except asyncio.CancelledError:
         process.kill()
@@ -299,22 +303,17 @@ async def _pump(ctx: ToolContext, sess: ExecSession) -> None:
     finally:
         duration = int((time.perf_counter() - sess.started) * 1000)
         code = sess.exit_code
-        status = "completed" if code == 0 else "failed"
+        status: CommandExecutionStatus = "completed" if code == 0 else "failed"
         sess.exited.set()
         completed_ms = now_ms()
-        done = {**sess.item, "status": status, "exitCode": code,
-                "aggregatedOutput": sess.aggregated.decode("utf-8", errors="replace") or None,
-                "durationMs": duration, "completedAtMs": completed_ms}
+        done = msgspec.structs.replace(
+            sess.item, status=status, exit_code=code,
+            aggregated_output=sess.aggregated.decode("utf-8", errors="replace") or None,
+            duration_ms=duration, completed_at_ms=completed_ms)
         with contextlib.suppress(Exception):
-            await ctx.session.host.persist(ctx.session.item_lines(
-                sess.turn_id, done, sess.started_ms, completed_ms))
-        with contextlib.suppress(Exception):
-            await ctx.emit("item/completed", {
-                "item": done, "threadId": ctx.thread_id, "turnId": sess.turn_id,
-                "contentTokenCount": None, "completedAtMs": completed_ms})
+            await ctx.finish_item(done, sess.started_ms, turn_id=sess.turn_id)
 
 
-@builtin("write_stdin", _stdin_spec)
 async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     args = call.json_arguments()
     session_id = args.get("session_id")
@@ -327,9 +326,9 @@ async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     chars = args.get("chars") if isinstance(args.get("chars"), str) else ""
     started = time.perf_counter()
     if chars:
-        await ctx.emit("item/commandExecution/terminalInteraction", {
-            "threadId": ctx.thread_id, "turnId": ctx.turn_id, "itemId": sess.item["id"],
-            "processId": sess.item["processId"], "stdin": chars})
+        await ctx.emit(TerminalInteractionNotification(
+            thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=sess.item.id,
+            process_id=sess.item.process_id or "", stdin=chars))
         try:
             await sess.process.write(chars.encode())
         except Exception as exc:
@@ -347,3 +346,7 @@ async def write_stdin(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         return format_output(text, wall, exit_code=sess.exit_code, session_id=None,
                              max_tokens=budget)
     return format_output(text, wall, exit_code=None, session_id=sess.id, max_tokens=budget)
+
+
+TOOLS = [Tool("exec_command", exec_command, _exec_spec),
+         Tool("write_stdin", write_stdin, _stdin_spec)]

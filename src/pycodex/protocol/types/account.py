@@ -109,11 +109,16 @@ class ChatgptAuthTokensLoginResponse(WireStruct, tag_field="type", tag="chatgptA
     pass
 
 
+class AmazonBedrockLoginResponse(WireStruct, tag_field="type", tag="amazonBedrock"):
+    pass
+
+
 LoginAccountResponse = (
     ApiKeyLoginResponse
     | ChatgptLoginResponse
     | ChatgptDeviceCodeLoginResponse
     | ChatgptAuthTokensLoginResponse
+    | AmazonBedrockLoginResponse
 )
 
 
@@ -148,6 +153,9 @@ Account = ApiKeyAccount | ChatgptAccount
 
 
 class GetAccountResponse(WireStruct):
+    #: Not in the stable schema (left out of the stable export).
+    __experimental__: ClassVar[dict[str, str]] = {"workspace_routing": "workspaceRouting"}
+
     account: Account | None
     user_id: str | None
     requires_openai_auth: bool
@@ -209,9 +217,14 @@ class AccountLoginCompletedNotification(WireStruct):
     onboarding_entrypoint: str | None = None
 
 
+#: Why ``account/updated`` was sent (0.171): routing discovery finished for the same owner.
+AccountUpdateReason = Literal["workspaceRoutingReady", "unknown"]
+
+
 class AccountUpdatedNotification(WireStruct):
     auth_mode: AuthMode | None
     plan_type: str | None
+    reason: AccountUpdateReason | None = None
 
 
 class AccountRateLimitsUpdatedNotification(WireStruct):

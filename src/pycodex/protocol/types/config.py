@@ -9,6 +9,7 @@ from msgspec import UNSET, UnsetType
 
 from pycodex.protocol.base import WireStruct
 from pycodex.protocol.methods import MethodSpec
+from pycodex.protocol.types.config_requirements import ConfigRequirements
 
 MergeStrategy = Literal["replace", "upsert"]
 WriteStatus = Literal["ok", "okOverridden"]
@@ -72,7 +73,7 @@ class ConfigWriteResponse(WireStruct):
 
 
 class ConfigRequirementsReadResponse(WireStruct):
-    requirements: dict[str, Any] | None
+    requirements: ConfigRequirements | None
     supports_independent_speed_modes: bool | None = True
 
 

@@ -18,7 +18,10 @@ class InitializeCapabilities(WireStruct):
     experimental_api: bool = False
     opt_out_notification_methods: list[str] | None = None
     request_attestation: bool = False
-    mcp_server_open_ai_form_elicitation: bool = False
+    mcp_server_openai_form_elicitation: bool = False
+    explicit_gateway_oauth: bool = False
+    extensions: dict[str, Any] | None = None
+    required_human_approval: bool = False
 
 
 class InitializeParams(WireStruct):

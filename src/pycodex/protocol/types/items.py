@@ -9,6 +9,7 @@ from typing import Any, Literal
 import msgspec
 
 from pycodex.protocol.base import UNSET, UnsetType, WireStruct
+from pycodex.protocol.methods import ServerRequestSpec
 from pycodex.protocol.paths import check_absolute
 
 # -- user input -----------------------------------------------------------------------
@@ -220,6 +221,23 @@ class ExitedReviewModeItem(WireStruct, tag_field="type", tag="exitedReviewMode")
 
 class ContextCompactionItem(WireStruct, tag_field="type", tag="contextCompaction"):
     id: str
+    #: Sent by running turns; absent from items rebuilt from rollouts.
+    started_at_ms: int | UnsetType | None = UNSET
+    completed_at_ms: int | UnsetType | None = UNSET
+
+
+class HookPromptFragment(WireStruct):
+    text: str
+    hook_run_id: str
+
+
+class HookPromptItem(WireStruct, tag_field="type", tag="hookPrompt"):
+    """A hook's request that the model keep working (a Stop hook that blocked)."""
+
+    id: str
+    fragments: list[HookPromptFragment]
+    started_at_ms: int | UnsetType | None = UNSET
+    completed_at_ms: int | UnsetType | None = UNSET
 
 
 ThreadItem = (
@@ -236,6 +254,7 @@ ThreadItem = (
     | EnteredReviewModeItem
     | ExitedReviewModeItem
     | ContextCompactionItem
+    | HookPromptItem
 )
 
 # -- turns ----------------------------------------------------------------------------
@@ -249,10 +268,15 @@ class TurnError(WireStruct):
     #: ``"internalServerError"`` or ``{"httpConnectionFailed": {"httpStatusCode": 502}}``…
     codex_error_info: Any | None = None
     additional_details: str | None = None
+    #: Always sent (null) by running turns; absent from turns rebuilt from rollouts.
+    misalignment: Any | UnsetType | None = UNSET
 
 
 class Turn(WireStruct):
     id: str
+    #: Sent by running turns (``turn/started``, ``turn/completed``, ``turn/start``); absent
+    #: from turns rebuilt from rollouts.
+    root_turn_id: str | UnsetType | None = UNSET
     items: list[ThreadItem] = msgspec.field(default_factory=list)
     status: TurnStatus = "inProgress"
     error: TurnError | None = None
@@ -343,6 +367,191 @@ class ActiveThreadStatus(WireStruct, tag_field="type", tag="active"):
 ThreadStatus = (
     NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus
 )
+
+# -- item notifications and server requests of running turns ---------------------------
+# One params type per method: the outbound facade finds the method by type.
+
+
+class StreamedDelta(msgspec.Struct, rename="camel", kw_only=True, gc=False):
+    """Base of the streamed delta notifications, sent once per model or process chunk: a
+    plain struct (the ``WireStruct`` metaclass makes each construction ~3x slower) that the
+    GC does not track (its fields are strings and ints)."""
+
+
+class ItemStartedNotification(WireStruct):
+    item: ThreadItem
+    thread_id: str
+    turn_id: str
+    started_at_ms: int
+
+
+class ItemCompletedNotification(WireStruct):
+    item: ThreadItem
+    thread_id: str
+    turn_id: str
+    content_token_count: int | None
+    completed_at_ms: int
+
+
+class AgentMessageDeltaNotification(StreamedDelta):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+
+
+class PlanDeltaNotification(StreamedDelta):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+
+
+class ReasoningSummaryTextDeltaNotification(StreamedDelta):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+    summary_index: int
+
+
+class ReasoningSummaryPartAddedNotification(WireStruct):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    summary_index: int
+
+
+class ReasoningTextDeltaNotification(StreamedDelta):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+    content_index: int
+
+
+class CommandExecutionOutputDeltaNotification(StreamedDelta):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+
+
+class TerminalInteractionNotification(WireStruct):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    process_id: str
+    stdin: str
+
+
+class FileChangeOutputDeltaNotification(StreamedDelta):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+
+
+class FileChangePatchUpdatedNotification(WireStruct):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    changes: list[dict[str, Any]]
+
+
+class CommandExecutionRequestApprovalParams(WireStruct):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    started_at_ms: int
+    command: str | None
+    cwd: str | None
+    command_actions: list[dict[str, Any]] | None
+    #: ``accept``, ``{"acceptWithExecpolicyAmendment": …}``, ``cancel``…
+    available_decisions: list[Any] | UnsetType = UNSET
+    reason: str | UnsetType | None = UNSET
+    proposed_execpolicy_amendment: list[str] | UnsetType | None = UNSET
+
+
+class CommandExecutionRequestApprovalResponse(WireStruct):
+    decision: Any
+
+
+class FileChangeRequestApprovalParams(WireStruct):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    started_at_ms: int
+    reason: str | None = None
+    grant_root: str | None = None
+
+
+class FileChangeRequestApprovalResponse(WireStruct):
+    decision: Any
+
+
+class ToolRequestUserInputOption(WireStruct):
+    label: str
+    description: str
+
+
+class ToolRequestUserInputQuestion(WireStruct):
+    id: str
+    header: str
+    question: str
+    is_other: bool = False
+    is_secret: bool = False
+    options: list[ToolRequestUserInputOption] | None = None
+
+
+class ToolRequestUserInputParams(WireStruct):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    questions: list[ToolRequestUserInputQuestion]
+    is_blocking: bool
+
+
+class ToolRequestUserInputResponse(WireStruct):
+    answers: dict[str, Any]
+
+
+class DynamicToolCallParams(WireStruct):
+    thread_id: str
+    turn_id: str
+    call_id: str
+    tool: str
+    arguments: Any
+
+
+class DynamicToolCallResponse(WireStruct):
+    content_items: list[dict[str, Any]]
+    success: bool
+
+
+NOTIFICATIONS: dict[str, Any] = {
+    "item/started": ItemStartedNotification,
+    "item/completed": ItemCompletedNotification,
+    "item/agentMessage/delta": AgentMessageDeltaNotification,
+    "item/plan/delta": PlanDeltaNotification,
+    "item/reasoning/summaryTextDelta": ReasoningSummaryTextDeltaNotification,
+    "item/reasoning/summaryPartAdded": ReasoningSummaryPartAddedNotification,
+    "item/reasoning/textDelta": ReasoningTextDeltaNotification,
+    "item/commandExecution/outputDelta": CommandExecutionOutputDeltaNotification,
+    "item/commandExecution/terminalInteraction": TerminalInteractionNotification,
+    "item/fileChange/outputDelta": FileChangeOutputDeltaNotification,
+    "item/fileChange/patchUpdated": FileChangePatchUpdatedNotification,
+}
+SERVER_REQUESTS = [
+    ServerRequestSpec("item/commandExecution/requestApproval",
+                      CommandExecutionRequestApprovalParams,
+                      CommandExecutionRequestApprovalResponse),
+    ServerRequestSpec("item/fileChange/requestApproval", FileChangeRequestApprovalParams,
+                      FileChangeRequestApprovalResponse),
+    ServerRequestSpec("item/tool/requestUserInput", ToolRequestUserInputParams,
+                      ToolRequestUserInputResponse),
+    ServerRequestSpec("item/tool/call", DynamicToolCallParams, DynamicToolCallResponse),
+]
 
 __all__ = [
     "ActiveThreadStatus",

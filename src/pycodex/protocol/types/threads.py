@@ -15,10 +15,12 @@ from pycodex.protocol.types.items import (
     ReasoningEffort,
     SandboxMode,
     SandboxPolicy,
+    ThreadItem,
     ThreadStatus,
     Turn,
     TurnItemsView,
 )
+from pycodex.protocol.types.turns import CollaborationMode
 
 ThreadSourceKind = Literal[
     "cli",
@@ -163,7 +165,14 @@ class ThreadStartResponse(WireStruct):
     multi_agent_mode: str = "explicitRequestOnly"
 
 
-ThreadResumeResponse = ThreadStartResponse
+class ThreadResumeResponse(ThreadStartResponse):
+    #: the thread's current mode and its model settings
+    collaboration_mode: CollaborationMode | None = None
+    #: ``thread/turns/list`` cursor (``desc``) whose first page holds the last turn
+    turns_backwards_cursor: str | None = None
+    items_backwards_cursor: str | None = None
+
+
 ThreadForkResponse = ThreadStartResponse
 
 
@@ -220,6 +229,43 @@ class ThreadRollbackParams(WireStruct):
     num_turns: int
 
 
+class ThreadRevertParams(WireStruct):
+    thread_id: str
+    before_turn_id: str
+
+
+class ThreadRevertResponse(WireStruct):
+    thread: Thread
+    turns_backwards_cursor: str | None = None
+    items_backwards_cursor: str | None = None
+
+
+class ThreadItemsListAnchor(WireStruct, tag_field="type", tag="item"):
+    item_id: str
+
+
+class ThreadItemsListParams(WireStruct):
+    thread_id: str
+    turn_id: str | None = None
+    cursor: str | ThreadItemsListAnchor | None = None
+    limit: int | None = None
+    sort_direction: Literal["asc", "desc"] | None = None
+    defer_output: dict[str, Any] | None = None
+
+
+class ThreadItemEntry(WireStruct):
+    turn_id: str
+    item: ThreadItem
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
+
+
+class ThreadItemsListResponse(WireStruct):
+    data: list[ThreadItemEntry]
+    next_cursor: str | None = None
+    backwards_cursor: str | None = None
+
+
 class ThreadListParams(WireStruct):
     cursor: str | None = None
     limit: int | None = None
@@ -230,6 +276,7 @@ class ThreadListParams(WireStruct):
     archived: bool | None = None
     cwd: str | list[str] | None = None
     search_term: str | None = None
+    included_thread_ids: list[str] | None = None
 
 
 class ThreadListResponse(WireStruct):
@@ -299,6 +346,8 @@ REQUESTS: list[MethodSpec] = [
     MethodSpec("thread/unarchive", ThreadUnarchiveParams, ThreadResponse),
     MethodSpec("thread/delete", ThreadDeleteParams, EmptyResponse),
     MethodSpec("thread/rollback", ThreadRollbackParams, ThreadResponse),
+    MethodSpec("thread/revert", ThreadRevertParams, ThreadRevertResponse),
+    MethodSpec("thread/items/list", ThreadItemsListParams, ThreadItemsListResponse),
     MethodSpec("thread/list", ThreadListParams, ThreadListResponse),
     MethodSpec("thread/loaded/list", ThreadLoadedListParams, ThreadLoadedListResponse),
     MethodSpec("thread/read", ThreadReadParams, ThreadResponse),

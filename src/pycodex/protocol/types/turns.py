@@ -1,14 +1,22 @@
-"""turn/start, turn/steer, turn/interrupt and thread/compact/start."""
+"""turn/start, turn/steer, turn/interrupt, thread/compact/start, thread/inject_items and
+the notifications and server requests of running turns (item ones live in ``items``)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
 from pycodex.protocol.base import WireStruct
 from pycodex.protocol.methods import MethodSpec
-from pycodex.protocol.types.items import AskForApproval, SandboxPolicy, UserInput
+from pycodex.protocol.types import items
+from pycodex.protocol.types.items import (
+    AskForApproval,
+    SandboxPolicy,
+    Turn,
+    TurnError,
+    UserInput,
+)
 
 
 class CollaborationModeSettings(msgspec.Struct, kw_only=True):
@@ -46,7 +54,7 @@ class TurnStartParams(WireStruct):
 
 
 class TurnStartResponse(WireStruct):
-    turn: dict[str, Any]
+    turn: Turn
 
 
 class TurnSteerParams(WireStruct):
@@ -90,40 +98,89 @@ class ThreadInjectItemsResponse(WireStruct):
     pass
 
 
+# -- notifications the turn engine sends ------------------------------------------------
+# One params type per method (the outbound facade finds the method by the type).
+
+
 class TurnStartedNotification(WireStruct):
     thread_id: str
-    turn: dict[str, Any]
+    turn: Turn
 
 
 class TurnCompletedNotification(WireStruct):
     thread_id: str
-    turn: dict[str, Any]
-
-
-class ItemNotification(WireStruct):
-    thread_id: str
-    turn_id: str
-    item: dict[str, Any]
-
-
-class DeltaNotification(WireStruct):
-    thread_id: str
-    turn_id: str
-    item_id: str
-    delta: str
+    turn: Turn
 
 
 class ErrorNotification(WireStruct):
-    error: dict[str, Any]
+    error: TurnError
     will_retry: bool
     thread_id: str
     turn_id: str
 
 
+class TokenUsageBreakdown(WireStruct):
+    total_tokens: int
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_input_tokens: int
+    output_tokens: int
+    reasoning_output_tokens: int
+
+
+class ThreadTokenUsage(WireStruct):
+    total: TokenUsageBreakdown
+    last: TokenUsageBreakdown
+    model_context_window: int | None
+
+
 class TokenUsageUpdatedNotification(WireStruct):
     thread_id: str
     turn_id: str
-    token_usage: dict[str, Any]
+    token_usage: ThreadTokenUsage
+
+
+class TurnPlanStep(WireStruct):
+    step: str
+    status: Literal["pending", "inProgress", "completed"]
+
+
+class TurnPlanUpdatedNotification(WireStruct):
+    thread_id: str
+    turn_id: str
+    explanation: str | None
+    plan: list[TurnPlanStep]
+
+
+class TurnDiffUpdatedNotification(WireStruct):
+    thread_id: str
+    turn_id: str
+    diff: str
+
+
+class ServerRequestResolvedNotification(WireStruct):
+    thread_id: str
+    request_id: int | str
+
+
+class ThreadCompactedNotification(WireStruct):
+    """``thread/compacted``: the thread's history was replaced by a summary."""
+
+    thread_id: str
+    turn_id: str
+
+
+class WarningNotification(WireStruct):
+    message: str
+    thread_id: str | None = None
+
+
+class ModelReroutedNotification(WireStruct):
+    thread_id: str
+    turn_id: str
+    from_model: str
+    to_model: str
+    reason: str
 
 
 REQUESTS = [
@@ -136,10 +193,14 @@ REQUESTS = [
 NOTIFICATIONS: dict[str, Any] = {
     "turn/started": TurnStartedNotification,
     "turn/completed": TurnCompletedNotification,
-    "item/started": ItemNotification,
-    "item/completed": ItemNotification,
-    "item/agentMessage/delta": DeltaNotification,
-    "item/commandExecution/outputDelta": DeltaNotification,
+    "turn/plan/updated": TurnPlanUpdatedNotification,
+    "turn/diff/updated": TurnDiffUpdatedNotification,
     "error": ErrorNotification,
     "thread/tokenUsage/updated": TokenUsageUpdatedNotification,
+    "serverRequest/resolved": ServerRequestResolvedNotification,
+    "thread/compacted": ThreadCompactedNotification,
+    "warning": WarningNotification,
+    "model/rerouted": ModelReroutedNotification,
+    **items.NOTIFICATIONS,
 }
+SERVER_REQUESTS = items.SERVER_REQUESTS

@@ -1,25 +1,61 @@
-"""Glue between loaded threads (``core.threads``) and the turn engine (``core.session``):
-the :class:`~pycodex.core.host.TurnHost` a thread offers its engine."""
+"""Glue between loaded threads (``core.threads``) and the turn engine
+(``core.turn.engine``): the :class:`~pycodex.core.host.TurnHost` a thread offers its
+engine — the one outbound facade that turns the engine's typed notifications and requests
+into JSON-RPC messages (the method of each params type comes from the protocol tables)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from pycodex.api.context import ClientRequestError, RequestContext
-from pycodex.core.host import ClientAnswerError, TurnSettings
+from pycodex.api.turn_events import turn_event
+from pycodex.core.errors import NotFound
+from pycodex.core.host import ClientAnswerError, Notification, ServerRequest
 from pycodex.core.platform import user_agent
-from pycodex.core.session import Session
+from pycodex.core.thread_config import turn_settings
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.token_usage import TokenLedger
-from pycodex.protocol.errors import invalid_request
+from pycodex.core.turn.engine import ThreadEngine
+from pycodex.protocol.types import server_notifications, server_requests
+from pycodex.protocol.types.turns import ServerRequestResolvedNotification
 
 logger = logging.getLogger(__name__)
 
 _FLAG_KINDS = {"waitingOnApproval": "approval", "waitingOnUserInput": "userInput"}
+
+
+def _methods() -> dict[type, str]:
+    """Method of each notification / server-request params type (types registered under
+    more than one method are left out: they cannot be sent by type)."""
+    table: dict[type, str] = {}
+    seen: set[type] = set()
+    pairs = [*server_notifications().items(),
+             *((spec.name, spec.params) for spec in server_requests().values())]
+    for method, params in pairs:
+        if params in seen:
+            table.pop(params, None)
+        else:
+            table[params] = method
+        seen.add(params)
+    return table
+
+
+#: The reverse of the protocol tables, filled on first use (deltas look it up per chunk).
+_METHOD_BY_TYPE: dict[type, str] = {}
+
+
+def method_of(params: Notification | ServerRequest) -> str:
+    """The JSON-RPC method that sends ``params``."""
+    method = _METHOD_BY_TYPE.get(type(params))
+    if method is None:
+        _METHOD_BY_TYPE.update(_methods())
+        method = _METHOD_BY_TYPE.get(type(params))
+        if method is None:
+            raise TypeError(f"{type(params).__name__} is not registered under one method")
+    return method
 
 
 class ThreadHost:
@@ -40,10 +76,12 @@ class ThreadHost:
         """The thread's rollout file (hooks receive it as ``transcript_path``)."""
         return self.thread.path
 
-    async def emit(self, method: str, params: dict[str, Any]) -> None:
+    async def emit(self, notification: Notification) -> None:
+        method = method_of(notification)
         subscribers = list(self.thread.subscribers)
         if subscribers:
-            await self.app.outgoing.notify_async(method, params, subscribers)
+            await self.app.outgoing.notify_async(method, notification, subscribers)
+        await turn_event(self.app, self.thread_id, method, notification)
 
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
         await self.thread.writer.append(lines)
@@ -58,8 +96,7 @@ class ThreadHost:
         for request_id in self.app.outgoing.cancel_thread_requests(
             self.thread_id, {"reason": "turnTransition"}
         ):
-            await self.emit("serverRequest/resolved",
-                            {"threadId": self.thread_id, "requestId": request_id})
+            await self._resolved(request_id)
         self.manager.turn_finished(self.thread, failed=failed)
 
     async def waiting(self, flag: str, on: bool) -> None:
@@ -69,11 +106,16 @@ class ThreadHost:
         elif self.thread.pending.get(kind):
             self.manager.request_resolved(self.thread, kind)
 
-    async def request(self, method: str, params: dict[str, Any]) -> Any:
+    async def _resolved(self, request_id: int | str) -> None:
+        await self.emit(ServerRequestResolvedNotification(thread_id=self.thread_id,
+                                                          request_id=request_id))
+
+    async def ask(self, params: ServerRequest) -> Any:
         """Ask a subscribed client; ``serverRequest/resolved`` follows its answer. When the
         asked client disconnects, the next subscriber is asked; when none is left the
         request fails with ``disconnected`` set (the engine then interrupts the turn)."""
         outgoing = self.app.outgoing
+        method = method_of(params)
         asked: set[int] = set()
         while True:
             candidates = sorted(self.thread.subscribers - asked)
@@ -92,11 +134,9 @@ class ThreadHost:
                 if exc.kind == "canceled" and not transition:
                     continue  # that client went away: ask another one
                 if not transition:
-                    await self.emit("serverRequest/resolved",
-                                    {"threadId": self.thread_id, "requestId": request_id})
+                    await self._resolved(request_id)
                 raise ClientAnswerError(exc.message, turn_transition=transition) from None
-            await self.emit("serverRequest/resolved",
-                            {"threadId": self.thread_id, "requestId": request_id})
+            await self._resolved(request_id)
             return result
 
     def token_source(self, provider_id: str) -> Any:
@@ -110,26 +150,6 @@ class ThreadHost:
         return provider_token_source(provider, self.codex_home)
 
 
-def _turn_settings(thread: LoadedThread) -> TurnSettings:
-    s = thread.settings
-    return TurnSettings(
-        model=s.model,
-        provider_id=s.model_provider,
-        cwd=Path(s.cwd),
-        approval_policy=msgspec.to_builtins(s.approval_policy),
-        sandbox_policy=msgspec.to_builtins(s.sandbox_policy),
-        effort=s.reasoning_effort,
-        summary=s.config.get("model_reasoning_summary"),
-        personality=s.personality,
-        service_tier=s.service_tier,
-        base_instructions=s.base_instructions,
-        developer_instructions=s.developer_instructions,
-        dynamic_tools=list(s.dynamic_tools or []),
-        approvals_reviewer=s.approvals_reviewer,
-        config=s.config,
-    )
-
-
 def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:
     info: dict[str, Any] | None = None
     for line in lines:
@@ -140,23 +160,31 @@ def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:
     return info
 
 
-async def session_for(ctx: RequestContext, thread_id: str) -> Session:
+def _engine_state(thread: LoadedThread) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The model history and the last token info, in one pass over the rollout (run on a
+    worker thread: a long rollout must not hold up other requests)."""
+    from pycodex.store.history import model_history
+
+    lines = list(thread.lines())
+    history = [item for item in model_history(lines) if isinstance(item, dict)]
+    return history, _last_token_info(lines)
+
+
+async def engine_for(ctx: RequestContext, thread_id: str) -> ThreadEngine:
     """The engine of a loaded thread, created on first use (history from its rollout)."""
     from pycodex.api.threads import thread_manager
 
     manager = ctx.app.get(thread_manager)
     thread = manager.get(thread_id)
     if thread is None:
-        raise invalid_request(f"thread not found: {thread_id}")
+        raise NotFound(f"thread not found: {thread_id}")
     if thread.engine is None:
-        from pycodex.store.history import model_history
-
-        lines = list(thread.lines())  # one pass over the rollout for history and tokens
-        history = [item for item in model_history(lines) if isinstance(item, dict)]
-        thread.engine = Session(
-            ThreadHost(ctx, manager, thread), _turn_settings(thread), history=history,
-            tokens=TokenLedger.from_rollout(_last_token_info(lines)))
-    session: Session = thread.engine
+        history, tokens = await asyncio.to_thread(_engine_state, thread)
+        if thread.engine is None:  # (another request may have made it meanwhile)
+            thread.engine = ThreadEngine(
+                ThreadHost(ctx, manager, thread), turn_settings(thread.settings), history=history,
+                tokens=TokenLedger.from_rollout(tokens))
+    engine: ThreadEngine = thread.engine
     if ctx.connection_id not in thread.subscribers:
         manager.subscribe(thread, ctx.connection_id)
-    return session
+    return engine

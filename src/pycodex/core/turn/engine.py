@@ -1,0 +1,430 @@
+"""The turn engine of one loaded thread: the running turn's life (start, steer, interrupt,
+inject, end) and its sampling loop.
+
+A :class:`ThreadEngine` lives as long as its thread is loaded. ``start_turn`` spawns the
+turn as a task; the turn samples the model, runs the tools it asks for, feeds their output
+back and loops until the model answers without tool calls. Everything the client sees goes
+through the :class:`~pycodex.core.host.TurnHost` as typed notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import msgspec
+
+from pycodex.core import item_events
+from pycodex.core.errors import TurnNotActive
+from pycodex.core.hooks import turn_points
+from pycodex.core.host import TurnHost, TurnSettings
+from pycodex.core.ids import now_ms, uuid7
+from pycodex.core.model_events import ModelError
+from pycodex.core.skills import turn_context as skill_context
+from pycodex.core.token_usage import TokenLedger
+from pycodex.core.tool_router import ToolRouter
+from pycodex.core.tools.context import ThreadToolState, ToolContext
+from pycodex.core.turn import compaction
+from pycodex.core.turn.active import ActiveTurn, full_turn_error, turn_snapshot
+from pycodex.core.turn.context import initial_context, turn_context_line
+from pycodex.core.turn.history import History, ResponseItem, message
+from pycodex.core.turn.inputs import user_input_to_content, wire_user_inputs
+from pycodex.core.turn.request import RequestBuilder
+from pycodex.core.turn.stream import StreamConsumer
+from pycodex.protocol.types.account import (
+    AccountRateLimitsUpdatedNotification,
+    RateLimitSnapshot,
+)
+from pycodex.protocol.types.items import (
+    ContextCompactionItem,
+    Turn,
+    TurnError,
+    TurnStatus,
+    UserInput,
+    UserMessageItem,
+)
+from pycodex.protocol.types.turns import (
+    ErrorNotification,
+    TokenUsageUpdatedNotification,
+    TurnCompletedNotification,
+    TurnDiffUpdatedNotification,
+    TurnStartedNotification,
+)
+from pycodex.store import events
+
+logger = logging.getLogger(__name__)
+
+TURN_ABORTED_MESSAGE = (
+    "<turn_aborted>\nThe user interrupted the previous turn on purpose. Any processes it "
+    "started may still be running. Tools that were aborted may have partially run.\n"
+    "</turn_aborted>"
+)
+
+
+class ThreadEngine:
+    """Engine state of one loaded thread."""
+
+    def __init__(
+        self,
+        host: TurnHost,
+        settings: TurnSettings,
+        *,
+        history: list[ResponseItem] | None = None,
+        tokens: TokenLedger | None = None,
+        router: ToolRouter | None = None,
+    ) -> None:
+        self.host = host
+        self.settings = settings
+        self.history = History(history)
+        self.context_recorded = bool(self.history)
+        self.tokens = tokens or TokenLedger()
+        self.router = router or ToolRouter()
+        self.requests = RequestBuilder(host)
+        self.turn: ActiveTurn | None = None
+        self.tool_state = ThreadToolState()
+
+    # -- public API ----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.turn is not None and not self.turn.done.is_set()
+
+    def start_turn(self, inputs: list[dict[str, Any]], *, kind: str = "regular",
+                   output_schema: Any = None,
+                   client_metadata: dict[str, str] | None = None) -> Turn:
+        """Start a turn now; returns the ``Turn`` for the ``turn/start`` answer.
+
+        ``client_metadata`` is added to the ``client_metadata`` of the turn's model requests.
+        """
+        turn = ActiveTurn(id=uuid7(), kind=kind, client_metadata=dict(client_metadata or {}))
+        self.turn = turn
+        turn.task = asyncio.get_running_loop().create_task(
+            self._run_turn(turn, inputs, output_schema), name=f"turn-{turn.id}"
+        )
+        return turn_snapshot(turn, started=False)
+
+    def running_turn(self) -> Turn | None:
+        """The ``Turn`` of the running turn, if any."""
+        return turn_snapshot(self.turn) if self.running and self.turn is not None else None
+
+    def steer(self, inputs: list[dict[str, Any]], expected_turn_id: str | None) -> str:
+        turn = self.turn
+        if turn is None or turn.done.is_set():
+            raise TurnNotActive("no active turn to steer", {"reason": "noActiveTurn"})
+        if expected_turn_id is not None and expected_turn_id != turn.id:
+            raise TurnNotActive(
+                f"expected active turn id `{expected_turn_id}` but found `{turn.id}`",
+                {"reason": "expectedTurnMismatch", "expectedTurnId": expected_turn_id,
+                 "activeTurnId": turn.id})
+        if turn.kind != "regular":
+            text = f"cannot steer a {turn.kind} turn"
+            raise TurnNotActive(text, {
+                "message": text,
+                "codexErrorInfo": {"activeTurnNotSteerable": {"turnKind": turn.kind}},
+                "additionalDetails": None})
+        turn.pending_input.append(inputs)
+        return turn.id
+
+    async def interrupt(self) -> None:
+        """Abort the running turn; returns right before its ``turn/completed`` is sent."""
+        turn = self.turn
+        if turn is None or turn.done.is_set() or turn.task is None:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        turn.interrupt_waiters.append(waiter)
+        turn.task.cancel()
+        await waiter
+
+    async def inject(self, items: list[ResponseItem]) -> None:
+        """Append raw Responses items to the model-visible history (``thread/inject_items``).
+        A running turn takes them before its next model request (and makes one more);
+        otherwise they are recorded at once."""
+        turn = self.turn
+        if turn is not None and not turn.done.is_set() and turn.kind == "regular":
+            turn.pending_items.extend(items)
+            return
+        await self._record_items(items)
+
+    def replace_history(self, items: list[dict[str, Any]]) -> None:
+        """The thread's history was rewritten (rollback, revert): the model sees ``items``
+        from the next request on, as a restarted engine would."""
+        self.history.replace(items)
+        self.context_recorded = bool(self.history)
+
+    async def shutdown(self) -> None:
+        turn = self.turn
+        if turn is not None and turn.task is not None and not turn.done.is_set():
+            turn.task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(turn.done.wait(), 5)
+        await self.router.close(self.tool_state)
+
+    # -- the turn ------------------------------------------------------------------------
+    async def _run_turn(self, turn: ActiveTurn, inputs: list[dict[str, Any]],
+                        output_schema: Any) -> None:
+        status: TurnStatus = "completed"
+        error: TurnError | None = None
+        host = self.host
+        try:
+            await host.turn_started(turn.id)
+            await host.emit(TurnStartedNotification(thread_id=host.thread_id,
+                                                    turn=turn_snapshot(turn)))
+            await host.persist([events.task_started(
+                turn.id, turn.started_at, self._model_info().effective_context_window)])
+            if turn.kind == "compact":
+                await self._compact(turn)
+            else:
+                hooks = await turn_points.turn_start(self, turn, inputs)  # hooks
+                await self._record_initial_context()
+                await host.persist([turn_context_line(self.settings, turn.id)])
+                if not hooks.blocked:  # hooks: a refused prompt ends the turn here
+                    await self._record_user_input(turn, inputs)
+                    await self._record_items(await asyncio.to_thread(  # skills
+                        skill_context.invoked_skill_items, host.codex_home,
+                        self.settings.cwd, inputs))
+                    await turn_points.record_contexts(self, hooks.contexts)  # hooks
+                    await self._sampling_loop(turn, output_schema)
+                    await self._stop_hooks(turn, output_schema)  # hooks
+        except asyncio.CancelledError:
+            status = "interrupted"
+            with contextlib.suppress(Exception):
+                await self._record_abort()
+            with contextlib.suppress(Exception):
+                await turn_points.interrupted(self, turn)  # hooks
+        except ModelError as exc:
+            status = "failed"
+            error = full_turn_error(exc.to_turn_error())
+        except Exception as exc:  # a bug or an unexpected failure: fail the turn, keep serving
+            logger.exception("turn %s failed", turn.id)
+            status = "failed"
+            error = full_turn_error({"message": str(exc) or repr(exc),
+                                     "codexErrorInfo": "other"})
+        with contextlib.suppress(Exception):  # injected after the last request: keep them
+            await self._record_injected(turn)
+        await self._finish_turn(turn, status, error)
+
+    async def _finish_turn(self, turn: ActiveTurn, status: TurnStatus,
+                           error: TurnError | None) -> None:
+        host = self.host
+        completed_at = int(time.time())
+        duration_ms = int((time.perf_counter() - turn.started_perf) * 1000)
+        try:
+            if status == "failed" and error is not None:
+                await host.turn_finished(failed=True)
+                await host.emit(ErrorNotification(error=error, will_retry=False,
+                                                  thread_id=host.thread_id, turn_id=turn.id))
+            if status == "interrupted":
+                line = events.turn_aborted(turn.id, completed_at=completed_at,
+                                           duration_ms=duration_ms)
+            else:
+                line = events.task_complete(
+                    turn.id, started_at=turn.started_at, completed_at=completed_at,
+                    duration_ms=duration_ms, last_agent_message=turn.last_agent_message,
+                    error=error)
+            await host.persist([line])
+        except Exception:
+            logger.exception("could not record the end of turn %s", turn.id)
+        finally:
+            for waiter in turn.interrupt_waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            await asyncio.sleep(0)  # let the interrupt answer go out first
+            if status != "failed" or error is None:
+                await host.turn_finished(failed=False)
+            turn.done.set()
+            await host.emit(TurnCompletedNotification(thread_id=host.thread_id, turn=turn_snapshot(
+                turn, status=status, error=error, completed_at=completed_at,
+                duration_ms=duration_ms, with_items=True)))
+
+    async def _stop_hooks(self, turn: ActiveTurn, output_schema: Any) -> None:
+        """``Stop`` hooks; a hook that blocks the stop sends its reason to the model and the
+        turn goes on (a few times at most)."""
+        attempt = 0
+        while await turn_points.stop(self, turn, attempt):
+            await self._sampling_loop(turn, output_schema)
+            attempt += 1
+
+    async def _record_abort(self) -> None:
+        aborted = message("user", TURN_ABORTED_MESSAGE)
+        self.history.append(aborted)
+        await self.host.persist([("response_item", aborted)])
+
+    # -- context -------------------------------------------------------------------------
+    def _model_info(self) -> Any:
+        from pycodex.core.models_catalog import lookup_model
+
+        info, _warning = lookup_model(self.settings.model)
+        return info
+
+    async def _record_initial_context(self) -> None:
+        if self.context_recorded:
+            return
+        self.context_recorded = True
+        items = initial_context(self.settings, self.host.codex_home)
+        skills = await asyncio.to_thread(  # skills: first part of the developer message
+            skill_context.skills_text, self.host.codex_home, self.settings.cwd)
+        if skills:
+            items[0]["content"].insert(0, {"type": "input_text", "text": skills})
+        self.history.extend(items)
+        await self.host.persist([("response_item", item) for item in items])
+
+    async def _record_user_input(self, turn: ActiveTurn, inputs: list[dict[str, Any]]) -> None:
+        host = self.host
+        started = now_ms()
+        item = UserMessageItem(id=uuid7(), client_id=None,
+                               content=msgspec.convert(wire_user_inputs(inputs), list[UserInput]),
+                               started_at_ms=started)
+        await host.emit(item_events.started(host.thread_id, turn.id, item, started))
+        user = {"type": "message", "role": "user", "content": user_input_to_content(inputs)}
+        self.history.append(user)
+        done = msgspec.structs.replace(item, completed_at_ms=started)
+        await host.persist([events.response_item(user),
+                            *item_events.item_lines(host.thread_id, turn.id, done, started,
+                                                    started)])
+        await host.emit(item_events.completed(host.thread_id, turn.id, done, started))
+
+    # -- sampling ------------------------------------------------------------------------
+    async def _sampling_loop(self, turn: ActiveTurn, output_schema: Any) -> None:
+        first = True
+        while True:
+            if not first:
+                await self._record_injected(turn)
+                while turn.pending_input:
+                    await self._record_user_input(turn, turn.pending_input.pop(0))
+            first = False
+            needs_follow_up = await self._sample(turn, output_schema)
+            if needs_follow_up and self._over_compact_limit():
+                await self._compact(turn)
+            if not needs_follow_up and not turn.pending_input and not turn.pending_items:
+                return
+
+    async def _record_injected(self, turn: ActiveTurn) -> None:
+        if turn.pending_items:
+            items, turn.pending_items = turn.pending_items, []
+            await self._record_items(items)
+
+    async def _record_items(self, items: list[ResponseItem]) -> None:
+        """Injected items into the model history and the rollout."""
+        self.history.extend(items)
+        await self.host.persist([events.response_item(item) for item in items])
+
+    def _over_compact_limit(self) -> bool:
+        limit = self._model_info().auto_compact_limit
+        configured = self.settings.config.get("model_auto_compact_token_limit")
+        if isinstance(configured, int):
+            limit = configured if limit is None else min(limit, configured)
+        return limit is not None and self.tokens.last.total_tokens >= limit
+
+    def _client(self) -> Any:
+        from pycodex.core.model_client import ModelClient
+        from pycodex.core.providers import ProviderError, resolve_provider
+
+        try:
+            provider = resolve_provider(self.settings.config, self.settings.provider_id)
+        except ProviderError as exc:
+            raise ModelError(str(exc), "other", kind="config") from None
+        return ModelClient(provider, self.host.token_source(self.settings.provider_id))
+
+    async def _sample(self, turn: ActiveTurn, output_schema: Any, *, tools: bool = True,
+                      announce: bool = True, extra: list[ResponseItem] | None = None) -> bool:
+        """One sampling request (with its retries); True when the model wants more.
+        ``announce=False`` keeps the answer's items from the client (compaction)."""
+        host = self.host
+        client = self._client()
+        info = self._model_info()
+        specs = self.router.specs(self.settings, info) if tools else []
+        request = self.requests.build(turn, self.settings, self.history.for_request(extra),
+                                      info, specs, output_schema)
+        consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce)
+        try:
+            async with contextlib.aclosing(client.stream(request,
+                                                         self.requests.headers(request))
+                                           ) as stream:
+                result = await consumer.consume(stream)
+        except ModelError:
+            # the reference reports the answer's rate-limit headers even when the stream
+            # then fails, before the error itself
+            await self._rate_limits(consumer.result.rate_limits)
+            raise
+        self.history.extend(result.outputs)
+        completed = result.completed
+        if completed is not None and completed.usage is not None:
+            self.tokens.context_window = info.effective_context_window
+            self.tokens.record(completed.usage)
+            await host.emit(TokenUsageUpdatedNotification(
+                thread_id=host.thread_id, turn_id=turn.id, token_usage=self.tokens.to_wire()))
+            await host.persist([events.token_count(self.tokens.to_rollout())])
+        await self._rate_limits(result.rate_limits)
+        await self._turn_diff(turn)
+        for call in result.calls:
+            ctx = ToolContext(host=host, turn_id=turn.id, settings=self.settings,
+                              model_info=info, thread_state=self.tool_state,
+                              turn_state=turn.tool_state)
+            started = time.perf_counter()
+            try:
+                blocked = None
+                if turn_points.hookable(call):  # hooks: may block or rewrite the call
+                    call, blocked = await turn_points.pre_tool_use(self, turn, call)
+                if blocked is not None:
+                    output = self.router.output_item(call, blocked)
+                else:
+                    output = await self.router.dispatch(call, ctx)
+                    if turn_points.hookable(call):  # hooks
+                        await turn_points.post_tool_use(self, turn, call, output["output"])
+            except asyncio.CancelledError:
+                # Interrupted (or an approval was cancelled): the call still gets an output
+                # so the history stays valid for the next request.
+                aborted = self.router.aborted_output(call, time.perf_counter() - started)
+                self.history.append(aborted)
+                try:
+                    await host.persist([("response_item", aborted)])
+                except Exception:
+                    logger.exception("could not record the aborted tool call")
+                raise
+            self.history.append(output)
+            await host.persist([("response_item", output)])
+        return bool(result.calls) or (completed is not None and completed.end_turn is False)
+
+    async def _turn_diff(self, turn: ActiveTurn) -> None:
+        """The turn's aggregated diff so far, re-sent after each model answer once the
+        turn changed files (as the reference does)."""
+        tracker = turn.tool_state.diff_tracker
+        diff = tracker.unified_diff() if tracker is not None else None
+        if diff is not None:
+            await self.host.emit(TurnDiffUpdatedNotification(
+                thread_id=self.host.thread_id, turn_id=turn.id, diff=diff))
+
+    async def _rate_limits(self, snapshots: list[dict[str, Any]]) -> None:
+        for snapshot in snapshots:
+            await self.host.emit(AccountRateLimitsUpdatedNotification(
+                rate_limits=msgspec.convert(snapshot, RateLimitSnapshot)))
+
+    # -- compaction ----------------------------------------------------------------------
+    async def _compact(self, turn: ActiveTurn) -> None:
+        """Replace the history with a summary. As the reference, the summary request's
+        own items are not announced; the ``contextCompaction`` item stands for it."""
+        host = self.host
+        auto = turn.kind != "compact"
+        await turn_points.compact(self, turn, "PreCompact", auto=auto)  # hooks
+        started = now_ms()
+        item = ContextCompactionItem(id=uuid7(), started_at_ms=started, completed_at_ms=None)
+        await host.emit(item_events.started(host.thread_id, turn.id, item, started))
+        mark = len(self.history)
+        saved_items = list(turn.items)
+        await self._sample(turn, None, tools=False, announce=False, extra=[
+            compaction.compact_prompt(self.settings.config.get("compact_prompt"))])
+        produced = self.history.since(mark)
+        self.history.truncate(mark)
+        turn.items[:] = saved_items
+        summary = compaction.summary_of(produced)
+        replacement = compaction.compacted_history(list(self.history),
+                                                   summary or "(no summary available)")
+        self.history.replace(replacement)
+        self.requests.window_number += 1
+        await host.persist([events.compacted(summary, replacement)])
+        done = now_ms()
+        await host.emit(item_events.completed(
+            host.thread_id, turn.id, msgspec.structs.replace(item, completed_at_ms=done), done))
+        await turn_points.compact(self, turn, "PostCompact", auto=auto)  # hooks

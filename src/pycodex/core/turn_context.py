@@ -1,0 +1,119 @@
+"""The ``turn_context`` rollout line: the settings a turn ran with, in the reference's
+format. Written at every turn start, the last one restores a thread's settings when it is
+resumed, forked or read after a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from pycodex.core.host import TurnSettings
+from pycodex.protocol.types.items import AskForApproval, SandboxPolicy
+
+#: wire (camelCase) sandbox kinds ↔ the rollout's (kebab-case) ones
+_SANDBOX_KINDS = {
+    "dangerFullAccess": "danger-full-access",
+    "readOnly": "read-only",
+    "workspaceWrite": "workspace-write",
+    "externalSandbox": "external-sandbox",
+}
+_WIRE_KINDS = {rollout: wire for wire, rollout in _SANDBOX_KINDS.items()}
+
+
+class PersistedSettings(msgspec.Struct):
+    """A thread's settings as its last ``turn_context`` recorded them (``None``: absent)."""
+
+    model: str | None = None
+    effort: str | None = None
+    cwd: str | None = None
+    approval_policy: AskForApproval | None = None
+    approvals_reviewer: str | None = None
+    sandbox_policy: SandboxPolicy | None = None
+    summary: str | None = None
+    personality: str | None = None
+    service_tier: str | None = None
+    collaboration_mode: str | None = None
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def sandbox_to_rollout(policy: dict[str, Any]) -> dict[str, Any]:
+    """A wire sandbox policy in the rollout's spelling (``workspace-write``, snake_case)."""
+    kind = policy.get("type")
+    out: dict[str, Any] = {"type": _SANDBOX_KINDS.get(str(kind), kind)}
+    out.update((_snake(key), value) for key, value in policy.items() if key != "type")
+    return out
+
+
+def sandbox_from_rollout(raw: Any) -> SandboxPolicy | None:
+    """The wire policy of a recorded one (either spelling), ``None`` when unreadable."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        return None
+    kind = _WIRE_KINDS.get(raw["type"], raw["type"])
+    fields = {_camel(key): value for key, value in raw.items() if key != "type"}
+    try:
+        policy: SandboxPolicy = msgspec.convert({"type": kind, **fields}, SandboxPolicy)
+    except msgspec.ValidationError:
+        return None
+    return policy
+
+
+def turn_context_payload(turn_id: str, s: TurnSettings) -> dict[str, Any]:
+    """The ``turn_context`` payload of a turn starting with settings ``s``."""
+    payload: dict[str, Any] = {
+        "turn_id": turn_id,
+        "cwd": str(s.cwd),
+        "approval_policy": s.approval_policy,
+        "approvals_reviewer": s.approvals_reviewer,
+        "model": s.model,
+        "collaboration_mode": {"mode": s.collaboration_mode, "settings": {
+            "model": s.model, "reasoning_effort": s.effort,
+            "developer_instructions": s.developer_instructions}},
+        "effort": s.effort,
+        "summary": s.summary or "auto",
+        "sandbox_policy": sandbox_to_rollout(s.sandbox_policy),
+        "model_provider": s.provider_id,
+    }
+    if s.personality:
+        payload["personality"] = s.personality
+    if s.service_tier:
+        payload["service_tier"] = s.service_tier
+    return payload
+
+
+def _text(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def persisted_settings(payload: dict[str, Any]) -> PersistedSettings:
+    """What a recorded ``turn_context`` payload (ours or the reference's) says."""
+    approval: AskForApproval | None = None
+    try:
+        if payload.get("approval_policy") is not None:
+            approval = msgspec.convert(payload["approval_policy"], AskForApproval)
+    except msgspec.ValidationError:
+        approval = None
+    mode = payload.get("collaboration_mode")
+    summary = _text(payload, "summary")
+    return PersistedSettings(
+        model=_text(payload, "model"),
+        effort=_text(payload, "effort"),
+        cwd=_text(payload, "cwd"),
+        approval_policy=approval,
+        approvals_reviewer=_text(payload, "approvals_reviewer"),
+        sandbox_policy=sandbox_from_rollout(payload.get("sandbox_policy")),
+        # "auto" is also what a turn without a chosen summary records
+        summary=None if summary == "auto" else summary,
+        personality=_text(payload, "personality"),
+        service_tier=_text(payload, "service_tier"),
+        collaboration_mode=_text(mode, "mode") if isinstance(mode, dict) else None,
+    )

@@ -36,6 +36,8 @@ MODULES = (
     "import_history",
     "initialize",
     "mcp",
+    "skills",
+    "hooks",
 )
 
 

@@ -44,6 +44,8 @@ FAMILIES = (
     "windows_sandbox",
     "import_history",
     "mcp",
+    "skills",
+    "hooks",
 )
 
 #: Generated families whose methods are all published without a handler (``served=False``).

@@ -38,8 +38,8 @@ CODEX = Path.home() / (".cache/refcodex-install/node_modules/@openai/codex-linux
 READY = "Ask Codex to do anything"
 #: The compaction summary; it must never show as a chat message.
 SUMMARY = "SUMMARY-OF-THE-CONVERSATION"
-#: Methods another branch serves (skills and hooks); drop them once merged.
-PENDING_ELSEWHERE = {"skills/list", "hooks/list"}
+#: Methods another branch serves, tolerated until merged (none left).
+PENDING_ELSEWHERE: set[str] = set()
 
 pytestmark = [
     pytest.mark.skipif(not CODEX.exists(), reason="reference codex 0.171.0 not installed"),

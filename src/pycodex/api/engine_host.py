@@ -9,6 +9,7 @@ import asyncio
 import logging
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from pycodex.api.context import ClientRequestError, RequestContext
@@ -76,6 +77,11 @@ class ThreadHost:
         self.originator = ctx.app.originator
         self.user_agent = user_agent(self.originator, ctx.session.client_name,
                                      ctx.session.client_version)
+
+    @property
+    def transcript_path(self) -> Path | None:
+        """The thread's rollout file (hooks receive it as ``transcript_path``)."""
+        return self.thread.path
 
     async def emit(self, notification: Notification) -> None:
         method = method_of(notification)

@@ -38,6 +38,8 @@ MODULES = (
     "review",
     "initialize",
     "mcp",
+    "skills",
+    "hooks",
 )
 
 

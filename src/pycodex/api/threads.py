@@ -286,6 +286,11 @@ def _after_thread_started(ctx: RequestContext, thread: LoadedThread) -> None:
     if warning:
         ctx.outgoing.notify("warning", {"threadId": thread.id, "message": warning},
                             [ctx.connection_id])
+    from pycodex.api.hooks import thread_hook_warnings
+
+    for hook_warning in thread_hook_warnings(ctx, thread.settings):  # hooks
+        ctx.outgoing.notify("warning", {"threadId": thread.id, "message": hook_warning},
+                            [ctx.connection_id])
 
 
 @route("thread/start")

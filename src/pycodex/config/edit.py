@@ -35,6 +35,13 @@ def to_item(value: Any, *, inline: bool = False) -> Any:
         for key, child in tables.items():
             table[key] = to_item(child)
         return table
+    if isinstance(value, list) and value and not inline and all(
+        isinstance(child, dict) for child in value
+    ):  # ``[[array.of.tables]]``, as the reference writes such lists
+        array_of_tables: AoT = tomlkit.aot()
+        for child in value:
+            array_of_tables.append(to_item(child))
+        return array_of_tables
     if isinstance(value, list):
         array = tomlkit.array()
         for child in value:

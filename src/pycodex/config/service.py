@@ -384,7 +384,20 @@ def _locate(path: Path, dotted: str) -> tuple[int, int]:
 def _key_segments(key_path: str) -> list[str]:
     if not key_path.strip():
         raise ConfigWriteError("configValidationError", "keyPath must not be empty")
-    return key_path.split(".")
+    if '"' not in key_path:
+        return key_path.split(".")
+    # a double-quoted segment is one key, dots included: hooks.state."<path>:stop:0:0"
+    segments, current, quoted = [], "", False
+    for char in key_path:
+        if char == '"':
+            quoted = not quoted
+        elif char == "." and not quoted:
+            segments.append(current)
+            current = ""
+        else:
+            current += char
+    segments.append(current)
+    return segments
 
 
 def _toml_value(value: Any) -> Any:

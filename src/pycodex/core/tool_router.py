@@ -144,6 +144,11 @@ class ToolRouter:
             output = str(exc)
         return self._output_item(call, output)
 
+    def output_item(self, call: ToolCall, output: ToolOutput) -> dict[str, Any]:
+        """The output item recording ``output`` for ``call`` (also for calls a hook
+        blocked)."""
+        return self._output_item(call, output)
+
     @staticmethod
     def _output_item(call: ToolCall, output: ToolOutput) -> dict[str, Any]:
         if call.kind == "custom":

@@ -19,10 +19,12 @@ import msgspec
 
 from pycodex.core import item_events, review
 from pycodex.core.errors import TurnNotActive
+from pycodex.core.hooks import turn_points
 from pycodex.core.host import TurnHost, TurnSettings
 from pycodex.core.ids import now_ms, uuid7
 from pycodex.core.model_events import ModelError
 from pycodex.core.read_state import ReadState
+from pycodex.core.skills import turn_context as skill_context
 from pycodex.core.token_usage import TokenLedger
 from pycodex.core.tool_router import ToolRouter
 from pycodex.core.tools.context import ThreadToolState, ToolContext
@@ -220,14 +222,23 @@ class ThreadEngine:
                                               *turn.shell_command)
                 await self._record_items([record])
             else:
+                hooks = await turn_points.turn_start(self, turn, inputs)  # hooks
                 await self._record_initial_context()
                 await host.persist([turn_context_line(self.settings, turn.id)])
-                await self._record_user_input(turn, inputs)
-                await self._sampling_loop(turn, output_schema)
+                if not hooks.blocked:  # hooks: a refused prompt ends the turn here
+                    await self._record_user_input(turn, inputs)
+                    await self._record_items(await asyncio.to_thread(  # skills
+                        skill_context.invoked_skill_items, host.codex_home,
+                        self.settings.cwd, inputs))
+                    await turn_points.record_contexts(self, hooks.contexts)  # hooks
+                    await self._sampling_loop(turn, output_schema)
+                    await self._stop_hooks(turn, output_schema)  # hooks
         except asyncio.CancelledError:
             status = "interrupted"
             with contextlib.suppress(Exception):
                 await self._record_abort()
+            with contextlib.suppress(Exception):
+                await turn_points.interrupted(self, turn)  # hooks
         except ModelError as exc:
             status = "failed"
             error = full_turn_error(exc.to_turn_error())
@@ -333,6 +344,13 @@ class ThreadEngine:
             await self._record_items([record])
         else:
             turn.pending_items.append(record)
+    async def _stop_hooks(self, turn: ActiveTurn, output_schema: Any) -> None:
+        """``Stop`` hooks; a hook that blocks the stop sends its reason to the model and the
+        turn goes on (a few times at most)."""
+        attempt = 0
+        while await turn_points.stop(self, turn, attempt):
+            await self._sampling_loop(turn, output_schema)
+            attempt += 1
 
     async def _record_abort(self) -> None:
         aborted = message("user", TURN_ABORTED_MESSAGE)
@@ -351,6 +369,10 @@ class ThreadEngine:
             return
         self.context_recorded = True
         items = initial_context(self.settings, self.host.codex_home)
+        skills = await asyncio.to_thread(  # skills: first part of the developer message
+            skill_context.skills_text, self.host.codex_home, self.settings.cwd)
+        if skills:
+            items[0]["content"].insert(0, {"type": "input_text", "text": skills})
         self.history.extend(items)
         await self.host.persist([("response_item", item) for item in items])
 
@@ -453,7 +475,15 @@ class ThreadEngine:
                               turn_state=turn.tool_state)
             started = time.perf_counter()
             try:
-                output = await self.router.dispatch(call, ctx)
+                blocked = None
+                if turn_points.hookable(call):  # hooks: may block or rewrite the call
+                    call, blocked = await turn_points.pre_tool_use(self, turn, call)
+                if blocked is not None:
+                    output = self.router.output_item(call, blocked)
+                else:
+                    output = await self.router.dispatch(call, ctx)
+                    if turn_points.hookable(call):  # hooks
+                        await turn_points.post_tool_use(self, turn, call, output["output"])
             except asyncio.CancelledError:
                 # Interrupted (or an approval was cancelled): the call still gets an output
                 # so the history stays valid for the next request.
@@ -487,6 +517,8 @@ class ThreadEngine:
         """Replace the history with a summary. As the reference, the summary request's
         own items are not announced; the ``contextCompaction`` item stands for it."""
         host = self.host
+        auto = turn.kind != "compact"
+        await turn_points.compact(self, turn, "PreCompact", auto=auto)  # hooks
         started = now_ms()
         item = ContextCompactionItem(id=uuid7(), started_at_ms=started, completed_at_ms=None)
         await host.emit(item_events.started(host.thread_id, turn.id, item, started))
@@ -506,3 +538,4 @@ class ThreadEngine:
         done = now_ms()
         await host.emit(item_events.completed(
             host.thread_id, turn.id, msgspec.structs.replace(item, completed_at_ms=done), done))
+        await turn_points.compact(self, turn, "PostCompact", auto=auto)  # hooks

@@ -19,7 +19,7 @@ def user_input_to_content(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             content.append({"type": "input_image", "image_url": item["url"]})
         elif kind == "localImage" and item.get("path"):
             content.append({"type": "input_image", "image_url": _data_url(item["path"])})
-        elif kind in ("skill", "mention"):
+        elif kind == "mention":  # ``skill`` inputs travel as their own messages
             content.append({"type": "input_text",
                             "text": f"[{kind} {item.get('name')}: {item.get('path')}]"})
     return content

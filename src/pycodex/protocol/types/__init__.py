@@ -46,6 +46,8 @@ FAMILIES = (
     "mcp",
     "review",
     "thread_controls",
+    "skills",
+    "hooks",
 )
 
 #: Generated families whose methods are all published without a handler (``served=False``).

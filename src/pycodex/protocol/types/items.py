@@ -238,6 +238,20 @@ class ContextCompactionItem(WireStruct, tag_field="type", tag="contextCompaction
     completed_at_ms: int | UnsetType | None = UNSET
 
 
+class HookPromptFragment(WireStruct):
+    text: str
+    hook_run_id: str
+
+
+class HookPromptItem(WireStruct, tag_field="type", tag="hookPrompt"):
+    """A hook's request that the model keep working (a Stop hook that blocked)."""
+
+    id: str
+    fragments: list[HookPromptFragment]
+    started_at_ms: int | UnsetType | None = UNSET
+    completed_at_ms: int | UnsetType | None = UNSET
+
+
 ThreadItem = (
     UserMessageItem
     | AgentMessageItem
@@ -252,6 +266,7 @@ ThreadItem = (
     | EnteredReviewModeItem
     | ExitedReviewModeItem
     | ContextCompactionItem
+    | HookPromptItem
 )
 
 # -- turns ----------------------------------------------------------------------------

@@ -1,0 +1,293 @@
+"""Running the handlers of one hook event: each through the user's shell with the event's
+JSON on stdin, announced by ``hook/started`` / ``hook/completed``, its output turned into
+what the engine acts on (:class:`HookOutcome`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from pycodex.core.hooks.config import HookHandler, HookSet
+from pycodex.core.hooks.events import THREAD_SCOPED, TOOL_EVENTS, camel, kebab
+from pycodex.core.hooks.model import HookContext, HookOutcome
+from pycodex.core.hooks.spill import limit_for, spill
+from pycodex.core.truncation import approx_tokens, truncate_middle
+from pycodex.protocol.base import WireStruct
+from pycodex.protocol.types.hooks import (
+    HookCompletedNotification,
+    HookOutputEntry,
+    HookRunSummary,
+    HookStartedNotification,
+)
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[str, WireStruct], Awaitable[None]]
+
+#: events where exit code 2 means "block" (elsewhere it is an ordinary failure)
+BLOCKING_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse",
+                             "UserPromptSubmit", "Stop"})
+#: events whose stdout must be JSON when it is not empty
+JSON_ONLY_EVENTS = frozenset({"Interrupt"})
+#: events whose stdin object has no ``permission_mode``
+WITHOUT_PERMISSION_MODE = frozenset({"PreCompact", "PostCompact"})
+#: Claude-Code-style events whose plain (non-JSON) stdout is context for the model
+_PLAIN_STDOUT_IS_CONTEXT = frozenset({"SessionStart", "UserPromptSubmit"})
+
+
+class _Result(msgspec.Struct):
+    status: str
+    entries: list[HookOutputEntry]
+    outcome: HookOutcome
+    started_at: int
+    completed_at: int
+    duration_ms: int
+
+
+def stdin_payload(event: str, ctx: HookContext, fields: dict[str, Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = {"session_id": ctx.thread_id}
+    if event not in THREAD_SCOPED and ctx.turn_id is not None:
+        payload["turn_id"] = ctx.turn_id
+    payload.update({
+        "transcript_path": str(ctx.transcript_path) if ctx.transcript_path else None,
+        "cwd": str(ctx.cwd), "hook_event_name": event, "model": ctx.model})
+    if event not in WITHOUT_PERMISSION_MODE:
+        payload["permission_mode"] = ctx.permission_mode
+    payload.update(fields)
+    return payload
+
+
+def matching(hooks: HookSet, event: str, subjects: list[str]) -> list[HookHandler]:
+    """Runnable handlers of ``event`` whose matcher accepts one of ``subjects`` (tool name
+    and aliases, or the session start source)."""
+    if not hooks.enabled:
+        return []
+    out = []
+    for handler in hooks.handlers:
+        if handler.event != event or not handler.runnable:
+            continue
+        matcher = handler.matcher
+        if matcher and matcher != "*" and subjects:
+            try:
+                pattern = re.compile(matcher)
+            except re.error:
+                continue
+            if not any(pattern.search(subject) for subject in subjects):
+                continue
+        out.append(handler)
+    return out
+
+
+async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[str, Any],
+                    emit: Emit, *, subjects: list[str] | None = None,
+                    call_id: str | None = None) -> HookOutcome:
+    """Run the matching, trusted handlers of ``event`` concurrently; returns the combined
+    outcome (blocked if any blocked; contexts in handler order)."""
+    selected = matching(hooks, event, subjects or [])
+    if not selected:
+        return HookOutcome()
+    payload = json.dumps(stdin_payload(event, ctx, fields), separators=(",", ":"),
+                         ensure_ascii=False)
+    started_at = int(time.time())
+    for handler in selected:
+        await emit("hook/started", HookStartedNotification(
+            thread_id=ctx.thread_id, turn_id=ctx.turn_id,
+            run=_summary(handler, call_id, "running", started_at)))
+    for handler in selected:
+        if handler.is_async:  # runs on its own; its output does not steer the turn
+            task = asyncio.get_running_loop().create_task(
+                _complete(handler, event, payload, ctx, emit, call_id))
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
+    synchronous = [h for h in selected if not h.is_async]
+    results = await asyncio.gather(*(_run_one(h, event, payload, ctx.cwd)
+                                     for h in synchronous))
+    combined = HookOutcome()
+    for handler, result in zip(synchronous, results, strict=True):
+        summary = await _announce(handler, result, ctx, emit, call_id)
+        outcome = result.outcome
+        for text in outcome.additional_contexts:
+            combined.additional_contexts.append(await _within_limit(text, handler, ctx))
+        if outcome.updated_input is not None:
+            combined.updated_input = outcome.updated_input
+        if outcome.blocked and not combined.blocked:
+            combined.blocked = True
+            combined.block_reason = (None if outcome.block_reason is None else
+                                     await _within_limit(outcome.block_reason, handler, ctx))
+            combined.block_run_id = summary.id
+        if outcome.stop and not combined.stop:
+            combined.stop, combined.stop_reason = True, outcome.stop_reason
+    return combined
+
+
+async def _within_limit(text: str, handler: HookHandler, ctx: HookContext) -> str:
+    """``text`` as the model may see it (over-long text saved to a file, see ``spill``)."""
+    limit = limit_for(handler.additional_context_limit)
+    if limit is None or approx_tokens(text) <= limit:
+        return text
+    if ctx.codex_home is None:
+        return truncate_middle(text, limit)
+    return await asyncio.to_thread(spill, text, limit, ctx.codex_home, ctx.thread_id)
+
+
+async def _announce(handler: HookHandler, result: _Result, ctx: HookContext, emit: Emit,
+                    call_id: str | None) -> HookRunSummary:
+    summary = _summary(handler, call_id, result.status, result.started_at,
+                       completed_at=result.completed_at, duration_ms=result.duration_ms,
+                       entries=result.entries)
+    await emit("hook/completed", HookCompletedNotification(
+        thread_id=ctx.thread_id, turn_id=ctx.turn_id, run=summary))
+    return summary
+
+
+async def _complete(handler: HookHandler, event: str, payload: str, ctx: HookContext,
+                    emit: Emit, call_id: str | None) -> None:
+    try:
+        await _announce(handler, await _run_one(handler, event, payload, ctx.cwd), ctx, emit,
+                        call_id)
+    except Exception:
+        logger.exception("async hook %s failed", handler.key)
+
+
+#: async runs in flight (kept referenced until they finish)
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+def _summary(handler: HookHandler, call_id: str | None, status: Any, started_at: int, *,
+             completed_at: int | None = None, duration_ms: int | None = None,
+             entries: list[HookOutputEntry] | None = None) -> HookRunSummary:
+    run_id = f"{kebab(handler.event)}:{handler.display_order}:{handler.source_path}"
+    if call_id is not None and handler.event in TOOL_EVENTS:
+        run_id += f":{call_id}"
+    return HookRunSummary(
+        id=run_id, event_name=camel(handler.event),  # type: ignore[arg-type]
+        handler_type="command", execution_mode="async" if handler.is_async else "sync",
+        scope="thread" if handler.event in THREAD_SCOPED else "turn",
+        source_path=str(handler.source_path), source=handler.source,  # type: ignore[arg-type]
+        display_order=handler.display_order, status=status,
+        status_message=handler.status_message, started_at=started_at,
+        completed_at=completed_at, duration_ms=duration_ms, entries=list(entries or []))
+
+
+async def _run_one(handler: HookHandler, event: str, payload: str, cwd: Path) -> _Result:
+    started_at = int(time.time())
+    started = time.perf_counter()
+    exit_code, stdout, stderr, error = await _execute(handler, payload, cwd)
+    status, entries, outcome = interpret(event, exit_code, stdout, stderr, error)
+    return _Result(status=status, entries=entries, outcome=outcome, started_at=started_at,
+                   completed_at=int(time.time()),
+                   duration_ms=int((time.perf_counter() - started) * 1000))
+
+
+async def _execute(handler: HookHandler, payload: str, cwd: Path
+                   ) -> tuple[int | None, str, str, str | None]:
+    """``(exit code, stdout, stderr, error)``; the process group is killed on timeout."""
+    shell = os.environ.get("SHELL") or "/bin/sh"
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            shell, "-lc", handler.command, cwd=str(cwd), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True)
+    except OSError as exc:
+        return None, "", "", str(exc)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(payload.encode()),
+                                          handler.timeout_sec)
+    except TimeoutError:
+        _kill(proc)
+        return None, "", "", f"hook timed out after {handler.timeout_sec}s"
+    except asyncio.CancelledError:
+        _kill(proc)
+        raise
+    return (proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+            None)
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
+              error: str | None) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    """The run's status, its entries and the outcome, from how the command ended."""
+    outcome = HookOutcome()
+    entries: list[HookOutputEntry] = []
+    if error is not None:
+        return "failed", [HookOutputEntry(kind="error", text=error)], outcome
+    if exit_code == 2 and event in BLOCKING_EVENTS:
+        reason = stderr.strip()
+        if not reason:
+            text = (f"{event} hook exited with code 2 but did not write a blocking reason "
+                    "to stderr")
+            return "failed", [HookOutputEntry(kind="error", text=text)], outcome
+        outcome.blocked, outcome.block_reason = True, reason
+        return "blocked", [HookOutputEntry(kind="feedback", text=reason)], outcome
+    if exit_code != 0:
+        text = ("hook exited without a status code" if exit_code is None
+                else f"hook exited with code {exit_code}")
+        return "failed", [HookOutputEntry(kind="error", text=text)], outcome
+    text = stdout.strip()
+    if not text:
+        return "completed", entries, outcome
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        if text.startswith(("{", "[")):
+            message = f"hook returned invalid {kebab(event)} JSON output"
+            return "failed", [HookOutputEntry(kind="error", text=message)], outcome
+        if event in JSON_ONLY_EVENTS:
+            message = f"{event} hook returned non-JSON stdout"
+            return "failed", [HookOutputEntry(kind="error", text=message)], outcome
+        if event in _PLAIN_STDOUT_IS_CONTEXT:
+            outcome.additional_contexts.append(text)
+            entries.append(HookOutputEntry(kind="context", text=text))
+        return "completed", entries, outcome
+    return _interpret_json(event, parsed, outcome)
+
+
+def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
+                    ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    entries: list[HookOutputEntry] = []
+    status = "completed"
+    message = data.get("systemMessage")
+    if isinstance(message, str) and message:
+        entries.append(HookOutputEntry(kind="warning", text=message))
+    specific = data.get("hookSpecificOutput")
+    specific = specific if isinstance(specific, dict) else {}
+    context = specific.get("additionalContext")
+    if isinstance(context, str) and context:
+        outcome.additional_contexts.append(context)
+        entries.append(HookOutputEntry(kind="context", text=context))
+    reason: str | None = None
+    if specific.get("permissionDecision") == "deny":
+        reason = str(specific.get("permissionDecisionReason") or "denied by hook")
+    elif data.get("decision") == "block":
+        reason = str(data.get("reason") or "blocked by hook")
+    if reason is not None:
+        status = "blocked"
+        outcome.blocked, outcome.block_reason = True, reason
+        entries.append(HookOutputEntry(kind="feedback", text=reason))
+    elif event == "PreToolUse" and isinstance(specific.get("updatedInput"), dict):
+        outcome.updated_input = specific["updatedInput"]
+    if data.get("continue") is False:
+        status = "stopped"
+        stop_reason = data.get("stopReason")
+        outcome.stop = True
+        outcome.stop_reason = stop_reason if isinstance(stop_reason, str) else None
+        if outcome.stop_reason:
+            entries.append(HookOutputEntry(kind="stop", text=outcome.stop_reason))
+    return status, entries, outcome

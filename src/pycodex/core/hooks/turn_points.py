@@ -1,0 +1,297 @@
+"""Where the turn engine calls hooks. Each function is one call site in the engine and
+does everything for its event: pick the handlers, build the stdin object, run them
+(``hook/started``/``hook/completed`` go out through the thread's host), and record what
+the model must see (additional context, feedback).
+
+The engine passes itself (a ``ThreadEngine``) and the running turn; only these functions
+know which parts of them hooks need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from pycodex.core.hooks.config import HookSet, discover, hooks_off
+from pycodex.core.hooks.model import HookContext, HookOutcome, permission_mode
+from pycodex.core.ids import now_ms, uuid7
+from pycodex.protocol.base import WireStruct
+
+if TYPE_CHECKING:
+    from pycodex.core.tools.context import ToolCall
+    from pycodex.core.turn.active import ActiveTurn
+    from pycodex.core.turn.engine import ThreadEngine as Session
+
+_STATE_KEY = "hooks"
+_STARTED_KEY = "hooks.session_started"
+#: per-engine hook state (the turn's hooks, whether SessionStart ran)
+_STATE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _state(session: Session) -> dict[str, Any]:
+    state = _STATE.get(session)
+    if state is None:
+        state = _STATE[session] = {}
+    return state
+SHELL_TOOLS = frozenset({"exec_command", "shell", "shell_command", "local_shell"})
+#: how many times a Stop hook may send the model back to work in one turn
+MAX_STOP_CONTINUATIONS = 3
+
+
+def _hooks(session: Session, turn: ActiveTurn) -> HookSet:
+    """The thread's hooks, read once per turn (trust changes apply from the next turn)."""
+    cached = _state(session).get(_STATE_KEY)
+    if isinstance(cached, tuple) and cached[0] == turn.id:
+        hooks: HookSet = cached[1]
+        return hooks
+    hooks = discover(session.host.codex_home, session.settings.cwd)
+    if hooks_off(session.settings.config):
+        hooks = HookSet(enabled=False)  # e.g. the TUI's helper threads (thread config)
+    _state(session)[_STATE_KEY] = (turn.id, hooks)
+    return hooks
+
+
+def _context(session: Session, turn: ActiveTurn | None) -> HookContext:
+    s = session.settings
+    transcript = getattr(session.host, "transcript_path", None)
+    return HookContext(
+        thread_id=session.host.thread_id, turn_id=turn.id if turn else None, cwd=s.cwd,
+        model=s.model, permission_mode=permission_mode(s.approval_policy, s.sandbox_policy),
+        transcript_path=Path(transcript) if transcript else None,
+        codex_home=session.host.codex_home)
+
+
+async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[str, Any],
+                    emit: Any, *, subjects: list[str] | None = None,
+                    call_id: str | None = None) -> HookOutcome:
+    """:func:`pycodex.core.hooks.runner.run_hooks`, importing the runner only when the
+    event has a handler that may run."""
+    if not hooks.enabled or not any(h.event == event and h.runnable for h in hooks.handlers):
+        return HookOutcome()
+    from pycodex.core.hooks import runner
+
+    return await runner.run_hooks(hooks, event, ctx, fields, emit, subjects=subjects,
+                                  call_id=call_id)
+
+
+def _emitter(session: Session) -> Any:
+    async def emit(method: str, params: WireStruct) -> None:
+        await session.host.emit(params)
+
+    return emit
+
+
+def _developer(text: str) -> dict[str, Any]:
+    return {"type": "message", "role": "developer",
+            "content": [{"type": "input_text", "text": text}]}
+
+
+async def _record(session: Session, texts: list[str]) -> None:
+    """Hook texts for the model, as developer messages in history and rollout."""
+    if texts:
+        items = [_developer(text) for text in texts]
+        session.history.extend(items)
+        await session.host.persist([("response_item", item) for item in items])
+
+
+class TurnStart(msgspec.Struct):
+    """What the start-of-turn hooks decided."""
+
+    contexts: list[str]
+    """Additional context to record after the user message."""
+    blocked: bool = False
+    """A ``UserPromptSubmit`` hook refused the prompt: the turn ends without it."""
+
+
+async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, Any]]
+                     ) -> TurnStart:
+    """``SessionStart`` (first turn of this engine: ``startup``, or ``resume`` when the
+    thread had history) then ``UserPromptSubmit``."""
+    hooks = _hooks(session, turn)
+    emit = _emitter(session)
+    ctx = _context(session, turn)
+    contexts: list[str] = []
+    if not _state(session).get(_STARTED_KEY):
+        _state(session)[_STARTED_KEY] = True
+        source = "resume" if session.context_recorded else "startup"
+        outcome = await run_hooks(hooks, "SessionStart", ctx, {"source": source}, emit,
+                                  subjects=[source])
+        contexts += outcome.additional_contexts
+    prompt = "\n".join(str(item.get("text", "")) for item in inputs
+                       if item.get("type") == "text")
+    outcome = await run_hooks(hooks, "UserPromptSubmit", ctx, {"prompt": prompt}, emit)
+    contexts += outcome.additional_contexts
+    return TurnStart(contexts=contexts, blocked=outcome.blocked)
+
+
+async def record_contexts(session: Session, contexts: list[str]) -> None:
+    await _record(session, contexts)
+
+
+async def stop(session: Session, turn: ActiveTurn, attempt: int) -> bool:
+    """``Stop`` (``attempt`` counts the continuations so far); True when a hook blocked the
+    stop: its reason went to the model as a hook prompt (a ``hookPrompt`` item and a user
+    message) and the turn must go on. After :data:`MAX_STOP_CONTINUATIONS` the turn ends."""
+    outcome = await run_hooks(
+        _hooks(session, turn), "Stop", _context(session, turn),
+        {"stop_hook_active": attempt > 0,
+         "last_assistant_message": turn.last_agent_message},
+        _emitter(session))
+    await _record(session, outcome.additional_contexts)
+    if not outcome.blocked or not outcome.block_reason or outcome.block_run_id is None \
+            or attempt >= MAX_STOP_CONTINUATIONS:
+        return False
+    await _hook_prompt(session, turn, outcome.block_reason, outcome.block_run_id)
+    return True
+
+
+async def _hook_prompt(session: Session, turn: ActiveTurn, text: str, run_id: str) -> None:
+    import html
+
+    from pycodex.core import item_events
+    from pycodex.protocol.types.items import HookPromptFragment, HookPromptItem
+
+    item_id = f"msg_{uuid7()}"
+    now = now_ms()
+    item = HookPromptItem(id=item_id, fragments=[HookPromptFragment(text=text,
+                                                                    hook_run_id=run_id)],
+                          started_at_ms=now, completed_at_ms=None)
+    host = session.host
+    await host.emit(item_events.started(host.thread_id, turn.id, item, now))
+    message = {"type": "message", "role": "user", "content": [{
+        "type": "input_text",
+        "text": f'<hook_prompt hook_run_id="{html.escape(run_id)}">{html.escape(text, quote=False)}'
+                "</hook_prompt>"}]}
+    session.history.append(message)
+    await host.persist([("response_item", message)])
+    await host.emit(item_events.completed(
+        host.thread_id, turn.id, msgspec.structs.replace(item, completed_at_ms=now), now))
+
+
+async def compact(session: Session, turn: ActiveTurn, event: str, *, auto: bool) -> None:
+    """``PreCompact`` / ``PostCompact`` around a compaction (``trigger`` ``auto`` for one
+    the context limit started, else ``manual``; matchers test the trigger)."""
+    trigger = "auto" if auto else "manual"
+    await run_hooks(_hooks(session, turn), event, _context(session, turn),
+                    {"trigger": trigger}, _emitter(session), subjects=[trigger])
+
+
+async def interrupted(session: Session, turn: ActiveTurn) -> None:
+    """``Interrupt`` when the user interrupted the turn (its output is only reported)."""
+    await run_hooks(_hooks(session, turn), "Interrupt", _context(session, turn), {},
+                    _emitter(session))
+
+
+def hookable(call: ToolCall) -> bool:
+    """Tool hooks see the shell tools and ``apply_patch`` (the reference does not run them
+    for its other built-ins, e.g. ``update_plan``)."""
+    return call.name in SHELL_TOOLS or call.name == "apply_patch"
+
+
+def tool_identity(call: ToolCall) -> tuple[str, list[str], Any, str | None]:
+    """``(tool_name, matcher aliases, tool_input, shell command)`` as hooks see a call."""
+    if call.name in SHELL_TOOLS:
+        command = _shell_command(call)
+        return "Bash", ["Bash"], {"command": command}, command
+    if call.name == "apply_patch":
+        patch = call.payload
+        if call.kind == "function":
+            with contextlib.suppress(ValueError, AttributeError):
+                patch = str(json.loads(call.payload).get("input", call.payload))
+        return "apply_patch", ["apply_patch", "Edit", "Write"], {"command": patch}, None
+    try:
+        arguments: Any = json.loads(call.payload) if call.payload.strip() else {}
+    except ValueError:
+        arguments = call.payload
+    return call.name, [call.name], arguments, None
+
+
+def _shell_command(call: ToolCall) -> str:
+    try:
+        args = json.loads(call.payload) if call.payload.strip() else {}
+    except ValueError:
+        return call.payload
+    if not isinstance(args, dict):
+        return call.payload
+    value = args.get("cmd", args.get("command"))
+    if isinstance(value, list):
+        return shlex.join(str(part) for part in value)
+    return str(value) if value is not None else ""
+
+
+async def pre_tool_use(session: Session, turn: ActiveTurn, call: ToolCall
+                       ) -> tuple[ToolCall, str | None]:
+    """``PreToolUse``: the call to run (a hook may rewrite its input) and, when a hook
+    blocked it, the output the model gets instead."""
+    name, aliases, tool_input, command = tool_identity(call)
+    outcome = await run_hooks(
+        _hooks(session, turn), "PreToolUse", _context(session, turn),
+        {"tool_name": name, "tool_input": tool_input, "tool_use_id": call.call_id},
+        _emitter(session), subjects=aliases, call_id=call.call_id)
+    await _record(session, outcome.additional_contexts)
+    if not outcome.blocked:
+        return _rewritten(call, outcome.updated_input), None
+    reason = (outcome.block_reason or "").rstrip(".")
+    if command is not None:
+        return call, f"Command blocked by PreToolUse hook: {reason}. Command: {command}"
+    return call, f"Tool call blocked by PreToolUse hook: {reason}. Tool: {name}"
+
+
+def _rewritten(call: ToolCall, updated: dict[str, Any] | None) -> ToolCall:
+    """``call`` with the command a hook's ``updatedInput`` gave (shell tools and
+    ``apply_patch``); unchanged when there is none or it does not fit the tool."""
+    command = updated.get("command") if updated else None
+    if not isinstance(command, str):
+        return call
+    if call.kind == "custom":
+        return msgspec.structs.replace(call, payload=command)
+    try:
+        args = json.loads(call.payload) if call.payload.strip() else {}
+    except ValueError:
+        return call
+    if not isinstance(args, dict):
+        return call
+    if call.name == "exec_command":
+        args["cmd"] = command
+    elif call.name == "shell_command":
+        args["command"] = command
+    elif call.name == "shell":
+        args["command"] = ["bash", "-lc", command]
+    elif call.name == "apply_patch":
+        args["input"] = command
+    else:
+        return call
+    return msgspec.structs.replace(call, payload=json.dumps(args))
+
+
+async def post_tool_use(session: Session, turn: ActiveTurn, call: ToolCall, output: Any
+                        ) -> HookOutcome:
+    """``PostToolUse`` after the tool's item completed; contexts and feedback go to the
+    model right before the tool's output."""
+    name, aliases, tool_input, command = tool_identity(call)
+    outcome = await run_hooks(
+        _hooks(session, turn), "PostToolUse", _context(session, turn),
+        {"tool_name": name, "tool_input": tool_input,
+         "tool_response": _tool_response(output, shell=command is not None),
+         "tool_use_id": call.call_id},
+        _emitter(session), subjects=aliases, call_id=call.call_id)
+    texts = list(outcome.additional_contexts)
+    if outcome.blocked and outcome.block_reason:
+        texts.append(outcome.block_reason)
+    await _record(session, texts)
+    return outcome
+
+
+def _tool_response(output: Any, *, shell: bool) -> str:
+    if not isinstance(output, str):
+        return json.dumps(output, ensure_ascii=False)
+    if shell:
+        _, marker, rest = output.partition("\nOutput:\n")
+        return rest if marker else output
+    return output

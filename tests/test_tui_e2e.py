@@ -317,6 +317,10 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
     again.wait_text(READY, timeout=25)
     again.wait_text("hello there")
     resumed = _answered(relay, "thread/resume")
+    # paged history: the TUI opens the thread on its last page
+    assert resumed["result"]["thread"]["historyMode"] == "paginated"
+    assert resumed["result"]["turnsBackwardsCursor"] and resumed["result"]["itemsBackwardsCursor"]
+    assert "error" not in _answered(relay, "thread/items/list")
     assert resumed.get("result", {}).get("thread", {}).get("id") == thread["id"], resumed
     assert resumed["result"]["model"] == chosen  # the /model choice survives the resume
     assert _error_lines(again.screen()) == []

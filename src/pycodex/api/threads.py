@@ -297,6 +297,7 @@ def _after_thread_started(ctx: RequestContext, thread: LoadedThread) -> None:
 async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread, created = _new_loaded(ctx, mgr, params, ephemeral=bool(params.ephemeral))
+    thread.history_mode = "paginated"  # as 0.171 starts every thread
     thread.settings.dynamic_tools = params.dynamic_tools
     thread.settings.experimental_raw_events = params.experimental_raw_events
     thread.settings.persist_extended_history = params.persist_extended_history

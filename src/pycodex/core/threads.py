@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -102,6 +102,9 @@ class LoadedThread(msgspec.Struct, eq=False):
     name: str | None = None
     git_info: GitInfo | None = None
     forked_from_id: str | None = None
+    #: ``paginated`` for threads started here (0.171 pages their history: resume answers
+    #: with backwards cursors), ``legacy`` for threads loaded from older rollouts
+    history_mode: Literal["legacy", "paginated"] = "legacy"
     subscribers: set[int] = msgspec.field(default_factory=set)
     #: Id of the running turn, if any (set through ``ThreadManager.turn_started``).
     active_turn_id: str | None = None
@@ -409,6 +412,7 @@ class ThreadManager:
             can_accept_direct_input=direct_input,
             git_info=thread.git_info,
             name=thread.name,
+            history_mode=thread.history_mode,
             turns=turns or [],
         )
 

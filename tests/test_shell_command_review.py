@@ -291,3 +291,19 @@ async def test_read_state_marks_finished_turns_unread(
         "threadId": thread_id, "operation": {"type": "unread"},
         "expectedRevision": read["readState"]["revision"]})
     assert unread["readState"]["firstUnread"] == {"type": "threadStart"}
+
+
+async def test_started_threads_page_their_history(
+    opened: tuple[AppServerClient, str], mock: MockResponses
+) -> None:
+    client, thread_id = opened
+    read = await client.request("thread/read", {"threadId": thread_id})
+    assert read["thread"]["historyMode"] == "paginated"
+    mock.push(text_reply("a"))
+    await run_turn(client, thread_id, "hi")
+    resumed = await client.request("thread/resume", {"threadId": thread_id})
+    assert resumed["thread"]["historyMode"] == "paginated"
+    page = await client.request("thread/items/list", {
+        "threadId": thread_id, "cursor": resumed["itemsBackwardsCursor"],
+        "sortDirection": "desc"})
+    assert page["data"][0]["item"]["type"] == "agentMessage"

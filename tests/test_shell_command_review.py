@@ -307,3 +307,17 @@ async def test_started_threads_page_their_history(
         "threadId": thread_id, "cursor": resumed["itemsBackwardsCursor"],
         "sortDirection": "desc"})
     assert page["data"][0]["item"]["type"] == "agentMessage"
+
+
+async def test_thread_search_finds_threads_by_title(
+    opened: tuple[AppServerClient, str], mock: MockResponses
+) -> None:
+    client, thread_id = opened
+    mock.push(text_reply("a"))
+    await run_turn(client, thread_id, "fix the parser bug")
+    found = await client.request("thread/search", {"searchTerm": "parser"})
+    assert [(r["thread"]["id"], r["snippet"]) for r in found["data"]] == [
+        (thread_id, "fix the parser bug")]
+    assert found["nextCursor"] is None and found["backwardsCursor"] is None
+    none = await client.request("thread/search", {"searchTerm": "nothing like it"})
+    assert none["data"] == []

@@ -295,6 +295,13 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
     tui.wait_text("Context compacted", timeout=20)
     assert "error" not in _answered(relay, "thread/compact/start")
 
+    # an @ mention searches the threads
+    tui.tmux("send-keys", "-t", tui.session, "-l", "@hello")
+    assert "error" not in _answered(relay, "thread/search")
+    tui.keys("Escape")
+    time.sleep(0.3)
+    tui.keys("C-u")
+
     screen = tui.screen()
     assert SUMMARY not in screen
     assert _error_lines(screen) == []

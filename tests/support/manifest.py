@@ -376,7 +376,8 @@ REQUESTS: dict[str, tuple[str, ...]] = {
     "thread/queue/delete": (UNSERVED,),
     "thread/queue/reorder": (UNSERVED,),
     "thread/queue/start": (UNSERVED,),
-    "thread/search": (UNSERVED,),
+    "thread/search": (
+        "tests/test_shell_command_review.py::test_thread_search_finds_threads_by_title",),
     "thread/search/stream": (UNSERVED,),
     "thread/search/cancel": (UNSERVED,),
     "thread/search/stream/cancel": (UNSERVED,),

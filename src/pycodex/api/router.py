@@ -36,6 +36,7 @@ MODULES = (
     "import_history",
     "thread_controls",
     "review",
+    "thread_search",
     "initialize",
     "mcp",
     "skills",

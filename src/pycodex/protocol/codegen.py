@@ -174,7 +174,7 @@ SERVED: frozenset[str] = frozenset({
     "mcpServerStatus/list", "mcpServer/tool/call", "mcpServer/resource/read",
     "config/mcpServer/reload",
     "review/start", "thread/shellCommand", "thread/backgroundTerminals/list",
-    "thread/settings/update", "thread/readState/update",
+    "thread/settings/update", "thread/readState/update", "thread/search",
 })
 
 #: Response types not named after their params type.

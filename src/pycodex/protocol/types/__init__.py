@@ -46,6 +46,7 @@ FAMILIES = (
     "mcp",
     "review",
     "thread_controls",
+    "thread_search",
     "skills",
     "hooks",
 )
@@ -53,7 +54,6 @@ FAMILIES = (
 #: Generated families whose methods are all published without a handler (``served=False``).
 PUBLISHED_FAMILIES = (
     "thread_queue",
-    "thread_search",
     "projects",
     "environments",
     "realtime",

@@ -95,9 +95,7 @@ ThreadSearchSortKey = Literal["created_at", "updated_at", "recency_at"]
 
 
 REQUESTS: list[MethodSpec] = [
-    MethodSpec(
-        "thread/search", ThreadSearchParams, ThreadSearchResponse, experimental=True, served=False
-    ),
+    MethodSpec("thread/search", ThreadSearchParams, ThreadSearchResponse, experimental=True),
     MethodSpec(
         "thread/search/stream",
         ThreadSearchParams,

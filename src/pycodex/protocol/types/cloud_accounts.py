@@ -23,8 +23,6 @@ __all__ = [
     "AccountSessionsSwitchResponseVariant1",
     "AwsCredentialType",
     "BedrockAwsProfile",
-    "BedrockCheckGovCloudRequirementsParams",
-    "BedrockCheckGovCloudRequirementsResponse",
     "BedrockDiscoverParams",
     "BedrockDiscoverResponse",
     "BedrockEnvironmentCredential",
@@ -80,15 +78,6 @@ class GcpSetupParams(WireStruct, kw_only=True):
 
 class GcpSetupResponse(WireStruct, kw_only=True):
     pass
-
-
-class BedrockCheckGovCloudRequirementsParams(WireStruct, kw_only=True):
-    pass
-
-
-class BedrockCheckGovCloudRequirementsResponse(WireStruct, kw_only=True):
-    is_gov_cloud: bool
-    should_warn: bool
 
 
 class AccountSessionsListParams(WireStruct, kw_only=True):
@@ -153,13 +142,6 @@ REQUESTS: list[MethodSpec] = [
     ),
     MethodSpec(
         "account/gcp/setup", GcpSetupParams, GcpSetupResponse, experimental=True, served=False
-    ),
-    MethodSpec(
-        "account/bedrock/checkGovCloudRequirements",
-        BedrockCheckGovCloudRequirementsParams,
-        BedrockCheckGovCloudRequirementsResponse,
-        experimental=True,
-        served=False,
     ),
     MethodSpec(
         "accountSession/list", AccountSessionsListParams, None, experimental=True, served=False

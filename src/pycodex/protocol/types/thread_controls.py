@@ -16,9 +16,8 @@ from pycodex.protocol.types.items import (
     ApprovalsReviewer,
     AskForApproval,
     SandboxPolicy,
-    ThreadItem,
 )
-from pycodex.protocol.types.threads import ThreadEnvironment
+from pycodex.protocol.types.threads import ThreadEnvironment, ThreadItemEntry
 from pycodex.protocol.types.turns import CollaborationMode
 
 __all__ = [
@@ -56,7 +55,6 @@ __all__ = [
     "ThreadGuardianReviewResponse",
     "ThreadIncrementElicitationParams",
     "ThreadIncrementElicitationResponse",
-    "ThreadItemEntry",
     "ThreadItemsReadParams",
     "ThreadItemsReadResponse",
     "ThreadMemoryMode",
@@ -353,15 +351,6 @@ class ThreadReadStateUpdateResponse(WireStruct, kw_only=True):
 class ThreadItemsReadParams(WireStruct, kw_only=True):
     item_ids: list[str]
     thread_id: str
-    turn_id: str
-
-
-class ThreadItemEntry(WireStruct, kw_only=True):
-    __experimental__: ClassVar[dict[str, str]] = {"output_deferred": "outputDeferred"}
-    completed_at_ms: int | None = None
-    item: ThreadItem
-    output_deferred: bool | UnsetType = UNSET
-    started_at_ms: int | None = None
     turn_id: str
 
 

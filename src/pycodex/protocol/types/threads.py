@@ -149,6 +149,12 @@ class ThreadForkParams(_ThreadConfigParams):
 
 
 class ThreadStartResponse(WireStruct):
+    #: experimental in 0.171: left out of the stable schema export (sent to every client)
+    __experimental__: ClassVar[dict[str, str]] = {
+        "runtime_workspace_roots": "runtimeWorkspaceRoots",
+        "active_permission_profile": "activePermissionProfile",
+        "multi_agent_mode": "multiAgentMode",
+    }
     thread: Thread
     model: str
     model_provider: str

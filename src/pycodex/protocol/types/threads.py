@@ -336,6 +336,11 @@ class ThreadIdNotification(WireStruct):
     thread_id: str
 
 
+class ThreadClosedNotification(ThreadIdNotification):
+    """``thread/closed``: its own type, so it is sent by type (the other thread-id
+    notifications are sent by method name from the api layer)."""
+
+
 class ThreadNameUpdatedNotification(WireStruct, omit_defaults=True):
     thread_id: str
     thread_name: str | None = None
@@ -365,6 +370,6 @@ NOTIFICATIONS: dict[str, Any] = {
     "thread/archived": ThreadIdNotification,
     "thread/unarchived": ThreadIdNotification,
     "thread/deleted": ThreadIdNotification,
-    "thread/closed": ThreadIdNotification,
+    "thread/closed": ThreadClosedNotification,
     "thread/name/updated": ThreadNameUpdatedNotification,
 }

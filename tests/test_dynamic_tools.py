@@ -208,7 +208,7 @@ async def test_request_user_input_waits_on_the_user(
     assert request["params"] == {
         "threadId": thread_id, "turnId": turn_id, "itemId": "call_ask",
         "questions": [{**QUESTION, "isOther": True, "isSecret": False}],
-        "isBlocking": True}
+        "isBlocking": True, "autoResolutionMs": None}  # as the reference 0.171 sends it
     assert thread_methods(exp, start)[4:8] == [
         "thread/status/changed", "item/tool/requestUserInput", "serverRequest/resolved",
         "thread/status/changed"]

@@ -508,8 +508,8 @@ class ToolRequestUserInputParams(WireStruct):
     item_id: str
     questions: list[ToolRequestUserInputQuestion]
     is_blocking: bool
-    #: deprecated in 0.171 (clients decide by ``isBlocking``); never sent by pycodex
-    auto_resolution_ms: int | UnsetType | None = UNSET
+    #: deprecated in 0.171 (clients decide by ``isBlocking``); 0.171 sends ``null``
+    auto_resolution_ms: int | None = None
 
 
 class ToolRequestUserInputResponse(WireStruct):

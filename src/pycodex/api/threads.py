@@ -241,10 +241,11 @@ def warm_up_model_client(endpoint: str | None) -> None:
     def warm() -> None:
         model_client.warm_up(endpoint)
         try:  # the engine and its tools, so the first turn.start finds them loaded
-            from pycodex.core import session, tool_router
+            from pycodex.core import tool_router
+            from pycodex.core.turn import engine
 
             tool_router.ToolRouter()
-            del session
+            del engine
         except Exception:
             logger.debug("engine warm-up failed", exc_info=True)
 

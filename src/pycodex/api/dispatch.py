@@ -5,6 +5,7 @@ none of this."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -33,8 +34,13 @@ class ApiDispatcher:
     def __init__(self, app: AppState) -> None:
         self.app = app
         self._table = client_requests()
+
+    @functools.cached_property
+    def _known(self) -> list[str]:
+        """The served methods in the reference's order (for the unknown-method error; built
+        on first use, off the start path)."""
         order = _method_order()
-        self._known = sorted(self._table, key=lambda name: (order.get(name, 10_000), name))
+        return sorted(self._table, key=lambda name: (order.get(name, 10_000), name))
 
     # -- connections -------------------------------------------------------------------
     @staticmethod

@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+from bench.bench_turns import pycodex_env
 from bench.common import (
     REFERENCE_CONFIG,
     JsonlServer,
@@ -24,8 +25,18 @@ from bench.common import (
     targets,
 )
 
+#: The first real requests a client sends after ``initialize`` (spawn → their answer).
+FIRST_REQUESTS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("thread/list", {}),
+    ("config/read", {}),
+    ("model/list", {}),
+)
 
-def cold_start(target: Target, runs: int, primed: bool) -> list[float]:
+
+def cold_start(target: Target, runs: int, primed: bool,
+               first: dict[str, list[float]] | None = None) -> list[float]:
+    """Spawn → ``initialize`` answer per run; with ``first``, each run then sends one of
+    :data:`FIRST_REQUESTS` (in turn) and records spawn → its answer there."""
     times: list[float] = []
     home = fresh_home(f"cold-{target.name}", REFERENCE_CONFIG.format(port=9))
     try:
@@ -33,13 +44,17 @@ def cold_start(target: Target, runs: int, primed: bool) -> list[float]:
             server = JsonlServer(target, home)
             server.initialize()
             server.close()
-        for _ in range(runs):
+        for run in range(runs):
             run_home = home if primed else fresh_home(
                 f"cold-{target.name}", REFERENCE_CONFIG.format(port=9))
             start = time.perf_counter()
             server = JsonlServer(target, run_home)
             server.initialize()
             times.append((time.perf_counter() - start) * 1000)
+            if first is not None:
+                for method, params in FIRST_REQUESTS[run % len(FIRST_REQUESTS):][:1]:
+                    server.request(method, params)
+                    first.setdefault(method, []).append((time.perf_counter() - start) * 1000)
             server.close()
             if not primed:
                 cleanup(run_home)
@@ -99,16 +114,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only the start-up rows (no request loop, no memory)")
     parser.add_argument("--json", type=Path, help="also write raw results here")
     args = parser.parse_args()
     results: dict[str, dict[str, float]] = {}
     for target in targets(not args.no_reference):
+        if target.name == "pycodex":
+            target.extra_env.update(pycodex_env(True))
         fresh = cold_start(target, args.runs, primed=False)
-        primed = cold_start(target, args.runs, primed=True)
-        loop = request_loop(target, args.requests)
+        first: dict[str, list[float]] = {}
+        primed = cold_start(target, args.runs * len(FIRST_REQUESTS), primed=True, first=first)
+        loop = {} if args.startup_only else request_loop(target, args.requests)
         results[target.name] = {
             "cold_fresh_ms": median(fresh),
             "cold_primed_ms": median(primed),
+            **{f"first_{method}_ms": median(values) for method, values in first.items()},
             **loop,
         }
     rows = [
@@ -116,6 +137,16 @@ def main() -> None:
          {k: v["cold_fresh_ms"] for k, v in results.items()}, "ms", True),
         ("spawn → initialize answer, primed home (median)",
          {k: v["cold_primed_ms"] for k, v in results.items()}, "ms", True),
+        *[(f"spawn → first {method} answer (sent after initialize, primed home)",
+           {k: v[f"first_{method}_ms"] for k, v in results.items()}, "ms", True)
+          for method, _ in FIRST_REQUESTS],
+    ]
+    if args.startup_only:
+        print_table("Core: start-up", rows)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        return
+    rows += [
         ("config/read round trip p50", {k: v["p50_ms"] for k, v in results.items()}, "ms", True),
         ("config/read requests/s (64 in flight)",
          {k: v["rps"] for k, v in results.items()}, "req/s", False),

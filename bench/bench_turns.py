@@ -330,11 +330,14 @@ def bench_target(target: Target, args: argparse.Namespace) -> dict[str, Any]:
 
             rates: list[float] = []
             turn_ms: list[float] = []
+            cpu_us: list[float] = []
             for _ in range(args.delta_runs):
                 delta_thread = server.start_thread(work)
                 scenario.prepare_deltas()
                 server.reset_deltas()
+                cpu_before = server.cpu_seconds()
                 ms, _ = server.turn(delta_thread, "RUN_DELTAS please")
+                cpu_us.append((server.cpu_seconds() - cpu_before) * 1e6 / args.deltas)
                 with server.lock:
                     count, chars = server.delta_count, server.delta_chars
                     span = server.delta_last - server.delta_first
@@ -344,6 +347,8 @@ def bench_target(target: Target, args: argparse.Namespace) -> dict[str, Any]:
                 turn_ms.append(ms)
             out["deltas_per_s"] = median(rates)
             out["deltas_per_s_raw"] = rates
+            out["cpu_us_per_delta"] = median(cpu_us)
+            out["cpu_us_per_delta_raw"] = cpu_us
             out["delta_turn_ms"] = median(turn_ms)
             out["delta_turn_deltas_per_s"] = args.deltas / (median(turn_ms) / 1000)
             out["hwm_end_mb"] = hwm_mb(server)
@@ -365,6 +370,7 @@ def verdicts(results: dict[str, dict[str, Any]], args: argparse.Namespace
         checks[name] = {"value": value, "limit": limit, "met": met}
 
     check("deltas/s ≥ 20,000", ours["deltas_per_s"], 20_000, higher=True)
+    check("server CPU per delta ≤ 6 µs", ours["cpu_us_per_delta"], 6.0)
     if ref:
         for key, label in (("first_turn_ms", "first hello turn"),
                            ("warm_turn_p50_ms", "warm hello turn p50")):
@@ -432,6 +438,8 @@ def main() -> None:
         ("deltas/s delivered (first → last delta at the client)", pick("deltas_per_s"),
          "/s", False),
         ("whole turn (turn/start → turn/completed)", pick("delta_turn_ms"), "ms", True),
+        ("server CPU per delta (user + system, whole turn)", pick("cpu_us_per_delta"),
+         "µs", True),
     ])
     ref_hwm = results.get("reference", {}).get("hwm_after_1_mb")
     print_table("Peak RSS (VmHWM)", [

@@ -27,6 +27,7 @@ from bench.common import (
     REFERENCE_CONFIG,
     Target,
     cleanup,
+    cpu_seconds,
     fresh_home,
     median,
     print_table,
@@ -74,8 +75,7 @@ class WsTarget:
 
     def cpu_seconds(self) -> float:
         """User + system CPU the server process has used so far."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.proc.pid)
 
     def close(self) -> None:
         self.proc.terminate()

@@ -77,6 +77,12 @@ def cleanup(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process ``pid`` has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class JsonlServer:
     """A spawned app-server with a reader thread; answers are matched by id."""
 
@@ -93,6 +99,10 @@ class JsonlServer:
         self.queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.ids = itertools.count(1)
         threading.Thread(target=self._pump, daemon=True).start()
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far."""
+        return cpu_seconds(self.proc.pid)
 
     def _pump(self) -> None:
         assert self.proc.stdout

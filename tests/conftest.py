@@ -16,13 +16,13 @@ from tests.support.inprocess import InProcessClient, config_overrides
 
 
 @pytest.fixture(autouse=True)
-def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def user_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+              ) -> Path:
     """Every test runs with an empty home of its own: the machine's dotfiles (a login
     shell's ``.bashrc``, user skills, other agents' configs) never reach a test, and a
     command killed mid-start-up cannot leave a stale lock behind in the real home (a
     pyenv ``.bashrc`` rehash lock made every later ``bash -lc`` wait 60 s)."""
-    home = tmp_path / "user-home"
-    home.mkdir()
+    home = tmp_path_factory.mktemp("user-home")
     monkeypatch.setenv("HOME", str(home))
     return home
 

@@ -94,10 +94,11 @@ async def test_accept_runs_the_command_in_the_reference_order(
         "aggregatedOutput": None, "exitCode": None, "durationMs": None,
         "startedAtMs": started["startedAtMs"], "completedAtMs": None,
     }
+    # as the reference 0.171 sends it (kind and environmentId are new in 0.171)
     assert request["params"] == {
-        "threadId": thread_id, "turnId": turn_id, "itemId": "call_touch",
-        "startedAtMs": started["startedAtMs"], "command": TOUCH, "cwd": str(workdir),
-        "kind": "command", "environmentId": "local",
+        "kind": "command", "threadId": thread_id, "turnId": turn_id, "itemId": "call_touch",
+        "startedAtMs": started["startedAtMs"], "environmentId": "local",
+        "command": TOUCH, "cwd": str(workdir),
         "commandActions": [{"type": "unknown", "command": "touch probe.txt"}],
         "proposedExecpolicyAmendment": ["touch", "probe.txt"],
         "availableDecisions": [

@@ -63,7 +63,8 @@ async def test_dynamic_tool_round_trip(
     assert thread_methods(exp, start)[4:8] == [
         "item/started", "item/tool/call", "serverRequest/resolved", "item/completed"]
     assert request["params"] == {"threadId": thread_id, "turnId": turn_id,
-                                 "callId": "call_dyn", "tool": "lookup_ticket",
+                                 "callId": "call_dyn", "namespace": None,
+                                 "tool": "lookup_ticket",
                                  "arguments": {"id": "T-1"}}
     started = items(exp, "item/started", "call_dyn")[0]
     assert started == {"type": "dynamicToolCall", "id": "call_dyn", "tool": "lookup_ticket",
@@ -207,7 +208,7 @@ async def test_request_user_input_waits_on_the_user(
     assert request["params"] == {
         "threadId": thread_id, "turnId": turn_id, "itemId": "call_ask",
         "questions": [{**QUESTION, "isOther": True, "isSecret": False}],
-        "isBlocking": True}
+        "isBlocking": True, "autoResolutionMs": None}  # as the reference 0.171 sends it
     assert thread_methods(exp, start)[4:8] == [
         "thread/status/changed", "item/tool/requestUserInput", "serverRequest/resolved",
         "thread/status/changed"]

@@ -80,6 +80,28 @@ async def test_kept_alive_connection_is_reused(mock: MockResponses) -> None:
     await transport.aclose()
 
 
+async def test_the_pool_keeps_as_many_idle_connections_as_there_were_streams(
+    mock: MockResponses,
+) -> None:
+    transport = H11Transport(max_idle_per_origin=2)
+    model = client(mock.base_url, transport)
+    for _ in range(6):
+        mock.push(text_reply("x"))
+    streams = [model.stream(REQUEST) for _ in range(6)]
+    for stream in streams:  # six turns at once: each holds its connection while the next opens
+        await anext(stream)
+    for stream in streams:
+        assert isinstance([event async for event in stream][-1], Completed)
+    await settled(transport, idle=6)
+    first = {request.client_port for request in mock.requests}
+    assert len(first) == 6
+    for _ in range(6):
+        mock.push(text_reply("y"))
+    await asyncio.gather(*(run(model) for _ in range(6)))
+    assert {request.client_port for request in mock.requests[6:]} == first  # none reopened
+    await transport.aclose()
+
+
 async def test_connection_closed_by_the_server_while_idle_is_replaced(
     mock: MockResponses,
 ) -> None:

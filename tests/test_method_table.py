@@ -80,7 +80,6 @@ KNOWN_EXTRA_FIELDS: dict[str, set[str]] = {
 KNOWN_STABLE_LEAKS: dict[str, set[str]] = {
     "Thread": {"attachedToThreadId", "canAcceptDirectInput", "daybreakEnabled", "environments",
                "extra"},
-    "ThreadStartResponse": {"activePermissionProfile", "multiAgentMode", "runtimeWorkspaceRoots"},
 }
 #: Reference types msgspec cannot express (a union of untagged objects): published as "any".
 UNTYPED = {"AccountSessionsSwitchResponse"}

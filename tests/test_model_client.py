@@ -32,6 +32,8 @@ from pycodex.core.model_client import (
     StreamRetry,
     TokenUsage,
     ToolCallInputDelta,
+    decode_responses_event,
+    responses_event,
 )
 from pycodex.core.providers import (
     MissingEnvKeyError,
@@ -160,10 +162,38 @@ def test_sse_split_at_every_byte(newline: bytes) -> None:
         for i in range(0, len(stream), size):
             parts += decoder.feed(stream[i : i + size])
         assert parts == whole, size
+        decoder = SseDecoder()
+        payloads: list[bytes] = []
+        for i in range(0, len(stream), size):
+            payloads += decoder.feed_data(stream[i : i + size])
+        assert payloads == [e.data.encode() for e in whole], size
 
 
 def test_sse_bom_is_skipped() -> None:
     assert SseDecoder().feed(b"\xef\xbb\xbfdata: 1\n\n") == [SseEvent(data="1")]
+    decoder = SseDecoder()
+    payloads = [p for byte in b"\xef\xbb\xbfdata: 1\n\n" for p in decoder.feed_data(bytes([byte]))]
+    assert payloads == [b"1"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"type":"response.output_text.delta","delta":"hi","item_id":"m","output_index":0}',
+        b'{"type":"response.output_text.delta","delta":7,"item_id":"m"}',
+        b'{"type":"response.output_text.delta"}',
+        b'{"type":"response.function_call_arguments.delta","delta":"{","item_id":"c"}',
+        b'{"type":"response.created","response":{"id":"r1"}}',
+        b'{"type":42}',
+    ],
+)
+def test_typed_delta_decoding_matches_the_generic_one(payload: bytes) -> None:
+    assert decode_responses_event(payload) == responses_event(json.loads(payload))
+
+
+def test_payloads_that_are_not_objects_are_ignored() -> None:
+    assert decode_responses_event(b"[DONE]") is None
+    assert decode_responses_event(b"[1, 2]") is None
 
 
 # --------------------------------------------------------------------------- events

@@ -310,6 +310,23 @@ async def test_reasoning_summaries_are_streamed(
         "completedAtMs": completed[0]["completedAtMs"]}]
 
 
+async def test_reasoning_parts_and_raw_text_are_streamed(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    thread_id = await start_thread(client, workdir)
+    mock.push(response_reply(reasoning_events([["one"], ["two"]], raw_deltas=["ra", "w"]),
+                             message_events(["done"])))
+    response, _ = await run_turn(client, thread_id, "think")
+    turn_id = response["turn"]["id"]
+    item_id = next(n["params"]["item"]["id"] for n in client.notifications("item/started")
+                   if n["params"]["item"]["type"] == "reasoning")
+    where = {"threadId": thread_id, "turnId": turn_id, "itemId": item_id}
+    assert [n["params"] for n in client.notifications("item/reasoning/summaryPartAdded")] == [
+        {**where, "summaryIndex": 0}, {**where, "summaryIndex": 1}]
+    assert [n["params"] for n in client.notifications("item/reasoning/textDelta")] == [
+        {**where, "delta": "ra", "contentIndex": 0}, {**where, "delta": "w", "contentIndex": 0}]
+
+
 async def test_tool_calls_loop_until_the_model_answers(
     client: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:

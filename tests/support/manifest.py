@@ -20,111 +20,24 @@ TYPE_CHECK = "tests/test_method_table.py::test_published_types_match_the_referen
 PENDING_ELSEWHERE: dict[str, frozenset[str]] = {
     "ClientRequest": frozenset(
         {
-            "thread/goal/set",
-            "thread/goal/get",
-            "thread/goal/clear",
-            "thread/attachment/add",
-            "thread/attachment/list",
-            "thread/attachmentOwner/list",
-            "thread/attachment/remove",
-            "thread/section/move",
-            "thread/revert",
-            "threadSection/list",
-            "threadSection/create",
-            "threadSection/update",
-            "threadSection/delete",
-            "thread/items/list",
-            "skills/list",
-            "skills/extraRoots/set",
-            "hooks/list",
-            "marketplace/add",
-            "marketplace/remove",
-            "marketplace/upgrade",
-            "plugin/list",
             "plugin/search",
-            "plugin/installed",
-            "plugin/reconcile",
-            "plugin/read",
-            "plugin/skill/read",
-            "plugin/share/save",
-            "plugin/share/updateTargets",
-            "plugin/share/list",
-            "plugin/share/checkout",
-            "plugin/share/delete",
-            "app/read",
-            "app/list",
-            "app/installed",
-            "skills/config/write",
-            "plugin/install",
-            "plugin/uninstall",
-            "account/gatewayOAuth/read",
-            "account/gatewayOAuth/login",
-            "account/gatewayOAuth/cancel",
-            "modelProvider/list",
-            "modelProvider/config/write",
-            "modelProvider/default/set",
-            "modelProvider/capabilities/read",
-            "experimentalFeature/list",
-            "permissionProfile/list",
-            "experimentalFeature/enablement/set",
-            "windowsSandbox/setupStart",
-            "windowsSandbox/readiness",
-            "account/securitySetup/read",
-            "account/rateLimitResetCredit/consume",
-            "account/usage/read",
-            "account/workspaceMessages/read",
-            "account/sendAddCreditsNudgeEmail",
-            "feedback/upload",
-            "feedback/save",
-            "externalAgentConfig/import/recordHistory",
-            "externalAgentConfig/import/readHistories",
         }
     ),
     "ServerNotification": frozenset(
         {
             "thread/reverted",
-            "skills/changed",
-            "thread/section/changed",
-            "thread/attachment/updated",
-            "thread/goal/updated",
-            "thread/goal/cleared",
-            "hook/started",
-            "hook/completed",
-            "turn/diff/updated",
-            "turn/plan/updated",
             "item/autoApprovalReview/started",
             "item/autoApprovalReview/completed",
-            "item/plan/delta",
-            "item/commandExecution/terminalInteraction",
-            "item/fileChange/outputDelta",
-            "item/fileChange/patchUpdated",
-            "serverRequest/resolved",
-            "account/gatewayOAuth/changed",
-            "app/list/updated",
-            "item/reasoning/summaryTextDelta",
-            "item/reasoning/summaryPartAdded",
-            "item/reasoning/textDelta",
-            "thread/compacted",
-            "model/rerouted",
             "model/verification",
-            "modelProvider/authRecoveryStarted",
-            "modelProvider/authRecoveryCompleted",
             "turn/moderationMetadata",
             "model/safetyBuffering/updated",
-            "warning",
             "guardianWarning",
             "deprecationNotice",
-            "windows/worldWritableWarning",
-            "windowsSandbox/setupCompleted",
         }
     ),
     "ServerRequest": frozenset(
         {
-            "item/commandExecution/requestApproval",
-            "item/fileChange/requestApproval",
-            "item/tool/requestUserInput",
             "item/permissions/requestApproval",
-            "item/tool/call",
             "applyPatchApproval",
             "execCommandApproval",
         }
@@ -133,6 +46,10 @@ PENDING_ELSEWHERE: dict[str, frozenset[str]] = {
 
 #: Client request → tests that exercise it (unserved ones: their unknown-variant answer).
 REQUESTS: dict[str, tuple[str, ...]] = {
+    "skills/list": ("tests/test_skills.py::test_every_scope_in_listing_order_with_errors",),
+    "skills/config/write": ("tests/test_skills.py::test_config_write_by_path_and_name_persists",),
+    "skills/extraRoots/set": ("tests/test_skills.py::test_extra_roots_and_changes_on_disk",),
+    "hooks/list": ("tests/test_hooks.py::test_list_shows_keys_hashes_and_trust",),
     "initialize": (
         "tests/test_handshake.py::test_second_initialize_is_refused",
         "tests/test_handshake.py::test_invalid_client_name_is_refused",
@@ -336,7 +253,9 @@ REQUESTS: dict[str, tuple[str, ...]] = {
         "tests/test_mcp.py::test_servers_start_with_the_thread_and_report_ready_or_failed",
         "tests/test_mcp.py::test_status_list_without_thread_reads_the_config_afresh",
     ),
-    "mcpServer/resource/read": ("tests/test_mcp.py::test_resource_read_with_and_without_thread",),
+    "mcpServer/resource/read": (
+        "tests/test_mcp_everything.py::test_resource_read_with_and_without_thread",
+    ),
     "mcpServer/event/stream/start": (UNSERVED,),
     "mcpServer/event/stream/stop": (UNSERVED,),
     "mcpServer/tool/call": ("tests/test_mcp.py::test_direct_tool_call_passes_the_result_through",),
@@ -419,14 +338,199 @@ REQUESTS: dict[str, tuple[str, ...]] = {
     "account/bedrock/discover": (UNSERVED,),
     "account/bedrock/setup": (UNSERVED,),
     "account/gcp/setup": (UNSERVED,),
-    "account/bedrock/checkGovCloudRequirements": (UNSERVED,),
     "accountSession/list": (UNSERVED,),
     "accountSession/switch": (UNSERVED,),
     "server/diagnostics": (UNSERVED,),
+    "thread/revert": (
+        "tests/test_thread_history.py::test_revert_drops_a_turn_and_the_later_ones",
+    ),
+    "thread/items/list": (
+        "tests/test_thread_history.py::test_revert_drops_a_turn_and_the_later_ones",
+        "tests/test_thread_items_list.py::test_items_pages_forward_backward_and_by_turn",
+    ),
+    "experimentalFeature/list": (
+        "tests/test_surface_settings.py::test_feature_list_pages_and_reflects_config",
+        "tests/test_surface_settings.py::test_feature_enablement_persists_and_ignores_unknown_names",
+    ),
+    "experimentalFeature/enablement/set": (
+        "tests/test_surface_settings.py::test_feature_enablement_persists_and_ignores_unknown_names",
+    ),
+    "permissionProfile/list": (
+        "tests/test_surface_settings.py::test_permission_profiles_builtins_then_user_profiles",
+    ),
+    "modelProvider/list": (
+        "tests/test_surface_settings.py::test_model_provider_list_and_capabilities",
+        "tests/test_surface_settings.py::test_model_provider_writes_survive_a_restart",
+    ),
+    "modelProvider/config/write": (
+        "tests/test_surface_settings.py::test_model_provider_writes_survive_a_restart",
+        "tests/test_surface_settings.py::test_model_provider_write_rejections_change_nothing",
+    ),
+    "modelProvider/default/set": (
+        "tests/test_surface_settings.py::test_model_provider_writes_survive_a_restart",
+        "tests/test_surface_settings.py::test_model_provider_default_set_unknown_id",
+    ),
+    "modelProvider/capabilities/read": (
+        "tests/test_surface_settings.py::test_model_provider_list_and_capabilities",
+    ),
+    "account/bedrock/checkGovCloudRequirements": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+        "tests/test_surface_reference.py::test_same_answers_as_the_reference",
+    ),
+    "account/gatewayOAuth/read": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+    ),
+    "account/gatewayOAuth/login": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+    ),
+    "account/gatewayOAuth/cancel": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+    ),
+    "account/securitySetup/read": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+    ),
+    "account/usage/read": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+    ),
+    "account/rateLimitResetCredit/consume": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+    ),
+    "account/workspaceMessages/read": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+    ),
+    "account/sendAddCreditsNudgeEmail": (
+        "tests/test_surface_settings.py::test_account_extras_offline",
+    ),
+    "marketplace/add": (
+        "tests/test_surface_plugins.py::test_local_marketplace_add_remove_survives_a_restart",
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "marketplace/remove": (
+        "tests/test_surface_plugins.py::test_local_marketplace_add_remove_survives_a_restart",
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "marketplace/upgrade": (
+        "tests/test_surface_plugins.py::test_local_marketplace_add_remove_survives_a_restart",
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/list": (
+        "tests/test_surface_plugins.py::test_local_plugin_list_read_install_uninstall",
+        "tests/test_surface_plugins.py::test_broken_marketplace_is_reported_not_fatal",
+    ),
+    "plugin/installed": (
+        "tests/test_surface_plugins.py::test_local_plugin_list_read_install_uninstall",
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/reconcile": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/read": (
+        "tests/test_surface_plugins.py::test_local_plugin_list_read_install_uninstall",
+        "tests/test_surface_plugins.py::test_plugins_feature_off",
+    ),
+    "plugin/skill/read": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/share/save": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/share/updateTargets": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/share/list": (
+        "tests/test_surface_settings.py::test_feature_enablement_persists_and_ignores_unknown_names",
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/share/checkout": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/share/delete": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/install": (
+        "tests/test_surface_plugins.py::test_local_plugin_list_read_install_uninstall",
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "plugin/uninstall": (
+        "tests/test_surface_plugins.py::test_local_plugin_list_read_install_uninstall",
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "app/read": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "app/list": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "app/installed": (
+        "tests/test_surface_settings.py::test_plugins_marketplaces_apps_offline",
+    ),
+    "threadSection/list": (
+        "tests/test_surface_threads.py::test_sections_crud_move_and_restart",
+    ),
+    "threadSection/create": (
+        "tests/test_surface_threads.py::test_sections_crud_move_and_restart",
+    ),
+    "threadSection/update": (
+        "tests/test_surface_threads.py::test_sections_crud_move_and_restart",
+    ),
+    "threadSection/delete": (
+        "tests/test_surface_threads.py::test_sections_crud_move_and_restart",
+    ),
+    "thread/section/move": (
+        "tests/test_surface_threads.py::test_sections_crud_move_and_restart",
+    ),
+    "thread/attachment/add": (
+        "tests/test_surface_threads.py::test_attachments_add_list_owners_remove_and_restart",
+    ),
+    "thread/attachment/list": (
+        "tests/test_surface_threads.py::test_attachments_add_list_owners_remove_and_restart",
+    ),
+    "thread/attachmentOwner/list": (
+        "tests/test_surface_threads.py::test_attachments_add_list_owners_remove_and_restart",
+    ),
+    "thread/attachment/remove": (
+        "tests/test_surface_threads.py::test_attachments_add_list_owners_remove_and_restart",
+    ),
+    "thread/goal/set": (
+        "tests/test_surface_threads.py::test_goal_set_starts_a_turn_and_survives_a_restart",
+        "tests/test_surface_threads.py::test_goal_over_budget_or_failed_turn",
+    ),
+    "thread/goal/get": (
+        "tests/test_surface_threads.py::test_goal_set_starts_a_turn_and_survives_a_restart",
+        "tests/test_surface_threads.py::test_goal_over_budget_or_failed_turn",
+    ),
+    "thread/goal/clear": (
+        "tests/test_surface_threads.py::test_goal_set_starts_a_turn_and_survives_a_restart",
+    ),
+    "feedback/upload": (
+        "tests/test_surface_local.py::test_feedback_save_writes_a_local_archive",
+    ),
+    "feedback/save": (
+        "tests/test_surface_local.py::test_feedback_save_writes_a_local_archive",
+    ),
+    "windowsSandbox/setupStart": (
+        "tests/test_surface_local.py::test_windows_sandbox_on_linux",
+    ),
+    "windowsSandbox/readiness": (
+        "tests/test_surface_local.py::test_windows_sandbox_on_linux",
+    ),
+    "externalAgentConfig/import/recordHistory": (
+        "tests/test_surface_local.py::test_import_history_is_recorded_and_survives_a_restart",
+    ),
+    "externalAgentConfig/import/readHistories": (
+        "tests/test_surface_local.py::test_import_history_is_recorded_and_survives_a_restart",
+    ),
 }
 
 #: Server notification → tests that receive it (published only: its type check).
 NOTIFICATIONS: dict[str, tuple[str, ...]] = {
+    "skills/changed": ("tests/test_skills.py::test_extra_roots_and_changes_on_disk",),
+    "hook/started": (
+        "tests/test_hooks.py::test_turn_runs_hooks_in_order_and_acts_on_their_output",
+    ),
+    "hook/completed": (
+        "tests/test_hooks.py::test_turn_runs_hooks_in_order_and_acts_on_their_output",
+    ),
     "configWarning": (
         "tests/test_config_api.py::test_unparsable_config_warns_and_server_keeps_working",
         "tests/test_config_api.py::test_mistyped_config_warns_with_location",
@@ -536,6 +640,65 @@ NOTIFICATIONS: dict[str, tuple[str, ...]] = {
     "process/outputDelta": (TYPE_CHECK,),
     "process/exited": (TYPE_CHECK,),
     "remoteControl/status/changed": (TYPE_CHECK,),
+    "turn/plan/updated": (
+        "tests/test_turns.py::test_tool_calls_loop_until_the_model_answers",
+        "tests/test_turns.py::test_a_rerouted_answer_is_announced_once_per_turn",
+    ),
+    "turn/diff/updated": (
+        "tests/test_tools_patch.py::test_add_file_matches_the_reference",
+        "tests/test_tools_patch.py::test_update_move_and_delete",
+    ),
+    "serverRequest/resolved": (
+        "tests/test_approvals.py::test_accept_runs_the_command_in_the_reference_order",
+        "tests/test_approvals.py::test_decline_continues_the_turn",
+    ),
+    "thread/compacted": (
+        "tests/test_turns.py::test_a_compaction_turn_shows_only_its_context_compaction_item",
+    ),
+    "warning": (
+        "tests/test_turns.py::test_unknown_model_warns_after_thread_started",
+        "tests/test_turns.py::test_a_rerouted_answer_is_announced_once_per_turn",
+    ),
+    "model/rerouted": (
+        "tests/test_turns.py::test_a_rerouted_answer_is_announced_once_per_turn",
+    ),
+    "item/plan/delta": (TYPE_CHECK,),
+    "item/reasoning/summaryTextDelta": (
+        "tests/test_turns.py::test_reasoning_summaries_are_streamed",
+    ),
+    "item/reasoning/summaryPartAdded": (
+        "tests/test_turns.py::test_reasoning_parts_and_raw_text_are_streamed",
+    ),
+    "item/reasoning/textDelta": (
+        "tests/test_turns.py::test_reasoning_parts_and_raw_text_are_streamed",
+    ),
+    "item/commandExecution/terminalInteraction": (
+        "tests/test_tools_exec.py::test_write_stdin_talks_to_cat",
+    ),
+    "item/fileChange/outputDelta": (TYPE_CHECK,),
+    "item/fileChange/patchUpdated": (TYPE_CHECK,),
+    "modelProvider/authRecoveryStarted": (TYPE_CHECK,),
+    "modelProvider/authRecoveryCompleted": (TYPE_CHECK,),
+    "account/gatewayOAuth/changed": (TYPE_CHECK,),
+    "app/list/updated": (TYPE_CHECK,),
+    "thread/section/changed": (
+        "tests/test_surface_threads.py::test_sections_crud_move_and_restart",
+    ),
+    "thread/attachment/updated": (
+        "tests/test_surface_threads.py::test_attachments_add_list_owners_remove_and_restart",
+    ),
+    "thread/goal/updated": (
+        "tests/test_surface_threads.py::test_goal_set_starts_a_turn_and_survives_a_restart",
+        "tests/test_surface_threads.py::test_goal_over_budget_or_failed_turn",
+    ),
+    "thread/goal/cleared": (
+        "tests/test_surface_threads.py::test_goal_set_starts_a_turn_and_survives_a_restart",
+        "tests/test_surface_threads.py::test_goal_notification_for_a_resuming_client",
+    ),
+    "windowsSandbox/setupCompleted": (
+        "tests/test_surface_local.py::test_windows_sandbox_on_linux",
+    ),
+    "windows/worldWritableWarning": (TYPE_CHECK,),
 }
 
 #: Server request → tests that answer it (published only: its type check).
@@ -546,5 +709,21 @@ SERVER_REQUESTS: dict[str, tuple[str, ...]] = {
     "mcpServer/elicitation/request": (TYPE_CHECK,),
     "attestation/generate": (
         "tests/test_method_table.py::test_client_flags_methods_missing_from_the_table",
+    ),
+    "item/commandExecution/requestApproval": (
+        "tests/test_approvals.py::test_accept_runs_the_command_in_the_reference_order",
+        "tests/test_approvals.py::test_accept_for_session_is_not_asked_again",
+    ),
+    "item/fileChange/requestApproval": (
+        "tests/test_patch_confinement.py::test_on_request_asks_to_retry_without_sandbox_and_still_refuses",
+        "tests/test_patch_confinement.py::test_an_approved_patch_outside_the_project_is_written",
+    ),
+    "item/tool/requestUserInput": (
+        "tests/test_dynamic_tools.py::test_request_user_input_waits_on_the_user",
+        "tests/test_dynamic_tools.py::test_request_user_input_error_answer_gives_empty_answers",
+    ),
+    "item/tool/call": (
+        "tests/test_dynamic_tools.py::test_dynamic_tool_round_trip",
+        "tests/test_dynamic_tools.py::test_deferred_dynamic_tool_is_still_callable",
     ),
 }

@@ -5,6 +5,7 @@ none of this."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -15,7 +16,7 @@ from pycodex.core.errors import CodexError
 from pycodex.protocol.errors import RpcError, invalid_request
 from pycodex.protocol.gating import experimental_descriptor
 from pycodex.protocol.methods import MethodSpec
-from pycodex.protocol.types import client_requests
+from pycodex.protocol.types import client_requests, family_requests
 from pycodex.protocol.validation import decode_params, unknown_method
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,24 @@ class ApiDispatcher:
 
     def __init__(self, app: AppState) -> None:
         self.app = app
-        self._table = client_requests()
+
+    @functools.cached_property
+    def _table(self) -> dict[str, MethodSpec]:
+        """The method table; built on the first request after the handshake (it imports
+        every served family's types)."""
+        return client_requests()
+
+    def _spec(self, method: str) -> MethodSpec | None:
+        if method == "initialize" and "_table" not in self.__dict__:
+            return family_requests("initialize").get(method)
+        return self._table.get(method)
+
+    @functools.cached_property
+    def _known(self) -> list[str]:
+        """The served methods in the reference's order (for the unknown-method error; built
+        on first use, off the start path)."""
         order = _method_order()
-        self._known = sorted(self._table, key=lambda name: (order.get(name, 10_000), name))
+        return sorted(self._table, key=lambda name: (order.get(name, 10_000), name))
 
     # -- connections -------------------------------------------------------------------
     @staticmethod
@@ -88,7 +104,7 @@ class ApiDispatcher:
         respond: Responder,
     ) -> Any:
         """The handler's result, or ``DEFERRED`` when it answers through ``respond``."""
-        spec = self._table.get(method)
+        spec = self._spec(method)
         if spec is None:
             raise unknown_method(method, self._known)
         params = self._decode(spec, message)

@@ -3,6 +3,7 @@ notification opt-outs, the experimental-API opt-in) and fixes the process origin
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pycodex.api.context import DEFERRED, RequestContext
@@ -49,6 +50,20 @@ async def initialize(ctx: RequestContext, params: InitializeParams) -> Any:
         )
     )
     state.initialized = True
-    for warning in app.startup_warnings:
-        ctx.outgoing.notify("configWarning", warning, to=[ctx.connection_id])
+    task = asyncio.get_running_loop().create_task(
+        _send_startup_warnings(ctx), name="startup-warnings")
+    _WARNING_TASKS.add(task)
+    task.add_done_callback(_WARNING_TASKS.discard)
     return DEFERRED
+
+
+#: Start-up warning sends in progress (a task nobody references may be collected).
+_WARNING_TASKS: set[asyncio.Task[None]] = set()
+
+
+async def _send_startup_warnings(ctx: RequestContext) -> None:
+    """The start-up warnings, computed once the answer has been written: the connection
+    writer was woken by the answer before this task was created, so it runs first."""
+    await asyncio.sleep(0)
+    for warning in ctx.app.startup_warnings:
+        ctx.outgoing.notify("configWarning", warning, to=[ctx.connection_id])

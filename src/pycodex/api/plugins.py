@@ -137,7 +137,9 @@ async def marketplace_upgrade(
 
 
 @route("marketplace/add")
-async def marketplace_add(ctx: RequestContext, params: t.MarketplaceAddParams) -> Any:
+async def marketplace_add(
+    ctx: RequestContext, params: t.MarketplaceAddParams
+) -> t.MarketplaceAddResponse:
     """A local folder holding ``.agents/plugins/marketplace.json`` is recorded under
     ``[marketplaces.<name>]``; Git sources would need the network."""
     source = params.source.strip()
@@ -163,17 +165,20 @@ async def marketplace_add(ctx: RequestContext, params: t.MarketplaceAddParams) -
     if not already:
         await write_user_config(ctx, [(f"marketplaces.{market.name}",
                                        {"source_type": "local", "source": str(root)})])
-    return {"marketplaceName": market.name, "installedRoot": str(root), "alreadyAdded": already}
+    return t.MarketplaceAddResponse(marketplace_name=market.name, installed_root=str(root),
+                                    already_added=already)
 
 
 @route("marketplace/remove")
-async def marketplace_remove(ctx: RequestContext, params: t.MarketplaceRemoveParams) -> Any:
+async def marketplace_remove(
+    ctx: RequestContext, params: t.MarketplaceRemoveParams
+) -> t.MarketplaceRemoveResponse:
     name = params.marketplace_name
     configured = marketplace.configured_local_roots(ctx.app.get(config_service).effective())
     if name not in configured:
         raise invalid_request(f"marketplace `{name}` is not configured or installed")
     await write_user_config(ctx, [(f"marketplaces.{name}", None)])
-    return {"marketplaceName": name, "installedRoot": None}
+    return t.MarketplaceRemoveResponse(marketplace_name=name, installed_root=None)
 
 
 def _store(ctx: RequestContext) -> PluginStore:
@@ -189,7 +194,7 @@ def _local_plugin(path: str, name: str) -> tuple[Marketplace, MarketplacePlugin]
 
 
 @route("plugin/read")
-async def plugin_read(ctx: RequestContext, params: t.PluginReadParams) -> Any:
+async def plugin_read(ctx: RequestContext, params: t.PluginReadParams) -> t.PluginReadResponse:
     _one_source("plugin/read", params)
     if params.marketplace_path is None:
         if not _plugins_on(ctx):
@@ -205,7 +210,7 @@ async def plugin_read(ctx: RequestContext, params: t.PluginReadParams) -> Any:
     config = ctx.app.get(config_service).effective()
     summary = views.summary(market, plugin, installed=installed,
                             enabled=is_enabled(config, pid))
-    return {"plugin": views.detail(market, plugin, summary)}
+    return t.PluginReadResponse(plugin=views.detail(market, plugin, summary))
 
 
 @route("plugin/install")

@@ -12,6 +12,7 @@ from typing import Any
 from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
+from pycodex.api.engine_host import method_of
 from pycodex.api.router import route
 from pycodex.core import thread_history, thread_service
 from pycodex.core.thread_config import (
@@ -94,7 +95,12 @@ def thread_manager(app: AppState) -> ThreadManager:
             delay = float(value)
     except Exception:
         logger.exception("could not read thread_unload_delay_secs")
-    manager = ThreadManager(app.options.codex_home, app.outgoing.notify, unload_delay=delay)
+    outgoing = app.outgoing
+    manager = ThreadManager(
+        app.options.codex_home,
+        lambda params, to: outgoing.notify(method_of(params), params, to),
+        unload_delay=delay,
+    )
     app.connection_closed_hooks.append(manager.connection_closed)
     app.shutdown_hooks.append(manager.shutdown)
     return manager

@@ -39,6 +39,8 @@ EXEC_APPROVAL_FAILED = ('exec_command failed: CreateProcess { message: '
 #: ... and for file changes.
 PATCH_DECLINED = "patch rejected by user"
 APPROVAL_FAILED = "approval request failed"
+#: The environment every command runs in (0.171 names this machine's environment ``local``).
+LOCAL_ENVIRONMENT = "local"
 _DECISIONS = ("accept", "acceptForSession", "decline", "cancel")
 
 #: Prefixes too broad to offer as "always allow" rules.
@@ -374,8 +376,8 @@ async def request_command_approval(
     decisions.append("cancel")
     params = CommandExecutionRequestApprovalParams(
         thread_id=ctx.thread_id, turn_id=ctx.turn_id, item_id=call_id, started_at_ms=started,
-        command=command, cwd=str(cwd), command_actions=actions, environment_id="local",
-        available_decisions=decisions,
+        environment_id=LOCAL_ENVIRONMENT, command=command, cwd=str(cwd),
+        command_actions=actions, available_decisions=decisions,
         reason=justification or UNSET, proposed_execpolicy_amendment=amendment or UNSET)
     decision: Any
     failed = False

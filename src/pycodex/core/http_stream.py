@@ -221,6 +221,7 @@ class _H11Response:
         self._pool = pool
         self._connection: _Connection | None = connection
         self._read_timeout = read_timeout
+        pool._stream_opened()
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
         connection = self._connection
@@ -242,10 +243,12 @@ class _H11Response:
     async def aclose(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:  # body not read to its end: the socket cannot be reused
+            self._pool._stream_finished()
             await connection.aclose()
 
     def _release(self, connection: _Connection) -> None:
         self._connection = None
+        self._pool._stream_finished()
         try:
             connection.h11.start_next_cycle()
         except h11.LocalProtocolError:  # the server asked to close, or HTTP/1.0
@@ -260,6 +263,17 @@ class H11Transport:
     def __init__(self, max_idle_per_origin: int = 4) -> None:
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._max_idle = max_idle_per_origin
+        #: Responses being read now, and the most there ever were at once: the pool keeps
+        #: that many idle connections (as many as there are concurrent turns).
+        self._streaming = 0
+        self._peak_streaming = 0
+
+    def _stream_opened(self) -> None:
+        self._streaming += 1
+        self._peak_streaming = max(self._peak_streaming, self._streaming)
+
+    def _stream_finished(self) -> None:
+        self._streaming -= 1
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes, *,
                    connect_timeout: float, read_timeout: float) -> StreamResponse:
@@ -345,7 +359,7 @@ class H11Transport:
 
     def give_back(self, connection: _Connection) -> None:
         idle = self._idle.setdefault(connection.origin, [])
-        if len(idle) >= self._max_idle or not connection.reusable():
+        if len(idle) >= max(self._max_idle, self._peak_streaming) or not connection.reusable():
             connection.close()
         else:
             idle.append(connection)

@@ -33,6 +33,8 @@ import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+import msgspec
+
 from pycodex.core import chat_wire
 from pycodex.core.model_events import (
     Completed,
@@ -392,6 +394,40 @@ def responses_event(data: dict[str, Any]) -> ModelEvent | None:
     return None
 
 
+class _TextDeltaPayload(msgspec.Struct):
+    """The fields of an ``output_text.delta`` payload (other keys are skipped unread)."""
+
+    type: str = ""
+    delta: str = ""
+    item_id: str | None = None
+    output_index: int | None = None
+    content_index: int | None = None
+
+
+_TEXT_DELTA_DECODER = msgspec.json.Decoder(_TextDeltaPayload)
+_JSON_DECODER = msgspec.json.Decoder()
+
+
+def decode_responses_event(payload: bytes) -> ModelEvent | None:
+    """One Responses SSE data payload (JSON bytes) → an event, as :func:`responses_event`.
+
+    Text deltas, most of a stream, are decoded straight into their fields; anything else
+    (or a delta with unexpected field types) goes through the generic decoding. A payload
+    that is not a JSON object is ignored.
+    """
+    try:
+        head = _TEXT_DELTA_DECODER.decode(payload)
+    except msgspec.DecodeError:
+        head = None
+    if head is not None and head.type == "response.output_text.delta":
+        return OutputTextDelta(head.delta, head.item_id, head.output_index, head.content_index)
+    try:
+        data = _JSON_DECODER.decode(payload)
+    except msgspec.DecodeError:
+        return None
+    return responses_event(data) if isinstance(data, dict) else None
+
+
 # --------------------------------------------------------------------------- client
 
 
@@ -474,20 +510,17 @@ class ModelClient:
             try:
                 chunks = response.aiter_raw()
                 async for chunk in chunks:
-                    for sse in decoder.feed(chunk):
-                        if chat_state is not None:
+                    if chat_state is not None:
+                        for sse in decoder.feed(chunk):
                             for event in chat_state.feed_data(sse.data):
                                 yield event
                             if chat_state.done:
                                 break
-                            continue
-                        try:
-                            data = json.loads(sse.data)
-                        except ValueError:
-                            continue
-                        if not isinstance(data, dict):
-                            continue
-                        parsed = responses_event(data)
+                        if chat_state.done:
+                            break
+                        continue
+                    for payload in decoder.feed_data(chunk):
+                        parsed = decode_responses_event(payload)
                         if parsed is None:
                             continue
                         if isinstance(parsed, Completed):
@@ -498,8 +531,6 @@ class ModelClient:
                             yield parsed
                             return
                         yield parsed
-                    if chat_state is not None and chat_state.done:
-                        break
             except HttpTimeout:
                 raise ModelError(IDLE_TIMEOUT, "other", kind="stream", retryable=True) from None
             except HttpTransportError:

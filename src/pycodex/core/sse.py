@@ -4,13 +4,18 @@ Feed it byte chunks as they arrive, split anywhere (even inside a UTF-8 sequence
 CRLF pair); it returns the complete events. Comment lines (``:``) are skipped, several
 ``data:`` lines are joined with ``\\n``, one leading space after the colon is dropped, and
 an event with no data is not dispatched.
+
+Lines are split on bytes (the line ends are ASCII, so a split never lands inside a UTF-8
+sequence) and only field values are decoded. :meth:`SseDecoder.feed_data` hands back the
+data payloads as bytes, for a JSON decoder that reads bytes directly; that is the
+per-delta path of a model stream.
 """
 
 from __future__ import annotations
 
-import codecs
-
 import msgspec
+
+_BOM = b"\xef\xbb\xbf"
 
 
 class SseEvent(msgspec.Struct, frozen=True):
@@ -19,81 +24,94 @@ class SseEvent(msgspec.Struct, frozen=True):
     id: str | None = None
 
 
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
 class SseDecoder:
-    """Turns a byte stream into :class:`SseEvent` objects."""
+    """Turns a byte stream into :class:`SseEvent` objects (or bare data payloads)."""
 
     def __init__(self) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._buffer = b""
         self._pending_cr = False
-        self._data: list[str] = []
-        self._event = ""
-        self._id: str | None = None
         self._started = False
+        self._data: list[bytes] = []
+        self._event = b""
+        self._id: bytes | None = None
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
-        text = self._text.decode(chunk)
-        if not self._started and text:
-            self._started = True
-            if text.startswith("\ufeff"):
-                text = text[1:]
-        return self._consume(text)
+        """The events completed by ``chunk``."""
+        events: list[SseEvent] = []
+        for line in self._lines(chunk):
+            if line:
+                self._field(line)
+            elif self._data:
+                events.append(SseEvent(
+                    data=_text(b"\n".join(self._data)),
+                    event=_text(self._event) if self._event else "message",
+                    id=None if self._id is None else _text(self._id),
+                ))
+                self._data = []
+                self._event = b""
+            else:
+                self._event = b""
+        return events
+
+    def feed_data(self, chunk: bytes) -> list[bytes]:
+        """The data payloads (undecoded UTF-8) of the events completed by ``chunk``.
+
+        Same parsing as :meth:`feed`; the event names and ids are tracked but not returned.
+        """
+        payloads: list[bytes] = []
+        data = self._data
+        for line in self._lines(chunk):
+            if not line:
+                if data:
+                    payloads.append(data[0] if len(data) == 1 else b"\n".join(data))
+                    data.clear()
+                self._event = b""
+            elif line.startswith(b"data:"):
+                data.append(line[6:] if line.startswith(b" ", 5) else line[5:])
+            else:
+                self._field(line)
+        return payloads
 
     def close(self) -> list[SseEvent]:
         """End of stream: a trailing event without its blank line is discarded (per spec)."""
-        self._consume(self._text.decode(b"", final=True))
+        self._buffer = b""
+        self._data = []
         return []
 
-    def _consume(self, text: str) -> list[SseEvent]:
-        events: list[SseEvent] = []
-        if self._pending_cr and text.startswith("\n"):
-            text = text[1:]
-        self._pending_cr = False
-        buf = self._buffer + text
-        start = 0
-        length = len(buf)
-        while True:
-            cr = buf.find("\r", start)
-            lf = buf.find("\n", start)
-            if cr == -1 and lf == -1:
-                break
-            if cr == -1 or (lf != -1 and lf < cr):
-                end, nxt = lf, lf + 1
-            else:
-                end = cr
-                if cr + 1 < length:
-                    nxt = cr + 2 if buf[cr + 1] == "\n" else cr + 1
-                else:
-                    nxt = cr + 1
-                    self._pending_cr = True
-            event = self._line(buf[start:end])
-            if event is not None:
-                events.append(event)
-            start = nxt
-        self._buffer = buf[start:]
-        return events
+    def _lines(self, chunk: bytes) -> list[bytes]:
+        """The complete lines in ``chunk`` (after what was buffered), without line ends."""
+        if self._pending_cr:
+            self._pending_cr = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]
+        buf = self._buffer + chunk if self._buffer else chunk
+        if not self._started:
+            if len(buf) < len(_BOM) and _BOM.startswith(buf):
+                self._buffer = buf
+                return []
+            self._started = True
+            if buf.startswith(_BOM):
+                buf = buf[len(_BOM):]
+        if b"\r" in buf:
+            self._pending_cr = buf.endswith(b"\r")
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = buf.split(b"\n")
+        self._buffer = lines.pop()
+        return lines
 
-    def _line(self, line: str) -> SseEvent | None:
-        if not line:
-            return self._dispatch()
-        if line.startswith(":"):
-            return None
-        name, sep, value = line.partition(":")
-        if sep and value.startswith(" "):
+    def _field(self, line: bytes) -> None:
+        if line.startswith(b":"):
+            return
+        name, sep, value = line.partition(b":")
+        if sep and value.startswith(b" "):
             value = value[1:]
-        if name == "data":
+        if name == b"data":
             self._data.append(value)
-        elif name == "event":
+        elif name == b"event":
             self._event = value
-        elif name == "id" and "\0" not in value:
+        elif name == b"id" and b"\0" not in value:
             self._id = value
-        return None
-
-    def _dispatch(self) -> SseEvent | None:
-        if not self._data:
-            self._event = ""
-            return None
-        event = SseEvent(data="\n".join(self._data), event=self._event or "message", id=self._id)
-        self._data = []
-        self._event = ""
-        return event

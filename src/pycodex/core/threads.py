@@ -5,7 +5,8 @@ Engine-facing API (see :class:`ThreadManager` and :class:`LoadedThread`):
 - ``manager.get(thread_id) -> LoadedThread | None``
 - ``thread.settings`` (:class:`ThreadSettings`), ``thread.writer`` (rollout writer; an
   in-memory one for ephemeral threads), ``thread.subscribers``
-- ``await thread.writer.append([(type, payload), ...])`` then ``thread.notify(method, params)``
+- ``await thread.writer.append([(type, payload), ...])`` then ``thread.notify(params)`` (a
+  typed notification; the api layer names its method)
 - ``manager.turn_started(thread, turn_id)``, ``manager.turn_finished(thread, failed=...)``,
   ``manager.request_pending(thread, kind)``, ``manager.request_resolved(thread, kind)``
 - ``thread.lines()`` — the rollout lines (history changes: :mod:`pycodex.core.thread_history`).
@@ -22,6 +23,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from pycodex.core.host import Notification
 from pycodex.protocol.types.items import (
     ActiveThreadStatus,
     AskForApproval,
@@ -36,8 +38,8 @@ from pycodex.protocol.types.items import (
 from pycodex.protocol.types.threads import (
     GitInfo,
     Thread,
+    ThreadClosedNotification,
     ThreadEnvironment,
-    ThreadIdNotification,
     ThreadStatusChangedNotification,
 )
 from pycodex.store.history import user_message_preview
@@ -55,7 +57,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_UNLOAD_DELAY_SECS = 30 * 60.0
 
-Notify = Callable[[str, Any, "Iterable[int] | None"], None]
+#: Sends a typed notification (``protocol.types.*Notification``) to some connections (``None``:
+#: every one); the api layer names its method, as for the engine's notifications.
+Notify = Callable[[Notification, "Iterable[int] | None"], None]
 
 
 class ThreadSettings(msgspec.Struct):
@@ -143,10 +147,10 @@ class LoadedThread(msgspec.Struct, eq=False):
             return SystemErrorThreadStatus()
         return IdleThreadStatus()
 
-    def notify(self, method: str, params: Any) -> None:
+    def notify(self, params: Notification) -> None:
         """Send a thread-scoped notification to this thread's subscribers."""
         if self._manager is not None and self.subscribers:
-            self._manager.notify(method, params, list(self.subscribers))
+            self._manager.notify(params, list(self.subscribers))
 
     def lines(self) -> Iterable[RolloutLine]:
         if isinstance(self.writer, MemoryRolloutWriter):
@@ -252,12 +256,11 @@ class ThreadManager:
             asyncio.get_running_loop().create_task(thread.mcp.close())
         thread.writer.close_nowait()
         self.notify(
-            "thread/status/changed",
             ThreadStatusChangedNotification(thread_id=thread_id, status=NotLoadedThreadStatus()),
             None,
         )
         if closed_notification:
-            self.notify("thread/closed", ThreadIdNotification(thread_id=thread_id), None)
+            self.notify(ThreadClosedNotification(thread_id=thread_id), None)
         return thread
 
     async def shutdown(self) -> None:
@@ -277,7 +280,6 @@ class ThreadManager:
         if status != thread.last_status and thread.id in self._threads:
             thread.last_status = status
             self.notify(
-                "thread/status/changed",
                 ThreadStatusChangedNotification(thread_id=thread.id, status=status),
                 None,
             )

@@ -161,8 +161,7 @@ FAMILIES: dict[str, Family] = {
         "Cloud provider accounts (Bedrock, GCP) and account sessions.",
         requests=(
             "account/bedrock/discover", "account/bedrock/setup", "account/gcp/setup",
-            "account/bedrock/checkGovCloudRequirements", "accountSession/list",
-            "accountSession/switch",
+            "accountSession/list", "accountSession/switch",
         ),
     ),
     "diagnostics": Family("Process-local server diagnostics.", requests=("server/diagnostics",)),

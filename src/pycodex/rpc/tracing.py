@@ -4,8 +4,8 @@ span's parent; spans are logged at debug level with their trace and span ids."""
 from __future__ import annotations
 
 import logging
+import os
 import re
-import secrets
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -54,8 +54,8 @@ def start_span(name: str, trace: Any = None, **attributes: Any) -> Span:
     elif outer is not None:
         trace_id, parent_id = outer.trace_id, outer.span_id
     else:
-        trace_id, parent_id = secrets.token_hex(16), None
-    return Span(name, trace_id, secrets.token_hex(8), parent_id, dict(attributes))
+        trace_id, parent_id = os.urandom(16).hex(), None
+    return Span(name, trace_id, os.urandom(8).hex(), parent_id, dict(attributes))
 
 
 def end_span(span: Span, **attributes: Any) -> None:

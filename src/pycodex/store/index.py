@@ -21,7 +21,7 @@ from typing import Any
 
 from pycodex.store.names import read_git_infos, read_names
 from pycodex.store.rollout import ARCHIVED_DIR, SESSIONS_DIR
-from pycodex.store.rollout_check import accepted_summary, iter_rollouts
+from pycodex.store.rollout_check import accepted_head_summary, iter_rollouts
 from pycodex.store.scan import decorate
 from pycodex.store.summary import ThreadSummary, file_signature
 
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 DB_FILE = "state_pycodex.sqlite"
 #: "2": files that are not rollouts are no longer rows (older indexes are rebuilt).
 SCHEMA_VERSION = "2"
+#: Rows per transaction while the index is built.
+REBUILD_BATCH = 2_000
 
 _COLUMNS = (
     "id",
@@ -261,32 +263,52 @@ class ThreadIndex:
             self._conn = None
 
     # -- rebuild / reconcile --------------------------------------------------------
-    def _scan(self) -> list[tuple[Path, bool]]:
-        out = [(p, False) for p in iter_rollouts(self.codex_home / SESSIONS_DIR)]
-        out += [(p, True) for p in iter_rollouts(self.codex_home / ARCHIVED_DIR)]
-        return out
+    def _scan(self) -> Iterator[tuple[Path, bool]]:
+        """Every rollout with whether it is archived, as the walk finds it."""
+        for path in iter_rollouts(self.codex_home / SESSIONS_DIR):
+            yield path, False
+        for path in iter_rollouts(self.codex_home / ARCHIVED_DIR):
+            yield path, True
 
     def _rebuild(self, conn: sqlite3.Connection) -> int:
+        """Fill the table from the files, committing every :data:`REBUILD_BATCH` rows so
+        that memory stays bounded; the index counts as built only once the ``backfill``
+        mark is written at the end (an interrupted build is redone on the next start)."""
         names = read_names(self.codex_home)
         gits = read_git_infos(self.codex_home)
+        self._write(conn, "DELETE FROM meta WHERE key='backfill'", "DELETE FROM threads")
+        count = 0
         rows = []
         for path, archived in self._scan():
             self._run.wait()
-            summary = accepted_summary(path, archived=archived)
+            summary = accepted_head_summary(path, archived=archived)
             if summary is not None:
                 rows.append(_summary_params(decorate(summary, names, gits)))
+            if len(rows) >= REBUILD_BATCH:
+                self._write(conn, rows=rows)
+                count += len(rows)
+                rows = []
+        count += len(rows)
+        self._write(
+            conn,
+            f"INSERT OR REPLACE INTO meta (key, value) VALUES ('backfill', '{SCHEMA_VERSION}')",
+            rows=rows,
+        )
+        return count
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, *statements: str,
+               rows: Sequence[tuple[Any, ...]] = ()) -> None:
+        """One transaction: ``statements`` (constant SQL), then ``rows`` upserted."""
         conn.execute("BEGIN")
         try:
-            conn.execute("DELETE FROM threads")
+            for sql in statements:
+                conn.execute(sql)
             conn.executemany(_UPSERT, rows)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('backfill', ?)", (SCHEMA_VERSION,)
-            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return len(rows)
 
     def _reconcile_in_background(self) -> None:
         try:
@@ -322,7 +344,7 @@ class ThreadIndex:
             old = known.get(key)
             if old is not None and (old[1], old[2]) == sig:
                 continue
-            summary = accepted_summary(path, archived=archived)
+            summary = accepted_head_summary(path, archived=archived)
             if summary is None:
                 continue
             if names is None or gits is None:

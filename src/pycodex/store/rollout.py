@@ -271,34 +271,46 @@ def iter_rollout(
 
     Raises ``OSError`` only when the file cannot be opened.
     """
+    with open(path, "rb", buffering=_READ_BUFFER) as fh:
+        yield from decode_rollout_lines(fh, path, stats=stats, limit=limit)
+
+
+def decode_rollout_lines(
+    raws: Iterable[bytes],
+    path: Path,
+    *,
+    stats: ReadStats | None = None,
+    limit: int | None = None,
+) -> Iterator[RolloutLine]:
+    """Decode raw rollout lines (each with its ``\n``, the last one maybe without), from
+    the first line of the file ``path`` on, as :func:`iter_rollout` does."""
     stats = stats if stats is not None else ReadStats()
     count = 0
-    with open(path, "rb", buffering=_READ_BUFFER) as fh:
-        line_no = 0
-        for raw in fh:
-            line_no += 1
-            if line_no == 1 and raw.startswith(_BOM):
-                raw = raw[3:]
-            line = _decode_line(raw, line_no)
-            if line is None:
-                body = raw.strip()  # bytes.strip() takes more than JSON whitespace
-                if not body:
-                    continue
-                line = _decode_line(body, line_no)
-            if line is None:
-                if not raw.endswith(b"\n"):
-                    stats.torn_tail = True
-                    logger.warning(
-                        "rollout %s: ignoring torn last line %d (%d bytes)", path, line_no, len(raw)
-                    )
-                else:
-                    stats.bad_lines += 1
-                    logger.warning("rollout %s: skipping unreadable line %d", path, line_no)
+    line_no = 0
+    for raw in raws:
+        line_no += 1
+        if line_no == 1 and raw.startswith(_BOM):
+            raw = raw[3:]
+        line = _decode_line(raw, line_no)
+        if line is None:
+            body = raw.strip()  # bytes.strip() takes more than JSON whitespace
+            if not body:
                 continue
-            yield line
-            count += 1
-            if limit is not None and count >= limit:
-                return
+            line = _decode_line(body, line_no)
+        if line is None:
+            if not raw.endswith(b"\n"):
+                stats.torn_tail = True
+                logger.warning(
+                    "rollout %s: ignoring torn last line %d (%d bytes)", path, line_no, len(raw)
+                )
+            else:
+                stats.bad_lines += 1
+                logger.warning("rollout %s: skipping unreadable line %d", path, line_no)
+            continue
+        yield line
+        count += 1
+        if limit is not None and count >= limit:
+            return
 
 
 def read_session_meta(path: Path) -> dict[str, Any] | None:

@@ -21,9 +21,10 @@ import msgspec
 
 from pycodex.protocol.errors import internal_error, invalid_request
 from pycodex.store.rollout import iter_rollout, parse_filename
-from pycodex.store.summary import ThreadSummary, summarize
+from pycodex.store.summary import ThreadSummary, summarize, summarize_block
 
 __all__ = [
+    "accepted_head_summary",
     "accepted_summary",
     "is_rollout_name",
     "iter_rollouts",
@@ -170,6 +171,33 @@ def accepted_summary(path: Path, *, archived: bool = False) -> ThreadSummary | N
     if summary is None:
         reject(path, problem or f"rollout at {path} {_NO_META}")
     return summary
+
+
+#: Bytes read at once for an index row: the head of a typical rollout, meta line included.
+HEAD_BLOCK = 64 * 1024
+
+
+def accepted_head_summary(path: Path, *, archived: bool = False) -> ThreadSummary | None:
+    """:func:`accepted_summary` with one open and one read in the usual case (a regular
+    file whose first line is a whole ``session_meta``); anything else takes the full path."""
+    if is_rollout_name(path.name):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                st = os.fstat(fd)
+                block = os.read(fd, HEAD_BLOCK) if stat.S_ISREG(st.st_mode) else b""
+            except OSError:
+                block = b""
+            finally:
+                os.close(fd)
+            end = block.find(b"\n")
+            if end > 0 and _is_meta_line(block[: end + 1]):
+                return summarize_block(block, path, archived=archived, size=st.st_size,
+                                       mtime_ns=st.st_mtime_ns)
+    return accepted_summary(path, archived=archived)
 
 
 def located_summary(path: Path, *, archived: bool = False) -> ThreadSummary | None:

@@ -30,7 +30,7 @@ import msgspec
 
 from pycodex.store.names import METADATA_FILE, NAMES_FILE, read_git_infos, read_names
 from pycodex.store.rollout import ARCHIVED_DIR, SESSIONS_DIR, parse_filename
-from pycodex.store.rollout_check import accepted_summary, is_rollout_name, reject
+from pycodex.store.rollout_check import accepted_head_summary, is_rollout_name, reject
 from pycodex.store.summary import ThreadSummary
 
 #: How far a file's ``session_meta`` timestamp may lie from the time in its name.
@@ -273,7 +273,7 @@ def scan_page(
                 return None
             if on_read is not None:
                 on_read()
-            summary = accepted_summary(path, archived=query.archived)
+            summary = accepted_head_summary(path, archived=query.archived)
             if summary is None:
                 continue
             if not low <= summary.created_at_ms <= high or summary.id in seen:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from pycodex.store.history import user_message_preview
-from pycodex.store.rollout import iter_rollout, parse_filename, parse_timestamp_ms
+from pycodex.store.rollout import (
+    RolloutLine,
+    decode_rollout_lines,
+    iter_rollout,
+    parse_filename,
+    parse_timestamp_ms,
+)
 
 #: Records read past session_meta to find the first user message (like the reference).
 HEAD_RECORDS = 200
@@ -88,33 +95,75 @@ def summarize(path: Path, *, archived: bool = False) -> ThreadSummary | None:
     """Read the head of ``path``; ``None`` when it has no ``session_meta`` (not a thread)."""
     try:
         stat = path.stat()
+        summary = _summary_from_head(iter_rollout(path), path, archived=archived,
+                                     size=stat.st_size, mtime_ns=stat.st_mtime_ns)
     except OSError:
         return None
+    return None if isinstance(summary, _Undecided) else summary  # a whole file settles it
+
+
+def summarize_block(
+    block: bytes, path: Path, *, archived: bool, size: int, mtime_ns: int
+) -> ThreadSummary | None:
+    """:func:`summarize` from the first ``block`` bytes of ``path`` (read with its ``size``
+    and ``mtime_ns``); reads the file itself only when the block ends before the head has
+    been seen."""
+    whole = len(block) >= size
+    lines = block.splitlines(keepends=True)
+    if not whole and lines and not lines[-1].endswith(b"\n"):
+        lines.pop()  # cut by the block's end, not the file's
+    try:
+        summary = _summary_from_head(decode_rollout_lines(lines, path), path, archived=archived,
+                                     size=size, mtime_ns=mtime_ns, whole=whole)
+    except OSError:
+        return None
+    return summarize(path, archived=archived) if isinstance(summary, _Undecided) else summary
+
+
+class _Undecided:
+    """The head was cut short before it was settled."""
+
+
+_UNDECIDED = _Undecided()
+
+
+def _summary_from_head(
+    lines: Iterator[RolloutLine],
+    path: Path,
+    *,
+    archived: bool,
+    size: int,
+    mtime_ns: int,
+    whole: bool = True,
+) -> ThreadSummary | _Undecided | None:
+    """The summary of a rollout from its first lines; ``None`` when they show it has no
+    ``session_meta``; ``_UNDECIDED`` when ``lines`` (not the ``whole`` file) ran out first."""
     meta: dict[str, Any] | None = None
     preview: str | None = None
     model: str | None = None
     effort: str | None = None
     seen_after_meta = 0
-    try:
-        for line in iter_rollout(path):
-            if meta is None:
-                if line.type == "session_meta" and isinstance(line.payload, dict):
-                    meta = line.payload
-                elif line.line_no > 10:
-                    return None
-                continue
-            seen_after_meta += 1
-            if line.type == "turn_context" and isinstance(line.payload, dict):
-                if model is None and isinstance(line.payload.get("model"), str):
-                    model = line.payload["model"]
-                if effort is None and isinstance(line.payload.get("effort"), str):
-                    effort = line.payload["effort"]
-            if preview is None:
-                preview = user_message_preview(line)
-            if (preview is not None and model is not None) or seen_after_meta >= HEAD_RECORDS:
-                break
-    except OSError:
-        return None
+    settled = False
+    for line in lines:
+        if meta is None:
+            if line.type == "session_meta" and isinstance(line.payload, dict):
+                meta = line.payload
+            elif line.line_no > 10:
+                return None
+            continue
+        seen_after_meta += 1
+        if line.type == "turn_context" and isinstance(line.payload, dict):
+            if model is None and isinstance(line.payload.get("model"), str):
+                model = line.payload["model"]
+            if effort is None and isinstance(line.payload.get("effort"), str):
+                effort = line.payload["effort"]
+        if preview is None:
+            preview = user_message_preview(line)
+        if (preview is not None and model is not None) or seen_after_meta >= HEAD_RECORDS:
+            settled = True
+            break
+    if not settled and not whole:
+        return _UNDECIDED
     if meta is None:
         return None
     return summary_from_meta(
@@ -124,8 +173,8 @@ def summarize(path: Path, *, archived: bool = False) -> ThreadSummary | None:
         preview=preview or "",
         model=model,
         reasoning_effort=effort,
-        size=stat.st_size,
-        mtime_ns=stat.st_mtime_ns,
+        size=size,
+        mtime_ns=mtime_ns,
     )
 
 

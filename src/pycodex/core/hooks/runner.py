@@ -33,7 +33,7 @@ from pycodex.protocol.types.hooks import (
 
 logger = logging.getLogger(__name__)
 
-Emit = Callable[[str, WireStruct], Awaitable[None]]
+Emit = Callable[[WireStruct], Awaitable[None]]
 
 #: events where exit code 2 means "block" (elsewhere it is an ordinary failure)
 BLOCKING_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse",
@@ -101,7 +101,7 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
                          ensure_ascii=False)
     started_at = int(time.time())
     for handler in selected:
-        await emit("hook/started", HookStartedNotification(
+        await emit(HookStartedNotification(
             thread_id=ctx.thread_id, turn_id=ctx.turn_id,
             run=_summary(handler, call_id, "running", started_at)))
     for handler in selected:
@@ -146,7 +146,7 @@ async def _announce(handler: HookHandler, result: _Result, ctx: HookContext, emi
     summary = _summary(handler, call_id, result.status, result.started_at,
                        completed_at=result.completed_at, duration_ms=result.duration_ms,
                        entries=result.entries)
-    await emit("hook/completed", HookCompletedNotification(
+    await emit(HookCompletedNotification(
         thread_id=ctx.thread_id, turn_id=ctx.turn_id, run=summary))
     return summary
 

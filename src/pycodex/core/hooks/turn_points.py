@@ -81,7 +81,7 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
 
 
 def _emitter(session: Session) -> Any:
-    async def emit(method: str, params: WireStruct) -> None:
+    async def emit(params: WireStruct) -> None:
         await session.host.emit(params)
 
     return emit

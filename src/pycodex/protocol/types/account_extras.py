@@ -61,13 +61,32 @@ class GetAccountTokenUsageParams(WireStruct):
     thread_id: str | None = None
 
 
+class GetAccountTokenUsageResponse(WireStruct):
+    summary: dict[str, Any]
+    daily_usage_buckets: list[dict[str, Any]] | None = None
+    thread_usage: dict[str, Any] | None = None
+
+
 class ConsumeAccountRateLimitResetCreditParams(WireStruct):
     idempotency_key: str
     credit_id: str | None = None
 
 
+class ConsumeAccountRateLimitResetCreditResponse(WireStruct):
+    outcome: Literal["reset", "nothingToReset", "noCredit", "alreadyRedeemed"]
+
+
+class GetWorkspaceMessagesResponse(WireStruct):
+    feature_enabled: bool
+    messages: list[dict[str, Any]]
+
+
 class SendAddCreditsNudgeEmailParams(WireStruct):
     credit_type: Literal["credits", "usage_limit"]
+
+
+class SendAddCreditsNudgeEmailResponse(WireStruct):
+    status: Literal["sent", "cooldown_active"]
 
 
 # -- account/bedrock/checkGovCloudRequirements (experimental) ----------------------------------
@@ -89,17 +108,23 @@ REQUESTS: list[MethodSpec] = [
     ),
     MethodSpec("account/gatewayOAuth/cancel", None, GatewayOAuthCancelResponse),
     MethodSpec("account/securitySetup/read", None, GetAccountSecuritySetupResponse),
-    MethodSpec("account/usage/read", GetAccountTokenUsageParams | None, dict[str, Any]),
+    MethodSpec(
+        "account/usage/read", GetAccountTokenUsageParams | None, GetAccountTokenUsageResponse
+    ),
     MethodSpec(
         "account/rateLimitResetCredit/consume",
         ConsumeAccountRateLimitResetCreditParams,
-        dict[str, Any],
+        ConsumeAccountRateLimitResetCreditResponse,
     ),
-    MethodSpec("account/workspaceMessages/read", None, dict[str, Any]),
-    MethodSpec("account/sendAddCreditsNudgeEmail", SendAddCreditsNudgeEmailParams, dict[str, Any]),
+    MethodSpec("account/workspaceMessages/read", None, GetWorkspaceMessagesResponse),
+    MethodSpec(
+        "account/sendAddCreditsNudgeEmail",
+        SendAddCreditsNudgeEmailParams,
+        SendAddCreditsNudgeEmailResponse,
+    ),
     MethodSpec(
         "account/bedrock/checkGovCloudRequirements",
-        BedrockCheckGovCloudRequirementsParams | None,
+        BedrockCheckGovCloudRequirementsParams,
         BedrockCheckGovCloudRequirementsResponse,
         experimental=True,
     ),

@@ -12,10 +12,6 @@ import msgspec
 
 from pycodex.protocol.base import UNSET, UnsetType, WireStruct
 from pycodex.protocol.methods import MethodSpec, ServerRequestSpec
-from pycodex.protocol.types.account_extras import (
-    BedrockCheckGovCloudRequirementsParams,
-    BedrockCheckGovCloudRequirementsResponse,
-)
 
 __all__ = [
     "AccountSession",
@@ -146,13 +142,6 @@ REQUESTS: list[MethodSpec] = [
     ),
     MethodSpec(
         "account/gcp/setup", GcpSetupParams, GcpSetupResponse, experimental=True, served=False
-    ),
-    MethodSpec(
-        "account/bedrock/checkGovCloudRequirements",
-        BedrockCheckGovCloudRequirementsParams,
-        BedrockCheckGovCloudRequirementsResponse,
-        experimental=True,
-        served=False,
     ),
     MethodSpec(
         "accountSession/list", AccountSessionsListParams, None, experimental=True, served=False

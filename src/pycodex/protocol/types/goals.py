@@ -46,6 +46,7 @@ class ThreadGoalGetResponse(WireStruct):
 
 class ThreadGoalClearParams(WireStruct):
     thread_id: str
+    origin: Literal["user", "automatic"] | None = None
 
 
 class ThreadGoalClearResponse(WireStruct):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -26,6 +26,12 @@ HookOutputEntryKind = Literal["warning", "stop", "feedback", "context", "error"]
 
 class HookMetadata(WireStruct):
     """A configured command handler as ``hooks/list`` shows it."""
+
+    #: The reference 0.171 sends the handler's fields too, but its schema bundles leave them
+    #: out: published only in the experimental export.
+    __experimental__: ClassVar[dict[str, str]] = {
+        "handler_type": "handlerType", "command": "command", "is_async": "async",
+    }
 
     key: str
     event_name: HookEventName

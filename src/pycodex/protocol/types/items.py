@@ -4,7 +4,7 @@ store rebuilds them from rollouts."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -480,7 +480,11 @@ class FileChangePatchUpdatedNotification(WireStruct):
     changes: list[dict[str, Any]]
 
 
+CommandExecutionApprovalKind = Literal["command", "writeStdin", "humanCommand"]
+
+
 class CommandExecutionRequestApprovalParams(WireStruct):
+    __experimental__: ClassVar[dict[str, str]] = {"available_decisions": "availableDecisions"}
     thread_id: str
     turn_id: str
     item_id: str
@@ -488,14 +492,19 @@ class CommandExecutionRequestApprovalParams(WireStruct):
     command: str | None
     cwd: str | None
     command_actions: list[dict[str, Any]] | None
-    #: ``command``, ``writeStdin`` or ``humanCommand``
-    kind: str = "command"
-    #: the environment the command runs in (``local``)
-    environment_id: str | None = None
+    kind: CommandExecutionApprovalKind = "command"
+    #: set only for sub-command callbacks (several approvals under one item)
+    approval_id: str | UnsetType | None = UNSET
+    #: where the command runs (``local`` for this machine)
+    environment_id: str | UnsetType | None = UNSET
     #: ``accept``, ``{"acceptWithExecpolicyAmendment": …}``, ``cancel``…
     available_decisions: list[Any] | UnsetType = UNSET
     reason: str | UnsetType | None = UNSET
+    #: ``{host, protocol}`` of a network-only approval
+    network_approval_context: dict[str, Any] | UnsetType | None = UNSET
     proposed_execpolicy_amendment: list[str] | UnsetType | None = UNSET
+    #: ``[{host, action: "allow"|"deny"}]``
+    proposed_network_policy_amendments: list[dict[str, Any]] | UnsetType | None = UNSET
 
 
 class CommandExecutionRequestApprovalResponse(WireStruct):
@@ -535,6 +544,8 @@ class ToolRequestUserInputParams(WireStruct):
     item_id: str
     questions: list[ToolRequestUserInputQuestion]
     is_blocking: bool
+    #: deprecated in 0.171 (clients decide by ``isBlocking``); 0.171 sends ``null``
+    auto_resolution_ms: int | None = None
 
 
 class ToolRequestUserInputResponse(WireStruct):
@@ -547,6 +558,8 @@ class DynamicToolCallParams(WireStruct):
     call_id: str
     tool: str
     arguments: Any
+    #: the namespace of a dynamic tool registered under one (``null`` otherwise)
+    namespace: str | None = None
 
 
 class DynamicToolCallResponse(WireStruct):

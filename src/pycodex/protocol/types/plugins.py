@@ -20,6 +20,17 @@ class MarketplaceRemoveParams(WireStruct):
     marketplace_name: str
 
 
+class MarketplaceAddResponse(WireStruct):
+    marketplace_name: str
+    installed_root: str
+    already_added: bool
+
+
+class MarketplaceRemoveResponse(WireStruct):
+    marketplace_name: str
+    installed_root: str | None = None
+
+
 class MarketplaceUpgradeParams(WireStruct):
     marketplace_name: str | None = None
 
@@ -76,6 +87,18 @@ class PluginInstallParams(WireStruct):
     install_attempt_id: str | None = None
 
 
+class PluginReadResponse(WireStruct):
+    plugin: dict[str, Any]
+
+
+PluginAuthPolicy = Literal["ON_INSTALL", "ON_USE"]
+
+
+class PluginInstallResponse(WireStruct):
+    auth_policy: PluginAuthPolicy
+    apps_needing_auth: list[dict[str, Any]]
+
+
 class PluginUninstallParams(WireStruct):
     plugin_id: str
 
@@ -84,6 +107,13 @@ class PluginSkillReadParams(WireStruct):
     remote_marketplace_name: str
     remote_plugin_id: str
     skill_name: str
+
+
+class PluginSkillReadResponse(WireStruct):
+    contents: str | None = None
+
+
+PluginShareDiscoverability = Literal["LISTED", "UNLISTED", "PRIVATE"]
 
 
 class PluginShareSaveParams(WireStruct):
@@ -95,16 +125,41 @@ class PluginShareSaveParams(WireStruct):
 
 class PluginShareUpdateTargetsParams(WireStruct):
     remote_plugin_id: str
-    discoverability: Literal["UNLISTED", "PRIVATE", "LISTED"]
+    discoverability: PluginShareDiscoverability
     share_targets: list[Any]
+
+
+class PluginShareSaveResponse(WireStruct):
+    remote_plugin_id: str
+    share_url: str
+    can_publish_to_workspace: bool | None = None
+
+
+class PluginShareUpdateTargetsResponse(WireStruct):
+    discoverability: PluginShareDiscoverability
+    principals: list[dict[str, Any]]
 
 
 class PluginShareListParams(WireStruct):
     pass
 
 
+class PluginShareListResponse(WireStruct):
+    data: list[dict[str, Any]]
+
+
 class PluginShareCheckoutParams(WireStruct):
     remote_plugin_id: str
+
+
+class PluginShareCheckoutResponse(WireStruct):
+    remote_plugin_id: str
+    plugin_id: str
+    plugin_name: str
+    plugin_path: str
+    marketplace_name: str
+    marketplace_path: str
+    remote_version: str | None = None
 
 
 class PluginShareDeleteParams(WireStruct):
@@ -150,20 +205,26 @@ class AppListUpdatedNotification(WireStruct):
 
 _ANY = dict[str, Any]
 REQUESTS: list[MethodSpec] = [
-    MethodSpec("marketplace/add", MarketplaceAddParams, _ANY),
-    MethodSpec("marketplace/remove", MarketplaceRemoveParams, _ANY),
+    MethodSpec("marketplace/add", MarketplaceAddParams, MarketplaceAddResponse),
+    MethodSpec("marketplace/remove", MarketplaceRemoveParams, MarketplaceRemoveResponse),
     MethodSpec("marketplace/upgrade", MarketplaceUpgradeParams, MarketplaceUpgradeResponse),
     MethodSpec("plugin/list", PluginListParams, PluginListResponse),
     MethodSpec("plugin/installed", PluginInstalledParams, PluginInstalledResponse),
     MethodSpec("plugin/reconcile", PluginReconcileParams, PluginReconcileResponse),
-    MethodSpec("plugin/read", PluginReadParams, _ANY),
-    MethodSpec("plugin/skill/read", PluginSkillReadParams, _ANY),
-    MethodSpec("plugin/share/save", PluginShareSaveParams, _ANY),
-    MethodSpec("plugin/share/updateTargets", PluginShareUpdateTargetsParams, _ANY),
-    MethodSpec("plugin/share/list", PluginShareListParams, _ANY),
-    MethodSpec("plugin/share/checkout", PluginShareCheckoutParams, _ANY),
+    MethodSpec("plugin/read", PluginReadParams, PluginReadResponse),
+    MethodSpec("plugin/skill/read", PluginSkillReadParams, PluginSkillReadResponse),
+    MethodSpec("plugin/share/save", PluginShareSaveParams, PluginShareSaveResponse),
+    MethodSpec(
+        "plugin/share/updateTargets",
+        PluginShareUpdateTargetsParams,
+        PluginShareUpdateTargetsResponse,
+    ),
+    MethodSpec("plugin/share/list", PluginShareListParams, PluginShareListResponse),
+    MethodSpec(
+        "plugin/share/checkout", PluginShareCheckoutParams, PluginShareCheckoutResponse
+    ),
     MethodSpec("plugin/share/delete", PluginShareDeleteParams, _ANY),
-    MethodSpec("plugin/install", PluginInstallParams, _ANY),
+    MethodSpec("plugin/install", PluginInstallParams, PluginInstallResponse),
     MethodSpec("plugin/uninstall", PluginUninstallParams, _ANY),
     MethodSpec("app/read", AppsReadParams, AppsReadResponse),
     MethodSpec("app/list", AppsListParams, AppsListResponse),

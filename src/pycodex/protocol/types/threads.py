@@ -149,6 +149,12 @@ class ThreadForkParams(_ThreadConfigParams):
 
 
 class ThreadStartResponse(WireStruct):
+    #: experimental in 0.171: left out of the stable schema export (sent to every client)
+    __experimental__: ClassVar[dict[str, str]] = {
+        "runtime_workspace_roots": "runtimeWorkspaceRoots",
+        "active_permission_profile": "activePermissionProfile",
+        "multi_agent_mode": "multiAgentMode",
+    }
     thread: Thread
     model: str
     model_provider: str
@@ -330,6 +336,11 @@ class ThreadIdNotification(WireStruct):
     thread_id: str
 
 
+class ThreadClosedNotification(ThreadIdNotification):
+    """``thread/closed``: its own type, so it is sent by type (the other thread-id
+    notifications are sent by method name from the api layer)."""
+
+
 class ThreadNameUpdatedNotification(WireStruct, omit_defaults=True):
     thread_id: str
     thread_name: str | None = None
@@ -359,6 +370,6 @@ NOTIFICATIONS: dict[str, Any] = {
     "thread/archived": ThreadIdNotification,
     "thread/unarchived": ThreadIdNotification,
     "thread/deleted": ThreadIdNotification,
-    "thread/closed": ThreadIdNotification,
+    "thread/closed": ThreadClosedNotification,
     "thread/name/updated": ThreadNameUpdatedNotification,
 }

@@ -13,6 +13,7 @@ import pytest
 from pycodex.api.bootstrap import create_app
 from pycodex.api.context import ServerOptions
 from pycodex.api.threads import thread_manager
+from pycodex.protocol.types.items import AgentMessageItem, ItemStartedNotification
 from pycodex.rpc.outgoing import OutgoingSender
 from pycodex.rpc.server import Connection, RpcServer
 
@@ -92,7 +93,9 @@ async def test_two_clients_share_a_thread(tmp_path: Path) -> None:
     manager.request_resolved(thread, "approval")
     manager.turn_finished(thread, failed=True)
     manager.turn_finished(thread, failed=True)
-    thread.notify("item/started", {"threadId": tid})
+    thread.notify(ItemStartedNotification(
+        item=AgentMessageItem(id="msg-1", text=""), thread_id=tid, turn_id="turn-1",
+        started_at_ms=0))
     await settle()
     statuses = [n["status"] for n in b.notifications("thread/status/changed")]
     assert statuses == [

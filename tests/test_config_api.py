@@ -256,15 +256,23 @@ async def test_read_project_layers_trust_and_order(
     }
 
 
-async def test_read_rejects_mistyped_config(cfg_spawn: ServerFactory, codex_home: Path) -> None:
+async def test_read_shows_a_mistyped_config_disabled(
+    cfg_spawn: ServerFactory, codex_home: Path
+) -> None:
+    """The reference answers an error here; pycodex keeps answering (issue 11: a client must
+    be able to read the config to repair it) with the broken file disabled and its problem."""
     client = await cfg_spawn()
-    (codex_home / "config.toml").write_text('approval_policy = "bogus"\n')
-    response = await client.request_raw("config/read", {})
-    assert response["error"] == {
-        "code": -32603,
-        "message": "invalid configuration: unknown variant `bogus`, expected one of "
-        "`untrusted`, `on-failure`, `on-request`, `granular`, `never`\nin `approval_policy`\n",
-    }
+    path = codex_home / "config.toml"
+    path.write_text('approval_policy = "bogus"\n')
+    response = await client.request("config/read", {"includeLayers": True})
+    assert response["config"]["approval_policy"] is None
+    assert "approval_policy" not in response["origins"]
+    user = next(layer for layer in response["layers"] if layer["name"]["type"] == "user")
+    assert user["name"] == user_source(codex_home)
+    assert user["disabledReason"] == (
+        f"failed to load configuration: {path}:1:19: unknown variant `bogus`, expected one of "
+        "`untrusted`, `on-failure`, `on-request`, `granular`, `never`"
+    )
 
 
 # -- writes --------------------------------------------------------------------------------
@@ -560,11 +568,11 @@ async def test_unparsable_config_warns_and_server_keeps_working(
     start = warning["range"]["start"]
     assert start["line"] == 3 and warning["range"]["end"] == start
     assert warning["details"].startswith(f"{path}:{start['line']}:{start['column']}: ")
-    response = await client.request_raw("config/read", {})
-    assert response["error"]["code"] == -32603
-    assert response["error"]["message"] == (
-        f"failed to read configuration layers: {warning['details']}"
-    )
+    # Unlike the reference, config/read keeps answering: the file is shown disabled.
+    read = await client.request("config/read", {"includeLayers": True})
+    user = next(layer for layer in read["layers"] if layer["name"]["type"] == "user")
+    assert user["disabledReason"] == f"failed to load configuration: {warning['details']}"
+    assert user["config"] == {}
     response = await client.request_raw(
         "config/value/write", {"keyPath": "model", "value": "x", "mergeStrategy": "replace"}
     )

@@ -149,9 +149,14 @@ class ConfigService:
 
     def read(self, *, include_layers: bool = False, cwd: str | None = None) -> dict[str, Any]:
         stack = self.stack(self.resolve_cwd(cwd) if cwd is not None else None)
-        errors = stack.errors()
-        if errors:
-            raise ConfigError(f"failed to read configuration layers: {errors[0]}")
+        for layer in stack.layers:
+            # A file that does not parse or has a mistyped key is shown, disabled with its
+            # problem, and the others still answer: a client can read the config to repair it
+            # (threads and turns are refused meanwhile, see ``require_usable``).
+            problem = layer.error or _type_problem(layer)
+            if problem is not None and layer.disabled_reason is None:
+                layer.disabled_reason = f"failed to load configuration: {problem}"
+                layer.error = layer.error or problem
         merged = stack.merged()
         try:
             validate(merged)

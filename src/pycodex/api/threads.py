@@ -13,8 +13,10 @@ from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
 from pycodex.api.engine_host import method_of
+from pycodex.api.errors import rpc_error
 from pycodex.api.router import route
 from pycodex.core import thread_history, thread_service
+from pycodex.core.errors import CodexError
 from pycodex.core.thread_config import (
     ConfigError,
     Overrides,
@@ -120,8 +122,10 @@ def _no_rollout(thread_id: str) -> RpcError:
     return _rpc_error(thread_service.no_rollout(thread_id))
 
 
-def _rpc_error(exc: thread_service.ThreadServiceError) -> RpcError:
-    return (internal_error if exc.internal else invalid_request)(str(exc))
+def _rpc_error(exc: CodexError) -> RpcError:
+    mapped = rpc_error(exc)
+    assert mapped is not None  # every engine error has its JSON-RPC error
+    return mapped
 
 
 def _overrides(params: _ThreadConfigParams) -> Overrides:
@@ -345,7 +349,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
         path = Path(summary.path)
     try:
         stored = await thread_service.read_stored(path, thread_id)
-    except thread_service.ThreadServiceError as exc:
+    except CodexError as exc:
         raise _rpc_error(exc) from None
     raced = mgr.get(thread_id)
     if raced is not None:  # another connection loaded it while the file was read
@@ -403,7 +407,7 @@ async def thread_fork(ctx: RequestContext, params: ThreadForkParams) -> Any:
         thread, created = _new_loaded(ctx, mgr, params, ephemeral=params.ephemeral,
                                       persisted=source.persisted)
         turns = await thread_service.write_fork(mgr, thread, created, source_id, source)
-    except thread_service.ThreadServiceError as exc:
+    except CodexError as exc:
         raise _rpc_error(exc) from None
     name = source.name
     mgr.register(thread, ctx.connection_id)
@@ -522,7 +526,7 @@ async def thread_loaded_list(
 async def _load_turns(path: Path, thread_id: str, running: str | None = None) -> list[Turn]:
     try:
         return await thread_service.load_turns(path, thread_id, running)
-    except thread_service.ThreadServiceError as exc:
+    except CodexError as exc:
         raise _rpc_error(exc) from None
 
 
@@ -608,7 +612,7 @@ async def thread_archive(ctx: RequestContext, params: ThreadArchiveParams) -> An
     thread_id = _thread_id(params.thread_id)
     try:
         await thread_service.archive(mgr, thread_id)
-    except thread_service.ThreadServiceError as exc:
+    except CodexError as exc:
         raise _rpc_error(exc) from None
     ctx.respond(EmptyResponse())
     ctx.outgoing.notify("thread/archived", ThreadIdNotification(thread_id=thread_id))
@@ -621,7 +625,7 @@ async def thread_unarchive(ctx: RequestContext, params: ThreadUnarchiveParams) -
     thread_id = _thread_id(params.thread_id)
     try:
         summary = await thread_service.unarchive(mgr, thread_id)
-    except thread_service.ThreadServiceError as exc:
+    except CodexError as exc:
         raise _rpc_error(exc) from None
     ctx.respond(ThreadResponse(thread=mgr.wire_summary(summary)))
     ctx.outgoing.notify("thread/unarchived", ThreadIdNotification(thread_id=thread_id))
@@ -634,7 +638,7 @@ async def thread_delete(ctx: RequestContext, params: ThreadDeleteParams) -> Any:
     thread_id = _thread_id(params.thread_id)
     try:
         await thread_service.delete(mgr, thread_id)
-    except thread_service.ThreadServiceError as exc:
+    except CodexError as exc:
         raise _rpc_error(exc) from None
     ctx.respond(EmptyResponse())
     ctx.outgoing.notify("thread/deleted", ThreadIdNotification(thread_id=thread_id))
@@ -752,7 +756,7 @@ async def thread_rollback(ctx: RequestContext, params: ThreadRollbackParams) -> 
     loaded = _loaded(mgr, thread_id)
     try:
         turns = await thread_history.rollback(mgr, loaded, params.num_turns)
-    except thread_service.ThreadServiceError as exc:
+    except CodexError as exc:
         raise _rpc_error(exc) from None
     return ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns))
 
@@ -768,7 +772,7 @@ async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> Thre
         raise _no_rollout(thread_id)
     try:
         turns = await thread_history.revert(mgr, loaded, params.before_turn_id)
-    except thread_service.ThreadServiceError as exc:
+    except CodexError as exc:
         raise _rpc_error(exc) from None
     turns_cursor, items_cursor = _backwards_cursors(turns)
     return ThreadRevertResponse(thread=mgr.wire_thread(loaded),

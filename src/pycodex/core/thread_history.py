@@ -6,20 +6,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pycodex.core.errors import InvalidInput, Unavailable
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.protocol.types.items import Turn
 from pycodex.store import events
 from pycodex.store.history import TurnBuilder, model_history
 from pycodex.store.rollout import RolloutLine
-
-
-class ThreadServiceError(Exception):
-    """A thread operation failed with the reference's text; ``internal`` marks a
-    server-side (``-32603``) failure, else the request was invalid (``-32600``)."""
-
-    def __init__(self, message: str, *, internal: bool = False) -> None:
-        super().__init__(message)
-        self.internal = internal
 
 
 def turns_of(thread: LoadedThread, lines: list[RolloutLine]) -> list[Turn]:
@@ -41,26 +33,26 @@ def _rebuild(thread: LoadedThread) -> tuple[list[Turn], list[dict[str, Any]]]:
 async def rollback(manager: ThreadManager, thread: LoadedThread, num_turns: int) -> list[Turn]:
     """Drop the last ``num_turns`` turns; returns the turns that remain."""
     if thread.running:
-        raise ThreadServiceError("rollback already in progress for this thread")
+        raise InvalidInput("rollback already in progress for this thread")
     try:
         return await _drop_turns(manager, thread, num_turns)
     except OSError as exc:
-        raise ThreadServiceError(f"thread rollback failed: {exc}") from None
+        raise InvalidInput(f"thread rollback failed: {exc}") from None
 
 
 async def revert(manager: ThreadManager, thread: LoadedThread, before_turn_id: str
                  ) -> list[Turn]:
     """Drop turn ``before_turn_id`` and every later one; returns the turns that remain."""
     if thread.running:
-        raise ThreadServiceError("rollback already in progress for this thread")
+        raise InvalidInput("rollback already in progress for this thread")
     turns = await current_turns(thread) if thread.materialized or thread.ephemeral else []
     at = next((i for i, turn in enumerate(turns) if turn.id == before_turn_id), None)
     if at is None:
-        raise ThreadServiceError(f"turn not found: {before_turn_id}")
+        raise InvalidInput(f"turn not found: {before_turn_id}")
     try:
         return await _drop_turns(manager, thread, len(turns) - at)
     except OSError as exc:
-        raise ThreadServiceError(f"thread revert failed: {exc}", internal=True) from None
+        raise Unavailable(f"thread revert failed: {exc}") from None
 
 
 async def _drop_turns(manager: ThreadManager, thread: LoadedThread, count: int) -> list[Turn]:

@@ -3,7 +3,8 @@ a resumed one, copy a fork, archive, unarchive and delete.
 
 Every file scan, rollout read and index lookup runs on a worker thread
 (``asyncio.to_thread``), so a big rollout never holds up the requests of other
-connections. Failures raise :class:`ThreadServiceError` with the reference's text.
+connections. Failures raise :mod:`pycodex.core.errors` errors with the reference's text
+(``InvalidInput``: the request was wrong; ``Unavailable``: a server-side failure).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any
 import msgspec
 
 from pycodex import PROTOCOL_VERSION
+from pycodex.core.errors import InvalidInput, Unavailable
 from pycodex.core.git_info import collect_git_info
 from pycodex.core.thread_config import recorded
-from pycodex.core.thread_history import ThreadServiceError, current_turns
+from pycodex.core.thread_history import current_turns
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.turn_context import PersistedSettings, persisted_settings
 from pycodex.protocol.types.items import Turn
@@ -42,11 +44,11 @@ from pycodex.store.summary import ThreadSummary, source_to_wire
 
 SESSION_SOURCE = "vscode"
 
-__all__ = ["SESSION_SOURCE", "ThreadServiceError", "archive", "delete", "locate", "unarchive"]
+__all__ = ["SESSION_SOURCE", "archive", "delete", "locate", "unarchive"]
 
 
-def no_rollout(thread_id: str) -> ThreadServiceError:
-    return ThreadServiceError(f"no rollout found for thread id {thread_id}")
+def no_rollout(thread_id: str) -> InvalidInput:
+    return InvalidInput(f"no rollout found for thread id {thread_id}")
 
 
 # -- locate ---------------------------------------------------------------------------
@@ -138,9 +140,9 @@ async def read_stored(path: Path, thread_id: str) -> StoredThread:
     try:
         stored = await asyncio.to_thread(read_thread, path, thread_id)
     except OSError as exc:
-        raise ThreadServiceError(f"failed to load rollout `{path}`: {exc}") from None
+        raise InvalidInput(f"failed to load rollout `{path}`: {exc}") from None
     if not stored.meta:
-        raise ThreadServiceError(f"failed to load rollout `{path}`: missing session metadata")
+        raise InvalidInput(f"failed to load rollout `{path}`: missing session metadata")
     return stored
 
 
@@ -221,7 +223,7 @@ async def fork_source(mgr: ThreadManager, source_id: str, path: Path | None) -> 
         try:
             lines = await asyncio.to_thread(lambda: list(iter_rollout(path)))
         except OSError as exc:
-            raise ThreadServiceError(f"failed to load rollout `{path}`: {exc}") from None
+            raise InvalidInput(f"failed to load rollout `{path}`: {exc}") from None
     lines = [line for line in lines if line.type != "session_meta"]
     persisted = PersistedSettings()
     if source is not None:
@@ -248,7 +250,7 @@ async def write_fork(
         await attach_writer(mgr, thread, created, forked_from=source_id)
         await asyncio.to_thread(thread.writer.append_nowait, items)
     except OSError as exc:
-        raise ThreadServiceError(f"error creating thread: {exc}", internal=True) from None
+        raise Unavailable(f"error creating thread: {exc}") from None
     turns = await current_turns(thread)
     thread.preview = thread.preview or turn_preview(turns)
     return turns
@@ -262,8 +264,7 @@ async def load_turns(path: Path, thread_id: str, running: str | None = None) -> 
     try:
         stored = await asyncio.to_thread(read_thread, path, thread_id, running)
     except OSError as exc:
-        raise ThreadServiceError(f"failed to load rollout `{path}`: {exc}",
-                                 internal=True) from None
+        raise Unavailable(f"failed to load rollout `{path}`: {exc}") from None
     return stored.turns
 
 
@@ -291,7 +292,7 @@ async def archive(mgr: ThreadManager, thread_id: str) -> None:
     try:
         new_path = await asyncio.to_thread(archive_rollout, mgr.codex_home, path)
     except ArchiveError as exc:
-        raise ThreadServiceError(str(exc), internal=True) from None
+        raise Unavailable(str(exc)) from None
     mgr.index.update(thread_id, path=str(new_path), archived=1)
 
 
@@ -299,12 +300,12 @@ async def unarchive(mgr: ThreadManager, thread_id: str) -> ThreadSummary:
     """Move an archived rollout back under ``sessions``; returns its new summary."""
     summary = await locate(mgr, thread_id, archived=True)
     if summary is None:
-        raise ThreadServiceError(f"no archived rollout found for thread id {thread_id}")
+        raise InvalidInput(f"no archived rollout found for thread id {thread_id}")
     try:
         new_path = await asyncio.to_thread(
             unarchive_rollout, mgr.codex_home, Path(summary.path), thread_id)
     except ArchiveError as exc:
-        raise ThreadServiceError(str(exc), internal=exc.kind == "io") from None
+        raise (Unavailable if exc.kind == "io" else InvalidInput)(str(exc)) from None
     st = new_path.stat()
     summary.path = str(new_path)
     summary.archived = False
@@ -332,5 +333,5 @@ async def delete(mgr: ThreadManager, thread_id: str) -> None:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise ThreadServiceError(f"failed to delete thread: {exc}", internal=True) from None
+            raise Unavailable(f"failed to delete thread: {exc}") from None
     mgr.index.delete(thread_id)

@@ -44,6 +44,12 @@ NOT_EMITTED = {
     # "disabled" at start-up, which carries no information for a client.
     "remoteControl/status/changed",
 }
+#: Notifications the reference 0.171 sends that these transcripts, recorded with 0.169, do
+#: not have: left out of pycodex's windows only (each is checked by its own tests).
+NEW_SINCE_THE_RECORDINGS = {
+    # sent when a turn ends, right before the idle status (tui.md §4.2; tests/test_turns.py)
+    "thread/readState/changed",
+}
 
 #: Body keys of the reference request that pycodex does not send: none.
 BODY_KEYS_NOT_SENT: set[str] = set()
@@ -223,7 +229,8 @@ async def test_turn_scenario_matches_reference(
 
     ref_messages = [e["msg"] for e in transcript if e["dir"] == "s2c"]
     ref_windows = turn_windows(ref_messages, turn_ids)
-    our_windows = turn_windows(client.received, turn_ids)
+    our_windows = [[m for m in window if m.get("method") not in NEW_SINCE_THE_RECORDINGS]
+                   for window in turn_windows(client.received, turn_ids)]
 
     # 1. the notification sequence of each turn
     for ref, ours in zip(ref_windows, our_windows, strict=True):

@@ -137,7 +137,7 @@ async def test_echo_streams_the_command_item_and_feeds_the_output_back(
         "thread/status/changed", "turn/started", "item/started", "item/completed",
         "item/started", "item/commandExecution/outputDelta", "item/completed",
         "item/started", "item/agentMessage/delta", "item/completed",
-        "thread/status/changed", "turn/completed",
+        "thread/readState/changed", "thread/status/changed", "turn/completed",
     ]
     started = client.notifications("item/started")[1]["params"]
     item = started["item"]

@@ -148,11 +148,6 @@ class RequestContext:
     def connection_id(self) -> int:
         return self.connection.connection_id
 
-    @property
-    def session(self) -> ConnectionState:
-        """Former name of :attr:`connection` (kept for handlers not yet renamed)."""
-        return self.connection
-
 
 class _Deferred:
     def __repr__(self) -> str:

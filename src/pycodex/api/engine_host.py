@@ -75,8 +75,8 @@ class ThreadHost:
         self.thread_id = thread.id
         self.codex_home = ctx.app.options.codex_home
         self.originator = ctx.app.originator
-        self.user_agent = user_agent(self.originator, ctx.session.client_name,
-                                     ctx.session.client_version)
+        self.user_agent = user_agent(self.originator, ctx.connection.client_name,
+                                     ctx.connection.client_version)
 
     @property
     def transcript_path(self) -> Path | None:

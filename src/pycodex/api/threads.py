@@ -13,10 +13,8 @@ from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
 from pycodex.api.engine_host import method_of
-from pycodex.api.errors import rpc_error
 from pycodex.api.router import route
 from pycodex.core import thread_history, thread_service
-from pycodex.core.errors import CodexError
 from pycodex.core.thread_config import (
     ConfigError,
     Overrides,
@@ -118,14 +116,6 @@ def _thread_id(text: str) -> str:
         raise invalid_request(f"invalid thread id: {exc}") from None
 
 
-def _no_rollout(thread_id: str) -> RpcError:
-    return _rpc_error(thread_service.no_rollout(thread_id))
-
-
-def _rpc_error(exc: CodexError) -> RpcError:
-    mapped = rpc_error(exc)
-    assert mapped is not None  # every engine error has its JSON-RPC error
-    return mapped
 
 
 def _overrides(params: _ThreadConfigParams) -> Overrides:
@@ -345,12 +335,9 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
     else:
         summary = await thread_service.locate(mgr, thread_id)
         if summary is None or summary.archived:
-            raise _no_rollout(thread_id)
+            raise thread_service.no_rollout(thread_id)
         path = Path(summary.path)
-    try:
-        stored = await thread_service.read_stored(path, thread_id)
-    except CodexError as exc:
-        raise _rpc_error(exc) from None
+    stored = await thread_service.read_stored(path, thread_id)
     raced = mgr.get(thread_id)
     if raced is not None:  # another connection loaded it while the file was read
         return await _rejoin(ctx, mgr, raced, params)
@@ -377,7 +364,8 @@ async def _rejoin(
     ctx: RequestContext, mgr: ThreadManager, thread: LoadedThread, params: ThreadResumeParams
 ) -> ThreadResumeResponse:
     if not thread.ephemeral and not thread.materialized:
-        raise _no_rollout(thread.id)  # started, no turn yet: nothing to resume, as the reference
+        # started, no turn yet: nothing to resume, as the reference answers
+        raise thread_service.no_rollout(thread.id)
     if params.history is not None:
         raise invalid_request(
             f"cannot resume thread {thread.id} with history while it is already running"
@@ -402,13 +390,10 @@ async def thread_fork(ctx: RequestContext, params: ThreadForkParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     source_id = _thread_id(params.thread_id)
     path = Path(resolve_cwd(params.path, str(ctx.app.options.cwd))) if params.path else None
-    try:
-        source = await thread_service.fork_source(mgr, source_id, path)
-        thread, created = _new_loaded(ctx, mgr, params, ephemeral=params.ephemeral,
-                                      persisted=source.persisted)
-        turns = await thread_service.write_fork(mgr, thread, created, source_id, source)
-    except CodexError as exc:
-        raise _rpc_error(exc) from None
+    source = await thread_service.fork_source(mgr, source_id, path)
+    thread, created = _new_loaded(ctx, mgr, params, ephemeral=params.ephemeral,
+                                  persisted=source.persisted)
+    turns = await thread_service.write_fork(mgr, thread, created, source_id, source)
     name = source.name
     mgr.register(thread, ctx.connection_id)
     mgr.refresh_index(thread)
@@ -524,10 +509,7 @@ async def thread_loaded_list(
 
 
 async def _load_turns(path: Path, thread_id: str, running: str | None = None) -> list[Turn]:
-    try:
-        return await thread_service.load_turns(path, thread_id, running)
-    except CodexError as exc:
-        raise _rpc_error(exc) from None
+    return await thread_service.load_turns(path, thread_id, running)
 
 
 @route("thread/read")
@@ -610,10 +592,7 @@ async def thread_turns_list(
 async def thread_archive(ctx: RequestContext, params: ThreadArchiveParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
-    try:
-        await thread_service.archive(mgr, thread_id)
-    except CodexError as exc:
-        raise _rpc_error(exc) from None
+    await thread_service.archive(mgr, thread_id)
     ctx.respond(EmptyResponse())
     ctx.outgoing.notify("thread/archived", ThreadIdNotification(thread_id=thread_id))
     return DEFERRED
@@ -623,10 +602,7 @@ async def thread_archive(ctx: RequestContext, params: ThreadArchiveParams) -> An
 async def thread_unarchive(ctx: RequestContext, params: ThreadUnarchiveParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
-    try:
-        summary = await thread_service.unarchive(mgr, thread_id)
-    except CodexError as exc:
-        raise _rpc_error(exc) from None
+    summary = await thread_service.unarchive(mgr, thread_id)
     ctx.respond(ThreadResponse(thread=mgr.wire_summary(summary)))
     ctx.outgoing.notify("thread/unarchived", ThreadIdNotification(thread_id=thread_id))
     return DEFERRED
@@ -636,10 +612,7 @@ async def thread_unarchive(ctx: RequestContext, params: ThreadUnarchiveParams) -
 async def thread_delete(ctx: RequestContext, params: ThreadDeleteParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
-    try:
-        await thread_service.delete(mgr, thread_id)
-    except CodexError as exc:
-        raise _rpc_error(exc) from None
+    await thread_service.delete(mgr, thread_id)
     ctx.respond(EmptyResponse())
     ctx.outgoing.notify("thread/deleted", ThreadIdNotification(thread_id=thread_id))
     return DEFERRED
@@ -667,7 +640,7 @@ async def thread_name_set(ctx: RequestContext, params: ThreadSetNameParams) -> A
         raise invalid_request("thread name must not be empty")
     loaded = mgr.get(thread_id)
     if loaded is None and await thread_service.locate(mgr, thread_id) is None:
-        raise _no_rollout(thread_id)
+        raise thread_service.no_rollout(thread_id)
     if loaded is None or not loaded.ephemeral:
         try:
             append_name(mgr.codex_home, thread_id, name)
@@ -707,7 +680,7 @@ async def thread_metadata_update(
         raise invalid_request(f"ephemeral thread does not support metadata updates: {thread_id}")
     summary = None if loaded is not None else await thread_service.locate(mgr, thread_id)
     if loaded is None and summary is None:
-        raise _no_rollout(thread_id)
+        raise thread_service.no_rollout(thread_id)
     if loaded is not None:
         base = loaded.git_info or GitInfo()
     else:
@@ -754,10 +727,7 @@ async def thread_rollback(ctx: RequestContext, params: ThreadRollbackParams) -> 
     if params.num_turns < 1:
         raise invalid_request("numTurns must be >= 1")
     loaded = _loaded(mgr, thread_id)
-    try:
-        turns = await thread_history.rollback(mgr, loaded, params.num_turns)
-    except CodexError as exc:
-        raise _rpc_error(exc) from None
+    turns = await thread_history.rollback(mgr, loaded, params.num_turns)
     return ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns))
 
 
@@ -769,11 +739,8 @@ async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> Thre
     thread_id = _thread_id(params.thread_id)
     loaded = _loaded(mgr, thread_id)
     if not loaded.ephemeral and not loaded.materialized:
-        raise _no_rollout(thread_id)
-    try:
-        turns = await thread_history.revert(mgr, loaded, params.before_turn_id)
-    except CodexError as exc:
-        raise _rpc_error(exc) from None
+        raise thread_service.no_rollout(thread_id)
+    turns = await thread_history.revert(mgr, loaded, params.before_turn_id)
     turns_cursor, items_cursor = _backwards_cursors(turns)
     return ThreadRevertResponse(thread=mgr.wire_thread(loaded),
                                 turns_backwards_cursor=turns_cursor,

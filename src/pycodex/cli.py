@@ -4,16 +4,23 @@ generators ``pycodex app-server generate-json-schema|generate-ts --out DIR``."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycodex import PROTOCOL_VERSION, __version__
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from pycodex.api.context import AppState
+    from pycodex.api.dispatch import ApiDispatcher
+    from pycodex.rpc.outgoing import OutgoingSender
+    from pycodex.transport.stdio_start import StdioStart
 
 logger = logging.getLogger("pycodex")
 
@@ -194,10 +201,26 @@ def run_app_server(args: argparse.Namespace) -> int:
             ws_auth = load_ws_auth(args)
         except WsAuthConfigError as exc:
             raise CliError(str(exc)) from None
+    from pycodex.api.bootstrap import create_app
+    from pycodex.api.context import ServerOptions
+    from pycodex.api.dispatch import ApiDispatcher
+    from pycodex.rpc.outgoing import OutgoingSender
+    from pycodex.transport.stdio_start import StopBeforeLoop, start_stdio
+
+    options = ServerOptions(codex_home=codex_home(), cli_overrides=_overrides(args))
+    sender = OutgoingSender()
     try:
-        asyncio.run(_serve(target, ws_auth, _overrides(args)))
+        app = create_app(options, sender)
+        dispatcher = ApiDispatcher(app)
+        # A spawned stdio server answers ``initialize`` before importing the event loop.
+        start = start_stdio(dispatcher, STOP_SIGNALS) if target.kind == "stdio" else None
+        import asyncio
+
+        asyncio.run(_serve(target, ws_auth, app, sender, dispatcher, start))
     except KeyboardInterrupt:
         return 130
+    except StopBeforeLoop as exc:
+        logger.info("received %s; shutting down", exc)
     except ListenError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:  # e.g. the websocket port is taken
@@ -209,20 +232,24 @@ def run_app_server(args: argparse.Namespace) -> int:
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
-async def _serve(target: Any, ws_auth: Any, overrides: list[tuple[str, Any]]) -> None:
-    from pycodex.api.bootstrap import create_app
-    from pycodex.api.context import ServerOptions
-    from pycodex.rpc.outgoing import OutgoingSender
+async def _serve(
+    target: Any,
+    ws_auth: Any,
+    app: AppState,
+    sender: OutgoingSender,
+    dispatcher: ApiDispatcher,
+    start: StdioStart | None,
+) -> None:
+    import asyncio
+
     from pycodex.rpc.server import RpcServer
 
-    sender = OutgoingSender()
-    app = create_app(ServerOptions(codex_home=codex_home(), cli_overrides=overrides), sender)
-    server = RpcServer(app, sender)
+    server = RpcServer(app, sender, dispatcher)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, _request_stop, sig, stop)
-    serving = loop.create_task(_transport(server, target, ws_auth), name="transport")
+    serving = loop.create_task(_transport(server, target, ws_auth, start), name="transport")
     stopping = loop.create_task(stop.wait(), name="stop-signal")
     try:
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -244,11 +271,13 @@ def _request_stop(sig: signal.Signals, stop: asyncio.Event) -> None:
     stop.set()
 
 
-async def _transport(server: Any, target: Any, ws_auth: Any) -> None:
+async def _transport(server: Any, target: Any, ws_auth: Any, start: StdioStart | None) -> None:
+    import asyncio
+
     if target.kind == "stdio":
         from pycodex.transport.stdio import serve_stdio
 
-        await serve_stdio(server)
+        await serve_stdio(server, start)
     elif target.kind == "ws":
         from pycodex.transport.websocket import serve_websocket
 

@@ -4,8 +4,8 @@ none of this."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
+import itertools
 import logging
 from typing import Any
 
@@ -33,6 +33,7 @@ class ApiDispatcher:
 
     def __init__(self, app: AppState) -> None:
         self.app = app
+        self._connection_ids = itertools.count()
 
     @functools.cached_property
     def _table(self) -> dict[str, MethodSpec]:
@@ -53,9 +54,9 @@ class ApiDispatcher:
         return sorted(self._table, key=lambda name: (order.get(name, 10_000), name))
 
     # -- connections -------------------------------------------------------------------
-    @staticmethod
-    def new_connection(connection_id: int) -> ConnectionState:
-        return ConnectionState(connection_id=connection_id)
+    def new_connection(self) -> ConnectionState:
+        """The state of a new connection, with an id no other connection has."""
+        return ConnectionState(connection_id=next(self._connection_ids))
 
     @staticmethod
     def is_open(state: ConnectionState) -> bool:
@@ -71,6 +72,8 @@ class ApiDispatcher:
                 logger.exception("connection-closed hook failed")
 
     async def shutdown(self) -> None:
+        import asyncio
+
         for hook in reversed(self.app.shutdown_hooks):
             try:
                 result = hook()
@@ -126,6 +129,27 @@ class ApiDispatcher:
             )
         except CodexError as exc:  # engine errors get their JSON-RPC shape in one place
             raise (rpc_error(exc) or exc) from exc
+
+    def answer_before_loop(self, state: ConnectionState, message: dict[str, Any]) -> Any:
+        """The result of a request that can be answered without an event loop (stdio answers
+        its first request before the loop exists), or ``None`` when it is not such a request.
+        Only ``initialize`` is: the same params decoding and handshake as
+        :meth:`handle_request`, raising what it raises, having changed nothing then. Call
+        :meth:`handshake_answered` once the event loop runs."""
+        if message.get("method") != "initialize":
+            return None
+        from pycodex.api.initialize import handshake
+
+        spec = self._spec("initialize")
+        assert spec is not None
+        return handshake(self.app, state, self._decode(spec, message))
+
+    def handshake_answered(self, state: ConnectionState) -> None:
+        """What the ``initialize`` handler does after its answer, for a handshake answered by
+        :meth:`answer_before_loop` (needs the running event loop)."""
+        from pycodex.api.initialize import send_startup_warnings
+
+        send_startup_warnings(self.app, state.connection_id)
 
     @staticmethod
     def _decode(spec: MethodSpec, message: dict[str, Any]) -> Any:

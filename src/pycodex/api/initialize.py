@@ -1,12 +1,15 @@
 """``initialize``: the handshake that opens a connection (client info, capabilities,
-notification opt-outs, the experimental-API opt-in) and fixes the process originator."""
+notification opt-outs, the experimental-API opt-in) and fixes the process originator.
+
+:func:`handshake` is the one implementation of its semantics. It never waits, so stdio can
+run it for the first request before the event loop exists (``ApiDispatcher.answer_handshake``);
+the request handler below runs it for every other ``initialize``."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pycodex.api.context import DEFERRED, RequestContext
+from pycodex.api.context import DEFERRED, AppState, ConnectionState, RequestContext
 from pycodex.api.router import route
 from pycodex.core.platform import (
     is_valid_header_value,
@@ -18,11 +21,15 @@ from pycodex.core.platform import (
 from pycodex.protocol.errors import invalid_request
 from pycodex.protocol.types.initialize import InitializeParams, InitializeResponse
 
+if TYPE_CHECKING:
+    import asyncio
 
-@route("initialize")
-async def initialize(ctx: RequestContext, params: InitializeParams) -> Any:
-    """Answer first, then mark the connection initialized and send it the start-up warnings."""
-    state = ctx.connection
+
+def handshake(
+    app: AppState, state: ConnectionState, params: InitializeParams
+) -> InitializeResponse:
+    """Validate ``params``, open the connection ``state`` and return the answer. Raises
+    (having changed nothing) when the connection is already open or the client name is bad."""
     if state.initialized:
         raise invalid_request("Already initialized")
     info = params.client_info
@@ -37,23 +44,23 @@ async def initialize(ctx: RequestContext, params: InitializeParams) -> Any:
         state.request_attestation = caps.request_attestation
     state.client_name = info.name
     state.client_version = info.version
-    app = ctx.app
     if not app.originator_fixed:
         app.originator = originator(info.name)
         app.originator_fixed = True
-    ctx.respond(
-        InitializeResponse(
-            user_agent=user_agent(app.originator, info.name, info.version),
-            codex_home=str(app.options.codex_home),
-            platform_family=platform_family(),
-            platform_os=platform_os(),
-        )
-    )
     state.initialized = True
-    task = asyncio.get_running_loop().create_task(
-        _send_startup_warnings(ctx), name="startup-warnings")
-    _WARNING_TASKS.add(task)
-    task.add_done_callback(_WARNING_TASKS.discard)
+    return InitializeResponse(
+        user_agent=user_agent(app.originator, info.name, info.version),
+        codex_home=str(app.options.codex_home),
+        platform_family=platform_family(),
+        platform_os=platform_os(),
+    )
+
+
+@route("initialize")
+async def initialize(ctx: RequestContext, params: InitializeParams) -> Any:
+    """Answer first, then send the connection its start-up warnings."""
+    ctx.respond(handshake(ctx.app, ctx.connection, params))
+    send_startup_warnings(ctx.app, ctx.connection_id)
     return DEFERRED
 
 
@@ -61,9 +68,22 @@ async def initialize(ctx: RequestContext, params: InitializeParams) -> Any:
 _WARNING_TASKS: set[asyncio.Task[None]] = set()
 
 
-async def _send_startup_warnings(ctx: RequestContext) -> None:
-    """The start-up warnings, computed once the answer has been written: the connection
-    writer was woken by the answer before this task was created, so it runs first."""
+def send_startup_warnings(app: AppState, connection_id: int) -> None:
+    """After a handshake's answer (needs the running event loop): send that connection the
+    start-up warnings, computed once the answer has been written."""
+    import asyncio
+
+    task = asyncio.get_running_loop().create_task(
+        _send_startup_warnings(app, connection_id), name="startup-warnings")
+    _WARNING_TASKS.add(task)
+    task.add_done_callback(_WARNING_TASKS.discard)
+
+
+async def _send_startup_warnings(app: AppState, connection_id: int) -> None:
+    """The connection writer was woken by the answer before this task was created, so it
+    runs first."""
+    import asyncio
+
     await asyncio.sleep(0)
-    for warning in ctx.app.startup_warnings:
-        ctx.outgoing.notify("configWarning", warning, to=[ctx.connection_id])
+    for warning in app.startup_warnings:
+        app.outgoing.notify("configWarning", warning, to=[connection_id])

@@ -1,29 +1,25 @@
 """The one outgoing sender: responses, notifications (with per-connection opt-outs) and
-server→client requests with futures, timeouts and cancellation."""
+server→client requests with futures, timeouts and cancellation. Built before the event loop
+exists (``asyncio`` is imported when a request is sent)."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import msgspec
+from typing import TYPE_CHECKING, Any
 
 from pycodex.api.context import ClientRequestError, ConnectionState
-from pycodex.rpc.writer import ConnectionWriter
+from pycodex.rpc.jsonrpc import encode, response
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from pycodex.rpc.writer import ConnectionWriter
 
 logger = logging.getLogger(__name__)
-
-_encoder = msgspec.json.Encoder()
-
-
-def encode(message: Any) -> bytes:
-    return _encoder.encode(message)
-
 
 @dataclass(slots=True)
 class Peer:
@@ -80,7 +76,7 @@ class OutgoingSender:
             peer.writer.push(peer.frame(encode(message)))
 
     def send_response(self, connection_id: int, request_id: int | str, result: Any) -> None:
-        self.send_raw(connection_id, {"id": request_id, "result": {} if result is None else result})
+        self.send_raw(connection_id, response(request_id, result))
 
     def send_error(self, connection_id: int, request_id: int | str, error: dict[str, Any]) -> None:
         self.send_raw(connection_id, {"id": request_id, "error": error})
@@ -126,6 +122,8 @@ class OutgoingSender:
         timeout: float | None = None,
         thread_id: str | None = None,
     ) -> Any:
+        import asyncio
+
         request_id, future = self.start_request(connection_id, method, params, thread_id=thread_id)
         try:
             if timeout is None:
@@ -143,6 +141,8 @@ class OutgoingSender:
         self, connection_id: int, method: str, params: Any, *, thread_id: str | None = None
     ) -> tuple[int, asyncio.Future[Any]]:
         """Send a request now; the returned future resolves with the client's answer."""
+        import asyncio
+
         request_id = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         peer = self._peers.get(connection_id)

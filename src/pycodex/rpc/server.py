@@ -16,13 +16,10 @@ What the methods mean is the dispatcher's business (:class:`pycodex.api.dispatch
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-import msgspec
 
 from pycodex.api.context import DEFERRED, AppState, ConnectionState
 from pycodex.api.dispatch import ApiDispatcher
@@ -33,6 +30,8 @@ from pycodex.protocol.errors import (
     SERVER_OVERLOADED,
     RpcError,
 )
+from pycodex.rpc.jsonrpc import DECODE_ERRORS, decode, valid_request_id
+from pycodex.rpc.jsonrpc import log_unreadable as _log_unreadable
 from pycodex.rpc.outgoing import OutgoingSender, Peer
 from pycodex.rpc.tracing import current_span, end_span, start_span
 from pycodex.rpc.writer import ConnectionWriter
@@ -42,11 +41,6 @@ logger = logging.getLogger(__name__)
 #: Requests of one connection that may be queued or running at once.
 INBOUND_CAPACITY = 128
 
-#: Request ids are strings or signed 64-bit integers.
-_ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
-
-# Out-of-range floats (1e999) decode to inf instead of failing the whole message.
-_decoder = msgspec.json.Decoder(float_hook=float)
 _CLOSE = object()
 
 
@@ -55,12 +49,6 @@ def error_answer(exc: Exception) -> dict[str, Any]:
     if isinstance(exc, RpcError):
         return exc.to_wire()
     return {"code": INTERNAL_ERROR, "message": str(exc) or repr(exc)}
-
-
-def valid_request_id(value: Any) -> bool:
-    if isinstance(value, str):
-        return True
-    return isinstance(value, int) and not isinstance(value, bool) and _ID_MIN <= value <= _ID_MAX
 
 
 @dataclass(eq=False)
@@ -85,18 +73,15 @@ class Connection:
         self.in_flight -= 1
 
 
-def _log_unreadable(reason: object) -> None:
-    logger.error("Failed to deserialize JSONRPCMessage: %s", reason)
-
-
 class RpcServer:
     """Owns the connections and dispatches their messages to the api dispatcher."""
 
-    def __init__(self, app: AppState, sender: OutgoingSender) -> None:
+    def __init__(
+        self, app: AppState, sender: OutgoingSender, dispatcher: ApiDispatcher | None = None
+    ) -> None:
         self.app = app
         self.sender = sender
-        self.dispatcher = ApiDispatcher(app)
-        self._ids = itertools.count()
+        self.dispatcher = dispatcher or ApiDispatcher(app)
         self._connections: dict[int, Connection] = {}
         #: ordering key -> the last request queued under it
         self._tails: dict[str, asyncio.Future[None]] = {}
@@ -109,10 +94,14 @@ class RpcServer:
         newline: bool,
         on_backed_up: Callable[[], None] | None = None,
         send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
+        state: ConnectionState | None = None,
     ) -> Connection:
         """Register a connection; ``send`` writes one chunk to the peer (``send_frames``,
-        when given, writes a batch of messages at once)."""
-        state = self.dispatcher.new_connection(next(self._ids))
+        when given, writes a batch of messages at once). ``state`` is that of a connection
+        whose first request was answered before the event loop existed
+        (:func:`pycodex.rpc.before_loop.answer_before_loop`)."""
+        if state is None:
+            state = self.dispatcher.new_connection()
         writer = ConnectionWriter(
             send, batch=newline, on_backed_up=on_backed_up, send_frames=send_frames
         )
@@ -126,6 +115,8 @@ class RpcServer:
         conn.task = asyncio.get_running_loop().create_task(
             self._process(conn), name=f"connection-{conn.id}"
         )
+        if state.initialized:
+            self.dispatcher.handshake_answered(state)
         return conn
 
     async def close_connection(self, conn: Connection, *, flush: bool = True) -> None:
@@ -174,8 +165,8 @@ class RpcServer:
     async def _take(self, conn: Connection, data: bytes | str) -> None:
         """Decode and classify one message: queue it, route it, or log and drop it."""
         try:
-            message = _decoder.decode(data)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            message = decode(data)
+        except DECODE_ERRORS as exc:
             _log_unreadable(exc)
             return
         if not isinstance(message, dict):

@@ -1,4 +1,5 @@
-"""JSONL over stdin/stdout. EOF on stdin closes the connection and ends the server."""
+"""JSONL over stdin/stdout. EOF on stdin closes the connection and ends the server. What was
+read (and answered) before the event loop existed comes in as a :class:`StdioStart`."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ import threading
 from collections.abc import Awaitable, Callable
 
 from pycodex.rpc.server import RpcServer
+from pycodex.transport.stdio_start import MAX_LINE, StdioStart, grow_stdout_pipe, write_all
 
 logger = logging.getLogger(__name__)
 
-#: Longest accepted line; a longer one is dropped with an error log.
-MAX_LINE = 64 * 1024 * 1024
 
-
-async def _stdin_reader() -> asyncio.StreamReader:
+async def _stdin_reader(start: StdioStart | None) -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_LINE)
+    if start is not None:
+        reader.feed_data(start.pending)
+        if start.eof:
+            reader.feed_eof()
+            return reader
     try:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     except (ValueError, OSError):
@@ -34,22 +38,8 @@ async def _stdin_reader() -> asyncio.StreamReader:
     return reader
 
 
-#: Pipe buffer asked for stdout, so large answers (a resumed thread) need fewer wake-ups.
-STDOUT_PIPE_SIZE = 1 << 20
-_F_SETPIPE_SZ = 1031  # Linux fcntl
-
-
-def _grow_stdout_pipe() -> None:
-    try:
-        import fcntl
-
-        fcntl.fcntl(sys.stdout.fileno(), _F_SETPIPE_SZ, STDOUT_PIPE_SIZE)
-    except (OSError, ValueError, ImportError):
-        pass  # not a pipe, not Linux, or over the system limit: keep the default
-
-
 async def _stdout_sender() -> Callable[[bytes], Awaitable[None]]:
-    _grow_stdout_pipe()
+    grow_stdout_pipe()
     loop = asyncio.get_running_loop()
     try:
         transport, protocol = await loop.connect_write_pipe(
@@ -65,22 +55,18 @@ async def _stdout_sender() -> Callable[[bytes], Awaitable[None]]:
     except (ValueError, OSError):
         fd = sys.stdout.fileno()
 
-        def write_all(data: bytes) -> None:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-
         async def send_blocking(data: bytes) -> None:
-            await loop.run_in_executor(None, write_all, data)
+            await loop.run_in_executor(None, write_all, fd, data)
 
         return send_blocking
 
 
-async def serve_stdio(server: RpcServer) -> None:
+async def serve_stdio(server: RpcServer, start: StdioStart | None = None) -> None:
     """Serve one connection on stdin/stdout until stdin reaches EOF."""
-    reader = await _stdin_reader()
+    reader = await _stdin_reader(start)
     send = await _stdout_sender()
-    conn = server.open_connection(send, newline=True)
+    conn = server.open_connection(
+        send, newline=True, state=start.state if start is not None else None)
     while True:
         try:
             line = await reader.readuntil(b"\n")

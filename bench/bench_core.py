@@ -33,34 +33,54 @@ FIRST_REQUESTS: tuple[tuple[str, dict[str, object]], ...] = (
 )
 
 
-def cold_start(target: Target, runs: int, primed: bool,
-               first: dict[str, list[float]] | None = None) -> list[float]:
-    """Spawn → ``initialize`` answer per run; with ``first``, each run then sends one of
-    :data:`FIRST_REQUESTS` (in turn) and records spawn → its answer there."""
-    times: list[float] = []
-    home = fresh_home(f"cold-{target.name}", REFERENCE_CONFIG.format(port=9))
+class Sample:
+    """Spawn → answer, wall clock and the server's own CPU (user + system) at that moment."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+
+    def add(self, key: str, server: JsonlServer, start: float) -> None:
+        self.wall.setdefault(key, []).append((time.perf_counter() - start) * 1000)
+        self.cpu.setdefault(key, []).append(server.cpu_seconds() * 1000)
+
+
+def cold_start(found: list[Target], runs: int) -> dict[str, Sample]:
+    """Per target: spawn → ``initialize`` answer on a fresh home (``fresh``) and a primed one
+    (``primed``), and spawn → the answer to each of :data:`FIRST_REQUESTS` sent right after
+    ``initialize`` (one per process, in turn). The targets alternate run by run, so both see
+    the same machine load."""
+    samples = {target.name: Sample() for target in found}
+    primed = {target.name: fresh_home(f"cold-{target.name}", REFERENCE_CONFIG.format(port=9))
+              for target in found}
     try:
-        if primed:  # one throw-away start fills the home (the reference writes a lot there)
-            server = JsonlServer(target, home)
+        for target in found:  # one throw-away start fills the home (the reference writes there)
+            server = JsonlServer(target, primed[target.name])
             server.initialize()
             server.close()
-        for run in range(runs):
-            run_home = home if primed else fresh_home(
-                f"cold-{target.name}", REFERENCE_CONFIG.format(port=9))
-            start = time.perf_counter()
-            server = JsonlServer(target, run_home)
-            server.initialize()
-            times.append((time.perf_counter() - start) * 1000)
-            if first is not None:
-                for method, params in FIRST_REQUESTS[run % len(FIRST_REQUESTS):][:1]:
-                    server.request(method, params)
-                    first.setdefault(method, []).append((time.perf_counter() - start) * 1000)
-            server.close()
-            if not primed:
-                cleanup(run_home)
+        for run in range(runs * len(FIRST_REQUESTS)):
+            for target in found:
+                sample = samples[target.name]
+                if run < runs:
+                    home = fresh_home(f"cold-{target.name}", REFERENCE_CONFIG.format(port=9))
+                    start = time.perf_counter()
+                    server = JsonlServer(target, home)
+                    server.initialize()
+                    sample.add("fresh", server, start)
+                    server.close()
+                    cleanup(home)
+                start = time.perf_counter()
+                server = JsonlServer(target, primed[target.name])
+                server.initialize()
+                sample.add("primed", server, start)
+                method, params = FIRST_REQUESTS[run % len(FIRST_REQUESTS)]
+                server.request(method, params)
+                sample.add(method, server, start)
+                server.close()
     finally:
-        cleanup(home)
-    return times
+        for home in primed.values():
+            cleanup(home)
+    return samples
 
 
 def throughput(server: JsonlServer, method: str, count: int, window: int = 64) -> float:
@@ -118,28 +138,32 @@ def main() -> None:
                         help="only the start-up rows (no request loop, no memory)")
     parser.add_argument("--json", type=Path, help="also write raw results here")
     args = parser.parse_args()
-    results: dict[str, dict[str, float]] = {}
-    for target in targets(not args.no_reference):
+    found = targets(not args.no_reference)
+    for target in found:
         if target.name == "pycodex":
             target.extra_env.update(pycodex_env(True))
-        fresh = cold_start(target, args.runs, primed=False)
-        first: dict[str, list[float]] = {}
-        primed = cold_start(target, args.runs * len(FIRST_REQUESTS), primed=True, first=first)
-        loop = {} if args.startup_only else request_loop(target, args.requests)
+    samples = cold_start(found, args.runs)
+    results: dict[str, dict[str, float]] = {}
+    for target in found:
+        sample = samples[target.name]
         results[target.name] = {
-            "cold_fresh_ms": median(fresh),
-            "cold_primed_ms": median(primed),
-            **{f"first_{method}_ms": median(values) for method, values in first.items()},
-            **loop,
+            **{f"{key}_ms": median(values) for key, values in sample.wall.items()},
+            **{f"{key}_cpu_ms": median(values) for key, values in sample.cpu.items()},
+            **({} if args.startup_only else request_loop(target, args.requests)),
         }
-    rows = [
-        ("spawn → initialize answer, fresh home (median)",
-         {k: v["cold_fresh_ms"] for k, v in results.items()}, "ms", True),
-        ("spawn → initialize answer, primed home (median)",
-         {k: v["cold_primed_ms"] for k, v in results.items()}, "ms", True),
-        *[(f"spawn → first {method} answer (sent after initialize, primed home)",
-           {k: v[f"first_{method}_ms"] for k, v in results.items()}, "ms", True)
+    answers = [
+        ("initialize answer, fresh home", "fresh"),
+        ("initialize answer, primed home", "primed"),
+        *[(f"first {method} answer (sent after initialize, primed home)", method)
           for method, _ in FIRST_REQUESTS],
+    ]
+    rows = [
+        (f"spawn → {label} (median)", {k: v[f"{key}_ms"] for k, v in results.items()}, "ms", True)
+        for label, key in answers
+    ] + [
+        (f"server CPU at the {label}", {k: v[f"{key}_cpu_ms"] for k, v in results.items()},
+         "ms", True)
+        for label, key in answers
     ]
     if args.startup_only:
         print_table("Core: start-up", rows)

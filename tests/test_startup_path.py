@@ -5,6 +5,7 @@ carries on exactly as one whose handshake went through the event loop."""
 from __future__ import annotations
 
 import asyncio
+import json
 import platform
 import signal
 import sys
@@ -15,21 +16,31 @@ import pytest
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient, server_command, server_env
 
-#: Runs ``python -m pycodex app-server`` and, at the first write to stdout (the first
-#: answer), records which modules the process had imported.
+#: Runs ``python -m pycodex app-server`` and, at each write to stdout, records the start of
+#: what is written and which modules the process has imported by then (one JSON line each).
 RECORDING_SERVER = """
-import os, runpy, sys
+import json, os, runpy, sys
 target, write = sys.argv.pop(1), os.write
 def recording_write(fd, data):
-    global recording_write
-    if fd == 1 and not os.path.exists(target):
-        with open(target, "w") as fh:
-            fh.write("\\n".join(sorted(sys.modules)))
+    if fd == 1:
+        with open(target, "a") as fh:
+            fh.write(json.dumps([bytes(data[:40]).decode(errors="replace"), sorted(sys.modules)]))
+            fh.write("\\n")
     return write(fd, data)
 os.write = recording_write
 sys.argv[:] = ["pycodex", "app-server"]
 runpy.run_module("pycodex", run_name="__main__", alter_sys=True)
 """
+
+
+def _modules_at(record: Path, answer_id: int) -> set[str]:
+    """The modules imported when the write starting with the answer to ``answer_id`` began."""
+    for line in record.read_text().splitlines():
+        head, modules = json.loads(line)
+        if head.startswith(f'{{"id":{answer_id},'):
+            return set(modules)
+    raise AssertionError(f"no write started with the answer to {answer_id}")
+
 
 #: Modules the first answers do not need; none may be imported before the answer is out.
 NOT_BEFORE_THE_ANSWER = (
@@ -48,24 +59,45 @@ NOT_BEFORE_THE_ANSWER = (
     "pycodex.core.turn.engine",
 )
 
+#: Families a ``thread/list`` does not need (the whole table would import them).
+OTHER_FAMILIES = (
+    "pycodex.protocol.types.plugins",
+    "pycodex.protocol.types.fs",
+    "pycodex.protocol.types.account_extras",
+    "pycodex.protocol.types.command_exec",
+)
+
 
 async def test_initialize_is_answered_before_the_event_loop_is_imported(
     codex_home: Path, tmp_path: Path
 ) -> None:
-    record = tmp_path / "modules.txt"
+    record = tmp_path / "writes.jsonl"
     async with AppServerClient(
         codex_home, command=[sys.executable, "-c", RECORDING_SERVER, str(record)]
     ) as client:
         answer = await client.initialize()
         assert answer["codexHome"] == str(codex_home)
-        modules = set(record.read_text().splitlines())
+        modules = _modules_at(record, 1)
         assert "pycodex.api.initialize" in modules  # the recording is of this answer
         assert sorted(modules.intersection(NOT_BEFORE_THE_ANSWER)) == []
-        # Everything else arrives once the event loop runs.
+        # Everything else arrives once the event loop runs; the first real request imports
+        # its own family's types, not the whole method table's.
         assert await client.request("thread/list", {}) == {
             "data": [], "nextCursor": None, "backwardsCursor": None}
-        assert "asyncio" in sys.modules  # (the test process itself, for contrast)
+        modules = _modules_at(record, 2)
+        assert {"asyncio", "pycodex.protocol.types.threads"} <= modules
+        assert sorted(modules.intersection(OTHER_FAMILIES)) == []
     assert client.proc is not None and client.proc.returncode == 0
+
+
+def test_the_served_families_hint_matches_the_method_table() -> None:
+    from pycodex.protocol.served_families import SERVED_FAMILIES
+    from pycodex.protocol.types import client_requests
+
+    table = {name: spec.family for name, spec in client_requests().items()}
+    assert table == SERVED_FAMILIES, (
+        "regenerate: python -m pycodex.protocol.served_families "
+        "> src/pycodex/protocol/served_families.py")
 
 
 async def test_the_connection_carries_on_after_the_early_answer(

@@ -17,25 +17,33 @@ def create_app(options: ServerOptions, outgoing: Outgoing) -> AppState:
     return app
 
 
+#: Seconds after the first handshake before the warm-ups start, so that the requests a client
+#: sends right behind ``initialize`` do not share the interpreter with them.
+WARM_UP_DELAY = 0.5
+
+
 def _startup_warnings(app: AppState) -> list[dict[str, Any]]:
     from pycodex.api.startup_checks import run_startup_checks
 
     warnings = run_startup_checks(app)
-    from pycodex.api.threads import thread_manager
-
-    index = app.get(thread_manager).index
-    index.warm_up_in_background()
     import threading
 
-    from pycodex.api.threads import default_provider_endpoint, warm_up_model_client
-
-    def warm_later() -> None:
-        # Once the index is ready (a cold index build is read from the files meanwhile, and
-        # must not compete with the warm-up for the GIL); opening a thread starts it at once.
-        index.wait_ready()
-        warm_up_model_client(default_provider_endpoint(app))
-
-    threading.Thread(target=warm_later, name="warm-up-later", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(app,), name="warm-up-later", daemon=True).start()
     for warning in warnings:
         logger.warning("%s %s", warning["summary"], warning.get("details") or "")
     return warnings
+
+
+def _warm_up(app: AppState) -> None:
+    """On a worker thread, a moment after start-up: the thread index, then (once it is
+    ready, so a cold build read from the files meanwhile does not compete with it for the
+    GIL) the HTTP code and the engine. Requests needing them start them at once anyway."""
+    import time
+
+    time.sleep(WARM_UP_DELAY)
+    from pycodex.api.threads import default_provider_endpoint, thread_manager, warm_up_model_client
+
+    index = app.get(thread_manager).index
+    index.warm_up_in_background()
+    index.wait_ready()
+    warm_up_model_client(default_provider_endpoint(app))

@@ -16,6 +16,7 @@ from pycodex.core.errors import CodexError
 from pycodex.protocol.errors import RpcError, invalid_request
 from pycodex.protocol.gating import experimental_descriptor
 from pycodex.protocol.methods import MethodSpec
+from pycodex.protocol.served_families import SERVED_FAMILIES
 from pycodex.protocol.types import client_requests, family_requests
 from pycodex.protocol.validation import decode_params, unknown_method
 
@@ -37,13 +38,17 @@ class ApiDispatcher:
 
     @functools.cached_property
     def _table(self) -> dict[str, MethodSpec]:
-        """The method table; built on the first request after the handshake (it imports
-        every served family's types)."""
+        """The whole method table (it imports every served family's types): built only when
+        a method is not found through :data:`SERVED_FAMILIES`."""
         return client_requests()
 
     def _spec(self, method: str) -> MethodSpec | None:
-        if method == "initialize" and "_table" not in self.__dict__:
-            return family_requests("initialize").get(method)
+        """A method's spec, importing only its family's types when the hint knows it."""
+        family = SERVED_FAMILIES.get(method)
+        if family is not None:
+            spec = family_requests(family).get(method)
+            if spec is not None:
+                return spec
         return self._table.get(method)
 
     @functools.cached_property

@@ -12,7 +12,7 @@ from typing import Any
 from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
-from pycodex.api.engine_host import method_of
+from pycodex.api.event_methods import method_of
 from pycodex.api.router import route
 from pycodex.core import thread_history, thread_service
 from pycodex.core.thread_config import (

@@ -117,9 +117,10 @@ def client_requests() -> dict[str, MethodSpec]:
     return {name: s for name, s in _requests(_served_modules()).items() if s.served}
 
 
+@cache
 def family_requests(family: str) -> dict[str, MethodSpec]:
-    """The served requests of one of :data:`FAMILIES`, importing only its module (the
-    handshake needs its own before the whole table is worth building)."""
+    """The served requests of one of :data:`FAMILIES`, importing only its module (dispatch
+    looks methods up family by family, see ``protocol.served_families``)."""
     module = importlib.import_module(f"{__name__}.{family}")
     return {name: s for name, s in _requests((module,)).items() if s.served}
 

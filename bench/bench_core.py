@@ -54,9 +54,11 @@ def cold_start(found: list[Target], runs: int) -> dict[str, Sample]:
     primed = {target.name: fresh_home(f"cold-{target.name}", REFERENCE_CONFIG.format(port=9))
               for target in found}
     try:
-        for target in found:  # one throw-away start fills the home (the reference writes there)
-            server = JsonlServer(target, primed[target.name])
+        for target in found:  # a throw-away start fills the home (the reference writes there;
+            server = JsonlServer(target, primed[target.name])  # a list creates the index)
             server.initialize()
+            for method, params in FIRST_REQUESTS:
+                server.request(method, params)
             server.close()
         for run in range(runs * len(FIRST_REQUESTS)):
             for target in found:

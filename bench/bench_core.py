@@ -139,11 +139,19 @@ def main() -> None:
     parser.add_argument("--startup-only", action="store_true",
                         help="only the start-up rows (no request loop, no memory)")
     parser.add_argument("--json", type=Path, help="also write raw results here")
+    parser.add_argument("--baseline", type=Path, metavar="SRC",
+                        help="also start the pycodex whose sources are in SRC (another "
+                             "checkout's src/), alternating with the others: before/after")
     args = parser.parse_args()
     found = targets(not args.no_reference)
     for target in found:
         if target.name == "pycodex":
             target.extra_env.update(pycodex_env(True))
+            if args.baseline:
+                baseline = Target("baseline", target.argv, {
+                    **pycodex_env(True), "PYTHONPATH": str(args.baseline.absolute())})
+    if args.baseline:
+        found.append(baseline)
     samples = cold_start(found, args.runs)
     results: dict[str, dict[str, float]] = {}
     for target in found:
@@ -169,6 +177,12 @@ def main() -> None:
     ]
     if args.startup_only:
         print_table("Core: start-up", rows)
+        if args.baseline:
+            print("\n| measure | baseline | pycodex | after/before |\n| --- | --- | --- | --- |")
+            for label, values, unit, _ in rows:
+                before, after = values["baseline"], values["pycodex"]
+                print(f"| {label} | {before:,.1f} {unit} | {after:,.1f} {unit} | "
+                      f"{after / before:.2f}x |")
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))
         return

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -45,12 +48,32 @@ class Sample:
         self.cpu.setdefault(key, []).append(server.cpu_seconds() * 1000)
 
 
+#: Plain interpreter starts timed alongside (spawn → exit): the floor under any Python server.
+FLOOR = (
+    ("python -c pass", ["-c", "pass"]),
+    ("python -c 'import msgspec'", ["-c", "import msgspec"]),
+    ("python -S -c pass (no site)", ["-S", "-c", "pass"]),
+)
+
+
+def interpreter_floor(sample: Sample, env: dict[str, str]) -> None:
+    """One spawn → exit of each of :data:`FLOOR`, wall and CPU, into ``sample``."""
+    for label, args in FLOOR:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, *args], env=env)
+        _, _, usage = os.wait4(proc.pid, 0)
+        sample.wall.setdefault(label, []).append((time.perf_counter() - start) * 1000)
+        sample.cpu.setdefault(label, []).append((usage.ru_utime + usage.ru_stime) * 1000)
+
+
 def cold_start(found: list[Target], runs: int) -> dict[str, Sample]:
     """Per target: spawn → ``initialize`` answer on a fresh home (``fresh``) and a primed one
     (``primed``), and spawn → the answer to each of :data:`FIRST_REQUESTS` sent right after
     ``initialize`` (one per process, in turn). The targets alternate run by run, so both see
     the same machine load."""
     samples = {target.name: Sample() for target in found}
+    samples["floor"] = Sample()
+    floor_env = {**os.environ, **found[0].extra_env}
     primed = {target.name: fresh_home(f"cold-{target.name}", REFERENCE_CONFIG.format(port=9))
               for target in found}
     try:
@@ -71,6 +94,8 @@ def cold_start(found: list[Target], runs: int) -> dict[str, Sample]:
                     sample.add("fresh", server, start)
                     server.close()
                     cleanup(home)
+                    if target is found[0]:
+                        interpreter_floor(samples["floor"], floor_env)
                 start = time.perf_counter()
                 server = JsonlServer(target, primed[target.name])
                 server.initialize()
@@ -175,6 +200,11 @@ def main() -> None:
          "ms", True)
         for label, key in answers
     ]
+    floor = samples["floor"]
+    print("\n| interpreter floor (spawn → exit, median) | wall | CPU |\n| --- | --- | --- |")
+    for label, _ in FLOOR:
+        print(f"| {label} | {median(floor.wall[label]):,.1f} ms | "
+              f"{median(floor.cpu[label]):,.1f} ms |")
     if args.startup_only:
         print_table("Core: start-up", rows)
         if args.baseline:

@@ -136,6 +136,18 @@ async def test_messages_written_with_initialize_are_all_handled(spawn: ServerFac
     assert config["result"]["config"]["model"] is None
 
 
+async def test_an_initialize_written_in_pieces_is_answered(spawn: ServerFactory) -> None:
+    server = await spawn(process=True, initialize=False)
+    line = json.dumps({"id": 1, "method": "initialize", "params": {
+        "clientInfo": {"name": "pieces", "title": None, "version": "1"}}}).encode() + b"\n"
+    server._methods[1] = "initialize"  # sent raw, so tell the validating client what it was
+    for piece in (line[:7], line[7:30], line[30:]):
+        await server.send_raw(piece)
+        await asyncio.sleep(0.05)  # separate reads are likely, not needed for the assert
+    answer = await server.wait_for(lambda m: m.get("id") == 1)
+    assert answer["result"]["userAgent"].startswith("pieces/")
+
+
 async def test_a_first_message_that_is_not_initialize_goes_the_usual_way(
     spawn: ServerFactory,
 ) -> None:

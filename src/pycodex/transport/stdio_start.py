@@ -76,13 +76,19 @@ def start_stdio(dispatcher: ApiDispatcher, stop_signals: tuple[signal.Signals, .
 
 def _start(dispatcher: ApiDispatcher, state: ConnectionState) -> StdioStart:
     buffer = bytearray()
+    scanned = 0  # bytes of ``buffer`` known to hold no newline
     try:
         fd = sys.stdin.fileno()
-        while (end := buffer.find(b"\n")) < 0 or not buffer[:end].strip():
-            if end >= 0:  # a blank line: the server skips those
-                del buffer[: end + 1]
+        while True:
+            end = buffer.find(b"\n", scanned)
+            if end >= 0:
+                if buffer[:end].strip():
+                    break
+                del buffer[: end + 1]  # a blank line: the server skips those
+                scanned = 0
                 continue
-            if len(buffer) > MAX_LINE:
+            scanned = len(buffer)
+            if scanned > MAX_LINE:
                 return StdioStart(state, bytes(buffer), eof=False)
             chunk = os.read(fd, 1 << 16)
             if not chunk:

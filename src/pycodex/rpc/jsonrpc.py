@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+#: The server logs what it cannot read under its own name, wherever the reading happens.
 logger = logging.getLogger("pycodex.rpc.server")
 
 #: Request ids are strings or signed 64-bit integers.

@@ -30,8 +30,7 @@ from pycodex.protocol.errors import (
     SERVER_OVERLOADED,
     RpcError,
 )
-from pycodex.rpc.jsonrpc import DECODE_ERRORS, decode, valid_request_id
-from pycodex.rpc.jsonrpc import log_unreadable as _log_unreadable
+from pycodex.rpc.jsonrpc import DECODE_ERRORS, decode, log_unreadable, valid_request_id
 from pycodex.rpc.outgoing import OutgoingSender, Peer
 from pycodex.rpc.tracing import current_span, end_span, start_span
 from pycodex.rpc.writer import ConnectionWriter
@@ -167,15 +166,15 @@ class RpcServer:
         try:
             message = decode(data)
         except DECODE_ERRORS as exc:
-            _log_unreadable(exc)
+            log_unreadable(exc)
             return
         if not isinstance(message, dict):
-            _log_unreadable("not a JSON object")
+            log_unreadable("not a JSON object")
             return
         method = message.get("method")
         if method is not None:
             if not isinstance(method, str):
-                _log_unreadable("method is not a string")
+                log_unreadable("method is not a string")
             elif "id" in message:
                 self._accept_request(conn, message)
             else:
@@ -183,13 +182,13 @@ class RpcServer:
         elif "id" in message and ("result" in message or "error" in message):
             self.sender.resolve(conn.id, message)
         else:
-            _log_unreadable("not a request, response or notification")
+            log_unreadable("not a request, response or notification")
 
     def _accept_request(self, conn: Connection, message: dict[str, Any]) -> None:
         request_id = message["id"]
         if not valid_request_id(request_id):
             # Never echo an id the client could not have meant; JSON-RPC 2.0 answers null.
-            _log_unreadable("invalid request id")
+            log_unreadable("invalid request id")
             self.sender.send_raw(
                 conn.id,
                 {

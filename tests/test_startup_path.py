@@ -17,14 +17,16 @@ from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient, server_command, server_env
 
 #: Runs ``python -m pycodex app-server`` and, at each write to stdout, records the start of
-#: what is written and which modules the process has imported by then (one JSON line each).
+#: each message written and which modules the process has imported by then (one JSON line
+#: each write; a write may carry several messages).
 RECORDING_SERVER = """
 import json, os, runpy, sys
 target, write = sys.argv.pop(1), os.write
 def recording_write(fd, data):
     if fd == 1:
         with open(target, "a") as fh:
-            fh.write(json.dumps([bytes(data[:40]).decode(errors="replace"), sorted(sys.modules)]))
+            heads = [line[:20].decode(errors="replace") for line in bytes(data).split(b"\\n")]
+            fh.write(json.dumps([heads, sorted(sys.modules)]))
             fh.write("\\n")
     return write(fd, data)
 os.write = recording_write
@@ -34,12 +36,12 @@ runpy.run_module("pycodex", run_name="__main__", alter_sys=True)
 
 
 def _modules_at(record: Path, answer_id: int) -> set[str]:
-    """The modules imported when the write starting with the answer to ``answer_id`` began."""
+    """The modules imported when the write carrying the answer to ``answer_id`` began."""
     for line in record.read_text().splitlines():
-        head, modules = json.loads(line)
-        if head.startswith(f'{{"id":{answer_id},'):
+        heads, modules = json.loads(line)
+        if any(head.startswith(f'{{"id":{answer_id},') for head in heads):
             return set(modules)
-    raise AssertionError(f"no write started with the answer to {answer_id}")
+    raise AssertionError(f"no write carried the answer to {answer_id}")
 
 
 #: Modules the first answers do not need; none may be imported before the answer is out.

@@ -240,3 +240,67 @@ async def test_a_command_outliving_its_turn_reaches_the_next_turn_once(
     records = [t for t in texts(mock.requests[-1].body["input"])
                if t.startswith("<user_shell_command>")]
     assert len(records) == 1 and GATED in records[0]
+
+
+# -- thread/search (@ mentions) ----------------------------------------------------------
+
+
+async def test_search_matches_the_messages_of_a_thread_not_its_name(
+    opened: tuple[AppServerClient, str], workdir: Path, mock: MockResponses
+) -> None:
+    client, first = opened
+    mock.push(text_reply("Hello from the mock!"), text_reply("done"), text_reply("ok"))
+    await run_turn(client, first, "hello alpha first message")
+    await run_turn(client, first, "second zebra banana message")
+    second = await start_thread(client, workdir)
+    await run_turn(client, second, "other thread words")
+    await client.request("thread/name/set", {"threadId": second, "name": "Mango title"})
+
+    async def search(term: str) -> list[tuple[str, str]]:
+        found = await client.request("thread/search", {"searchTerm": term})
+        return [(r["thread"]["id"], r["snippet"]) for r in found["data"]]
+
+    # a later user message, in any case, the term trimmed
+    assert await search("  ZEBRA ") == [(first, "second zebra banana message")]
+    # the assistant's words too; newest thread first
+    assert await search("done") == [(first, "done")]
+    assert await search("ok") == [(second, "ok")]
+    # the name is not searched, nor the developer instructions
+    assert await search("mango") == []
+    assert await search("<permissions instructions>") == []
+    # a message spanning two turns' worth of text: the first match wins
+    assert await search("message") == [(first, "hello alpha first message")]
+
+
+async def test_search_snippet_is_the_window_around_the_match(
+    opened: tuple[AppServerClient, str], mock: MockResponses
+) -> None:
+    client, thread_id = opened
+    words = " ".join(f"w{i:03d}" for i in range(60))
+    mock.push(text_reply("ok"))
+    await run_turn(client, thread_id, words)
+
+    async def snippet(term: str) -> str:
+        found = await client.request("thread/search", {"searchTerm": term})
+        return str(found["data"][0]["snippet"])
+
+    # as the reference cuts them: ~50 characters before, ~100 after, "..." where it goes on
+    assert await snippet("w000") == " ".join(f"w{i:03d}" for i in range(20)) + " ..."
+    assert await snippet("w059") == "... 049 " + " ".join(f"w{i:03d}" for i in range(50, 60))
+
+
+async def test_search_pages_with_the_list_cursor(
+    opened: tuple[AppServerClient, str], workdir: Path, mock: MockResponses
+) -> None:
+    client, first = opened
+    mock.push(text_reply("a"), text_reply("b"), text_reply("c"))
+    await run_turn(client, first, "needle one")
+    other = await start_thread(client, workdir)
+    await run_turn(client, other, "hay only")
+    last = await start_thread(client, workdir)
+    await run_turn(client, last, "needle two")
+    page = await client.request("thread/search", {"searchTerm": "needle", "limit": 1})
+    assert [r["thread"]["id"] for r in page["data"]] == [last]
+    rest = await client.request("thread/search", {"searchTerm": "needle", "limit": 1,
+                                                  "cursor": page["nextCursor"]})
+    assert [r["thread"]["id"] for r in rest["data"]] == [first]

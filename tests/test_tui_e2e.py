@@ -234,13 +234,8 @@ def _answered(relay: WsRelay, method: str) -> dict[str, Any]:
 
 def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) -> None:
     relay = rig.relay
-    tui = rig.start_tui()
-    tui.wait_text(READY, timeout=25)
-    thread = _answered(relay, "thread/start")["result"]["thread"]
-
     # a turn; the user message echoes the TUI's clientUserMessageId
-    _prompt(tui, relay, "hello there")
-    tui.wait_text("Hello from the mock!")
+    tui, thread = _session_with_a_turn(rig, "hello there")
     start = relay.requests("turn/start")[0]
     echoed = relay.wait_for(lambda: [
         n for n in relay.notifications("item/completed")
@@ -283,16 +278,7 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
     tui.wait_text("the command ran", timeout=20)
 
     # /model: the seventh entry of the picker, then the default effort
-    tui.submit("/model")
-    tui.wait_text("Select Model and Effort")
-    tui.keys("7")
-    tui.wait_text("Select Reasoning Level")
-    time.sleep(0.3)
-    tui.keys("Enter")
-    tui.wait_text("Model changed to")
-    changed = relay.wait_for(lambda: [
-        n["params"]["threadSettings"] for n in relay.notifications("thread/settings/updated")
-        if n["params"]["threadSettings"]["effort"] is not None])[-1]
+    changed = _choose_model(tui, relay)
     chosen = changed["model"]
     assert chosen != thread["model"] and changed["serviceTier"] in (None, "default")
 
@@ -352,6 +338,32 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
     assert _unknown_methods(relay) <= PENDING_ELSEWHERE
 
 
+def _session_with_a_turn(rig: Rig, prompt: str) -> tuple[Tui, dict[str, Any]]:
+    """A new TUI session and its thread, after one turn on ``prompt``."""
+    tui = rig.start_tui()
+    tui.wait_text(READY, timeout=25)
+    thread: dict[str, Any] = _answered(rig.relay, "thread/start")["result"]["thread"]
+    _prompt(tui, rig.relay, prompt)
+    tui.wait_text("Hello from the mock!")
+    return tui, thread
+
+
+def _choose_model(tui: Tui, relay: WsRelay) -> dict[str, Any]:
+    """``/model``: the seventh entry of the picker, then the default effort; returns the
+    thread's settings the server then reports."""
+    tui.submit("/model")
+    tui.wait_text("Select Model and Effort")
+    tui.keys("7")
+    tui.wait_text("Select Reasoning Level")
+    time.sleep(0.3)
+    tui.keys("Enter")
+    tui.wait_text("Model changed to")
+    changed: dict[str, Any] = relay.wait_for(lambda: [
+        n["params"]["threadSettings"] for n in relay.notifications("thread/settings/updated")
+        if n["params"]["threadSettings"]["effort"] is not None])[-1]
+    return changed
+
+
 def _prompt(tui: Tui, relay: WsRelay, text: str) -> None:
     """Submit a prompt and see its ``turn/start`` go out; an Enter the TUI dropped (right
     after start-up it sometimes takes the keys as a paste) is pressed again."""
@@ -374,23 +386,10 @@ def _answered_id(relay: WsRelay, request: dict[str, Any]) -> str | None:
 
 def test_model_choice_survives_a_server_restart_and_the_picker_resumes(rig: Rig) -> None:
     relay = rig.relay
-    tui = rig.start_tui()
-    tui.wait_text(READY, timeout=25)
-    thread = _answered(relay, "thread/start")["result"]["thread"]
-    _prompt(tui, relay, "remember the picker")
-    tui.wait_text("Hello from the mock!")
+    tui, thread = _session_with_a_turn(rig, "remember the picker")
 
     # /model, then no turn: the choice is recorded at once
-    tui.submit("/model")
-    tui.wait_text("Select Model and Effort")
-    tui.keys("7")
-    tui.wait_text("Select Reasoning Level")
-    time.sleep(0.3)
-    tui.keys("Enter")
-    tui.wait_text("Model changed to")
-    changed = relay.wait_for(lambda: [
-        n["params"]["threadSettings"] for n in relay.notifications("thread/settings/updated")
-        if n["params"]["threadSettings"]["effort"] is not None])[-1]
+    changed = _choose_model(tui, relay)
     tui.keys("C-c")
     relay.wait_for(lambda: [r for r in relay.requests("thread/unsubscribe")
                             if r["params"]["threadId"] == thread["id"]])

@@ -31,6 +31,14 @@ def _rollout_lines(path: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
 
+async def _first_turn(client: AppServerClient, thread_id: str, mock: MockResponses) -> str:
+    """Run one turn (the rollout appears with it); returns the rollout's path."""
+    mock.push(text_reply("a"))
+    await run_turn(client, thread_id, "hi")
+    read = await client.request("thread/read", {"threadId": thread_id})
+    return str(read["thread"]["path"])
+
+
 # -- thread/settings/update is recorded at once -----------------------------------------
 
 
@@ -38,10 +46,7 @@ async def test_settings_update_is_recorded_at_once_and_restored_on_resume_after_
     opened: tuple[AppServerClient, str], spawn: ServerFactory, mock: MockResponses
 ) -> None:
     client, thread_id = opened
-    mock.push(text_reply("a"))
-    await run_turn(client, thread_id, "hi")
-    read = await client.request("thread/read", {"threadId": thread_id})
-    path = read["thread"]["path"]
+    path = await _first_turn(client, thread_id, mock)
     await client.request("thread/settings/update", {
         "threadId": thread_id, "model": "gpt-5.6-sol", "effort": "high"})
     await client.wait_notification("thread/settings/updated")
@@ -128,9 +133,7 @@ async def test_a_paginated_thread_stays_paginated_after_a_restart(
     opened: tuple[AppServerClient, str], spawn: ServerFactory, mock: MockResponses
 ) -> None:
     client, thread_id = opened
-    mock.push(text_reply("a"))
-    await run_turn(client, thread_id, "hi")
-    path = (await client.request("thread/read", {"threadId": thread_id}))["thread"]["path"]
+    path = await _first_turn(client, thread_id, mock)
     assert _rollout_lines(path)[0]["payload"]["history_mode"] == "paginated"
 
     client = await _restart(spawn, client)
@@ -149,9 +152,7 @@ async def test_an_older_rollout_is_legacy_and_read_whole(
     opened: tuple[AppServerClient, str], spawn: ServerFactory, mock: MockResponses
 ) -> None:
     client, thread_id = opened
-    mock.push(text_reply("a"))
-    await run_turn(client, thread_id, "hi")
-    path = Path((await client.request("thread/read", {"threadId": thread_id}))["thread"]["path"])
+    path = Path(await _first_turn(client, thread_id, mock))
     client = await _restart(spawn, client)
     # as written before 0.171: no history_mode in the session_meta
     lines = path.read_text().splitlines()

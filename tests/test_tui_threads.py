@@ -41,6 +41,11 @@ async def _first_turn(client: AppServerClient, thread_id: str, mock: MockRespons
 
 # -- thread/settings/update is recorded at once -----------------------------------------
 
+#: what the reference records for a read-only thread
+READ_ONLY_PROFILE = {"type": "managed", "file_system": {"type": "restricted", "entries": [
+    {"path": {"type": "special", "value": {"kind": "root"}}, "access": "read"}]},
+    "network": "restricted"}
+
 
 async def test_settings_update_is_recorded_at_once_and_restored_on_resume_after_restart(
     opened: tuple[AppServerClient, str], spawn: ServerFactory, mock: MockResponses
@@ -57,6 +62,9 @@ async def test_settings_update_is_recorded_at_once_and_restored_on_resume_after_
     assert (payload["type"], payload["thread_id"]) == ("thread_settings_applied", thread_id)
     settings = payload["thread_settings"]
     assert (settings["model"], settings["reasoning_effort"]) == ("gpt-5.6-sol", "high")
+    # the reference skips the event without these two; a read-only thread's profile
+    assert settings["requested_approvals_reviewer"] == "user"
+    assert settings["permission_profile"] == READ_ONLY_PROFILE
     assert settings["collaboration_mode"] == {"mode": "default", "settings": {
         "model": "gpt-5.6-sol", "reasoning_effort": "high", "developer_instructions": None}}
 
@@ -71,6 +79,44 @@ async def test_settings_update_is_recorded_at_once_and_restored_on_resume_after_
     await run_turn(client, thread_id, "again")
     assert mock.requests[-1].body["model"] == "gpt-5.6-sol"
     assert mock.requests[-1].body["reasoning"]["effort"] == "high"
+
+
+async def test_the_reference_event_is_read_back(
+    opened: tuple[AppServerClient, str], spawn: ServerFactory, workdir: Path,
+    codex_home: Path, mock: MockResponses
+) -> None:
+    client, thread_id = opened
+    path = Path(await _first_turn(client, thread_id, mock))
+    # a configured sandbox_mode wins over the recorded one: leave the choice to the thread
+    config = codex_home / "config.toml"
+    config.write_text(config.read_text().replace('sandbox_mode = "read-only"\n', ""))
+    client = await _restart(spawn, client)
+    # as the reference 0.171 writes it: no sandbox policy, a managed permission profile
+    cwd = str(workdir)
+    settings = {
+        "model": "gpt-5.6-sol", "model_provider_id": "mock", "approval_policy": "never",
+        "approvals_reviewer": "user", "requested_approvals_reviewer": "user",
+        "permission_profile": {"type": "managed", "file_system": {"type": "restricted", "entries": [
+            {"path": {"type": "special", "value": {"kind": "root"}}, "access": "read"},
+            {"path": {"type": "path", "path": cwd}, "access": "write"},
+            {"path": {"type": "special", "value": {"kind": "slash_tmp"}}, "access": "write"},
+            {"path": {"type": "special", "value": {"kind": "tmpdir"}}, "access": "write"},
+            {"path": {"type": "path", "path": f"{cwd}/.git"}, "access": "read",
+             "missing_path_behavior": "skip"}]}, "network": "restricted"},
+        "cwd": cwd, "runtime_workspace_roots": [cwd], "reasoning_effort": "low",
+        "collaboration_mode": {"mode": "default", "settings": {
+            "model": "gpt-5.6-sol", "reasoning_effort": "low", "developer_instructions": None}},
+        "disabled_plugin_ids": []}
+    line = {"timestamp": "2026-12-03T18:21:29.016Z", "ordinal": 99, "type": "event_msg",
+            "payload": {"type": "thread_settings_applied", "thread_id": thread_id,
+                        "thread_settings": settings}}
+    with path.open("a") as fh:
+        fh.write(json.dumps(line) + "\n")
+    resumed = await client.request("thread/resume", {"threadId": thread_id})
+    assert (resumed["model"], resumed["reasoningEffort"]) == ("gpt-5.6-sol", "low")
+    assert resumed["sandbox"] == {"type": "workspaceWrite", "writableRoots": [],
+                                  "networkAccess": False, "excludeTmpdirEnvVar": False,
+                                  "excludeSlashTmp": False}
 
 
 async def test_settings_update_before_the_first_turn_writes_no_rollout(

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from pycodex.core.host import TurnSettings
+from pycodex.core.rollout_permissions import policy_of, profile_of
 from pycodex.protocol.types.items import AskForApproval, SandboxPolicy
 
 #: wire (camelCase) sandbox kinds ↔ the rollout's (kebab-case) ones
@@ -97,6 +98,8 @@ def applied_thread_settings(s: TurnSettings) -> dict[str, Any]:
     return {
         "model": s.model, "model_provider_id": s.provider_id,
         "approval_policy": s.approval_policy, "approvals_reviewer": s.approvals_reviewer,
+        "requested_approvals_reviewer": s.approvals_reviewer,
+        "permission_profile": profile_of(s.sandbox_policy, cwd),
         "cwd": cwd, "runtime_workspace_roots": [cwd], "reasoning_effort": s.effort,
         "collaboration_mode": {"mode": s.collaboration_mode, "settings": {
             "model": s.model, "reasoning_effort": s.effort,
@@ -152,9 +155,10 @@ def applied_settings(thread_settings: dict[str, Any], base: PersistedSettings
     (the reference leaves out the sandbox policy and tier) stays."""
     context = {_APPLIED_KEYS[key]: value for key, value in thread_settings.items()
                if key in _APPLIED_KEYS}
-    if "sandbox_policy" not in context and thread_settings.get("permission_profile") == {
-            "type": "disabled"}:
-        context["sandbox_policy"] = {"type": "danger-full-access"}
+    if "sandbox_policy" not in context:  # the reference's: from its permission profile
+        policy = policy_of(thread_settings.get("permission_profile"), _text(context, "cwd"))
+        if policy is not None:
+            context["sandbox_policy"] = policy
     applied = persisted_settings(context)
     return msgspec.structs.replace(base, **{
         field: getattr(applied, field) for field in base.__struct_fields__

@@ -122,6 +122,8 @@ class Rig:
     mock: MockResponses
     workdir: Path
     start_tui: Callable[..., Tui]
+    #: stop the server and start a fresh one on the same port and CODEX_HOME
+    restart_server: Callable[[], None]
 
 
 def _write_config(path: Path, port: int, extra: str = "") -> None:
@@ -151,13 +153,22 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         env = {**os.environ, "CODEX_HOME": str(server_home), "HOME": str(home),
                "STUB_API_KEY": "stub", "PYTHONPATH": os.pathsep.join(
                    p for p in (source, os.environ.get("PYTHONPATH")) if p)}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "pycodex", "app-server", "--listen",
-             f"ws://127.0.0.1:{port}"], cwd=workdir, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        servers: list[subprocess.Popen[str]] = []
+
+        def start_server() -> None:
+            servers.append(subprocess.Popen(
+                [sys.executable, "-m", "pycodex", "app-server", "--listen",
+                 f"ws://127.0.0.1:{port}"], cwd=workdir, env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+            _wait_listening(port, servers[-1])
+
+        def restart_server() -> None:
+            _stop(servers[-1])
+            start_server()
+
         socket_name = f"pycodex-tui-{uuid.uuid4().hex[:8]}"
         try:
-            _wait_listening(port, server)
+            start_server()
             with WsRelay(f"ws://127.0.0.1:{port}") as relay:
                 count = 0
 
@@ -172,15 +183,22 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
                     tui.tmux("set-option", "-t", tui.session, "remain-on-exit", "on")
                     return tui
 
-                yield Rig(relay, mock, workdir, start_tui)
+                yield Rig(relay, mock, workdir, start_tui, restart_server)
         finally:
             subprocess.run(["tmux", "-L", socket_name, "kill-server"], capture_output=True,
                            timeout=10, check=False)
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for server in servers:
+                _stop(server)
+
+
+def _stop(server: subprocess.Popen[str]) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def _wait_listening(port: int, server: subprocess.Popen[str]) -> None:
@@ -216,13 +234,8 @@ def _answered(relay: WsRelay, method: str) -> dict[str, Any]:
 
 def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) -> None:
     relay = rig.relay
-    tui = rig.start_tui()
-    tui.wait_text(READY, timeout=25)
-    thread = _answered(relay, "thread/start")["result"]["thread"]
-
     # a turn; the user message echoes the TUI's clientUserMessageId
-    tui.submit("hello there")
-    tui.wait_text("Hello from the mock!")
+    tui, thread = _session_with_a_turn(rig, "hello there")
     start = relay.requests("turn/start")[0]
     echoed = relay.wait_for(lambda: [
         n for n in relay.notifications("item/completed")
@@ -265,16 +278,7 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
     tui.wait_text("the command ran", timeout=20)
 
     # /model: the seventh entry of the picker, then the default effort
-    tui.submit("/model")
-    tui.wait_text("Select Model and Effort")
-    tui.keys("7")
-    tui.wait_text("Select Reasoning Level")
-    time.sleep(0.3)
-    tui.keys("Enter")
-    tui.wait_text("Model changed to")
-    changed = relay.wait_for(lambda: [
-        n["params"]["threadSettings"] for n in relay.notifications("thread/settings/updated")
-        if n["params"]["threadSettings"]["effort"] is not None])[-1]
+    changed = _choose_model(tui, relay)
     chosen = changed["model"]
     assert chosen != thread["model"] and changed["serviceTier"] in (None, "default")
 
@@ -334,7 +338,76 @@ def test_a_session_start_turn_shell_review_approval_exit_and_resume(rig: Rig) ->
     assert _unknown_methods(relay) <= PENDING_ELSEWHERE
 
 
+def _session_with_a_turn(rig: Rig, prompt: str) -> tuple[Tui, dict[str, Any]]:
+    """A new TUI session and its thread, after one turn on ``prompt``."""
+    tui = rig.start_tui()
+    tui.wait_text(READY, timeout=25)
+    thread: dict[str, Any] = _answered(rig.relay, "thread/start")["result"]["thread"]
+    _prompt(tui, rig.relay, prompt)
+    tui.wait_text("Hello from the mock!")
+    return tui, thread
+
+
+def _choose_model(tui: Tui, relay: WsRelay) -> dict[str, Any]:
+    """``/model``: the seventh entry of the picker, then the default effort; returns the
+    thread's settings the server then reports."""
+    tui.submit("/model")
+    tui.wait_text("Select Model and Effort")
+    tui.keys("7")
+    tui.wait_text("Select Reasoning Level")
+    time.sleep(0.3)
+    tui.keys("Enter")
+    tui.wait_text("Model changed to")
+    changed: dict[str, Any] = relay.wait_for(lambda: [
+        n["params"]["threadSettings"] for n in relay.notifications("thread/settings/updated")
+        if n["params"]["threadSettings"]["effort"] is not None])[-1]
+    return changed
+
+
+def _prompt(tui: Tui, relay: WsRelay, text: str) -> None:
+    """Submit a prompt and see its ``turn/start`` go out; an Enter the TUI dropped (right
+    after start-up it sometimes takes the keys as a paste) is pressed again."""
+    before = len(relay.requests("turn/start"))
+    tui.submit(text)
+    for _ in range(3):
+        try:
+            relay.wait_for(lambda: relay.requests("turn/start")[before:], timeout=5)
+            return
+        except TimeoutError:
+            tui.keys("Enter")
+    raise AssertionError(f"the prompt never started a turn:\n{tui.screen()}")
+
+
 def _answered_id(relay: WsRelay, request: dict[str, Any]) -> str | None:
     answer = relay.answer_to(request)
     return None if answer is None or "result" not in answer else str(
         answer["result"]["thread"]["id"])
+
+
+def test_model_choice_survives_a_server_restart_and_the_picker_resumes(rig: Rig) -> None:
+    relay = rig.relay
+    tui, thread = _session_with_a_turn(rig, "remember the picker")
+
+    # /model, then no turn: the choice is recorded at once
+    changed = _choose_model(tui, relay)
+    tui.keys("C-c")
+    relay.wait_for(lambda: [r for r in relay.requests("thread/unsubscribe")
+                            if r["params"]["threadId"] == thread["id"]])
+
+    rig.restart_server()
+    picker = rig.start_tui("resume")
+    picker.wait_text("remember the picker", timeout=25)
+    listed = _answered(relay, "thread/list")["result"]["data"]
+    assert thread["id"] in [t["id"] for t in listed]
+    time.sleep(0.3)
+    picker.keys("Enter")  # the newest thread, ours
+    picker.wait_text(READY, timeout=25)
+    resumed = _answered(relay, "thread/resume")["result"]
+    assert resumed["thread"]["id"] == thread["id"]
+    assert (resumed["model"], resumed["reasoningEffort"]) == (changed["model"],
+                                                              changed["effort"])
+    assert resumed["thread"]["historyMode"] == "paginated"
+    assert resumed["turnsBackwardsCursor"] and resumed["itemsBackwardsCursor"]
+    picker.wait_text("remember the picker")
+    assert _error_lines(picker.screen()) == []
+    assert _unknown_methods(relay) <= PENDING_ELSEWHERE

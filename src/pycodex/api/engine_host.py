@@ -12,10 +12,12 @@ from typing import Any
 
 from pycodex.api.context import ClientRequestError, RequestContext
 from pycodex.api.event_methods import method_of
+from pycodex.api.local_stores import read_receipt_store
 from pycodex.api.turn_events import turn_event
 from pycodex.core.errors import NotFound
 from pycodex.core.host import ClientAnswerError, Notification, ServerRequest
 from pycodex.core.platform import user_agent
+from pycodex.core.read_state import ReadState
 from pycodex.core.thread_config import turn_settings
 from pycodex.core.threads import LoadedThread, ThreadManager
 from pycodex.core.token_usage import TokenLedger
@@ -154,7 +156,9 @@ async def engine_for(ctx: RequestContext, thread_id: str) -> ThreadEngine:
             thread.engine = ThreadEngine(
                 ThreadHost(ctx, manager, thread), turn_settings(thread.settings), history=history,
                 tokens=TokenLedger.from_rollout(tokens),
-                router=ToolRouter(mcp=lambda: thread.mcp))
+                router=ToolRouter(mcp=lambda: thread.mcp),
+                read_state=ReadState(None if thread.ephemeral else read_receipt_store(ctx.app),
+                                     thread.id))
     engine: ThreadEngine = thread.engine
     if ctx.connection_id not in thread.subscribers:
         manager.subscribe(thread, ctx.connection_id)

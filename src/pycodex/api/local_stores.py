@@ -17,16 +17,19 @@ from pycodex.store.goals import GoalStore
 from pycodex.store.ids import InvalidId, parse_thread_id
 from pycodex.store.import_history import SCHEMA as IMPORTS_SCHEMA
 from pycodex.store.import_history import ImportHistoryStore
+from pycodex.store.read_receipts import SCHEMA as READ_RECEIPTS_SCHEMA
+from pycodex.store.read_receipts import ReadReceiptStore
 from pycodex.store.sections import SCHEMA as SECTIONS_SCHEMA
 from pycodex.store.sections import SectionStore
 from pycodex.store.sqlite_file import open_sqlite
 
-#: Sections, attachments and import history share one file; goals have their own.
+#: Sections, attachments, import history and read receipts share one file; goals have
+#: their own.
 EXTRAS_FILE = "thread_extras_pycodex.sqlite"
 
 
 def _extras_db(app: AppState) -> sqlite3.Connection:
-    schema = SECTIONS_SCHEMA + ATTACHMENTS_SCHEMA + IMPORTS_SCHEMA
+    schema = SECTIONS_SCHEMA + ATTACHMENTS_SCHEMA + IMPORTS_SCHEMA + READ_RECEIPTS_SCHEMA
     conn = open_sqlite(app.options.codex_home / EXTRAS_FILE, schema)
     app.shutdown_hooks.append(conn.close)
     return conn
@@ -42,6 +45,10 @@ def attachment_store(app: AppState) -> AttachmentStore:
 
 def import_history_store(app: AppState) -> ImportHistoryStore:
     return ImportHistoryStore(app.get(_extras_db))
+
+
+def read_receipt_store(app: AppState) -> ReadReceiptStore:
+    return ReadReceiptStore(app.get(_extras_db))
 
 
 def goal_store(app: AppState) -> GoalStore:

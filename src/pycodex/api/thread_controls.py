@@ -17,6 +17,7 @@ from pycodex.core.host import TurnSettings
 from pycodex.core.read_state import ReadStateConflict
 from pycodex.core.thread_config import apply_turn_overrides, sandbox_policy, turn_settings
 from pycodex.core.threads import ThreadSettings as ThreadSettingsRecord
+from pycodex.core.turn_context import applied_thread_settings
 from pycodex.protocol.errors import RpcError, invalid_request
 from pycodex.protocol.types.items import ApprovalsReviewer
 from pycodex.protocol.types.thread_controls import (
@@ -38,6 +39,7 @@ from pycodex.protocol.types.thread_controls import (
 )
 from pycodex.protocol.types.threads import ThreadEnvironment
 from pycodex.protocol.types.turns import CollaborationMode, CollaborationModeSettings
+from pycodex.store import events
 
 
 @route("thread/shellCommand")
@@ -91,6 +93,10 @@ async def thread_settings_update(ctx: RequestContext, params: ThreadSettingsUpda
         stored.sandbox_policy = sandbox_policy(mode, stored.config)
         stored.active_permission_profile = {"id": params.permissions, "extends": None}
     engine.settings = s = turn_settings(stored)
+    if thread.materialized:  # recorded now, as the reference: a restart keeps them
+        await thread.writer.append([events.thread_settings_applied(
+            thread_id, applied_thread_settings(s))])
+        ctx.app.get(thread_manager).refresh_index(thread)
     ctx.respond(ThreadSettingsUpdateResponse())
     await engine.host.emit(ThreadSettingsUpdatedNotification(
         thread_id=thread_id, thread_settings=effective_settings(s, stored)))

@@ -1,7 +1,11 @@
-"""``thread/search``: threads whose title matches a term (the TUI's ``@`` mentions), as a
-``thread/list`` page with each thread's preview as the snippet."""
+"""``thread/search``: threads whose user or assistant messages contain a term (the TUI's
+``@`` mentions), newest first as ``thread/list`` pages them, each with the snippet around
+its first match (:mod:`pycodex.store.content_search`)."""
 
 from __future__ import annotations
+
+import asyncio
+from pathlib import Path
 
 from pycodex.api.context import RequestContext
 from pycodex.api.router import route
@@ -11,16 +15,40 @@ from pycodex.protocol.types.thread_search import (
     ThreadSearchResponse,
     ThreadSearchResult,
 )
-from pycodex.protocol.types.threads import ThreadListParams
+from pycodex.protocol.types.threads import Thread, ThreadListParams
+from pycodex.store.content_search import first_match
+
+#: results of one answer when the client names no limit
+DEFAULT_LIMIT = 25
+
+
+def _matches(threads: list[Thread], term: str) -> list[ThreadSearchResult]:
+    """The threads (in order) whose rollout has a message containing ``term``."""
+    found = []
+    for thread in threads:
+        snippet = first_match(Path(thread.path), term) if thread.path else None
+        if snippet is not None:
+            found.append(ThreadSearchResult(snippet=snippet, thread=thread))
+    return found
 
 
 @route("thread/search")
 async def thread_search(ctx: RequestContext, params: ThreadSearchParams) -> ThreadSearchResponse:
-    page = await thread_list(ctx, ThreadListParams(
-        cursor=params.cursor, limit=params.limit, search_term=params.search_term,
-        sort_key="updated_at" if params.sort_key == "updated_at" else None,
-        sort_direction=params.sort_direction, source_kinds=params.source_kinds,
-        archived=params.archived))
-    return ThreadSearchResponse(
-        data=[ThreadSearchResult(snippet=thread.preview, thread=thread) for thread in page.data],
-        next_cursor=page.next_cursor, backwards_cursor=None)
+    term = params.search_term.strip()
+    wanted = max(params.limit if params.limit is not None else DEFAULT_LIMIT, 1)
+    found: list[ThreadSearchResult] = []
+    cursor = params.cursor
+    while term:
+        # pages as big as what is still missing: every thread of a page is looked at, so
+        # the next page's cursor loses nothing
+        page = await thread_list(ctx, ThreadListParams(
+            cursor=cursor, limit=wanted - len(found),
+            sort_key="updated_at" if params.sort_key == "updated_at" else None,
+            sort_direction=params.sort_direction, source_kinds=params.source_kinds,
+            archived=params.archived))
+        found += await asyncio.to_thread(_matches, page.data, term)
+        cursor = page.next_cursor
+        if cursor is None or len(found) >= wanted:
+            break
+    return ThreadSearchResponse(data=found, next_cursor=cursor if term else None,
+                                backwards_cursor=None)

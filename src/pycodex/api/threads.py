@@ -35,6 +35,7 @@ from pycodex.protocol.types.items import Turn
 from pycodex.protocol.types.threads import (
     EmptyResponse,
     GitInfo,
+    Thread,
     ThreadArchiveParams,
     ThreadDeleteParams,
     ThreadForkParams,
@@ -172,7 +173,9 @@ def _resume_response(mgr: ThreadManager, thread: LoadedThread, turns: list[Turn]
     """The start answer plus the thread's current collaboration mode and the cursor that
     pages its turns backwards from the last one."""
     s = thread.settings
-    turns_cursor, items_cursor = _backwards_cursors(turns)
+    # legacy threads (older rollouts) are read whole: no cursors, as the reference
+    turns_cursor, items_cursor = (_backwards_cursors(turns) if thread.history_mode == "paginated"
+                                  else (None, None))
     mode = CollaborationMode(mode=s.collaboration_mode, settings=CollaborationModeSettings(
         model=s.model, reasoning_effort=s.reasoning_effort,
         developer_instructions=s.developer_instructions))
@@ -297,7 +300,7 @@ def _after_thread_started(ctx: RequestContext, thread: LoadedThread) -> None:
 async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread, created = _new_loaded(ctx, mgr, params, ephemeral=bool(params.ephemeral))
-    thread.history_mode = "paginated"  # as 0.171 starts every thread
+    thread.history_mode = params.history_mode or "paginated"  # 0.171's default
     thread.settings.dynamic_tools = params.dynamic_tools
     thread.settings.experimental_raw_events = params.experimental_raw_events
     thread.settings.persist_extended_history = params.persist_extended_history
@@ -487,7 +490,12 @@ async def thread_list(ctx: RequestContext, params: ThreadListParams) -> ThreadLi
         last = rows[-1]
         stamp_ms = last.updated_at_ms if query.sort_key == "updated_at" else last.created_at_ms
         next_cursor = f"{utc_timestamp(stamp_ms / 1000)}|{last.id}"
-    return ThreadListResponse(data=[mgr.wire_summary(row) for row in rows], next_cursor=next_cursor)
+    from pycodex.api.read_states import read_states_of
+    from pycodex.protocol.types.thread_read_states import ThreadListResponseWithReadStates
+
+    return ThreadListResponseWithReadStates(
+        data=[mgr.wire_summary(row) for row in rows], next_cursor=next_cursor,
+        read_states=read_states_of(ctx.app, (row.id for row in rows)))
 
 
 @route("thread/loaded/list")
@@ -528,12 +536,22 @@ async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadRe
                     "includeTurns is unavailable before first user message"
                 )
             turns = await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
-        return ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns))
+        return _with_read_state(ctx, mgr.wire_thread(loaded, turns=turns))
     summary = await thread_service.locate(mgr, thread_id)
     if summary is None:
         raise invalid_request(f"thread not loaded: {thread_id}")
     turns = await _load_turns(Path(summary.path), thread_id) if params.include_turns else []
-    return ThreadResponse(thread=mgr.wire_summary(summary, turns))
+    thread = mgr.wire_summary(summary, turns)
+    thread.history_mode = await thread_service.stored_history_mode(Path(summary.path))
+    return _with_read_state(ctx, thread)
+
+
+def _with_read_state(ctx: RequestContext, thread: Thread) -> ThreadResponse:
+    """The ``thread/read`` answer: the thread and its read receipt."""
+    from pycodex.api.read_states import read_state_of
+    from pycodex.protocol.types.thread_read_states import ThreadResponseWithReadState
+
+    return ThreadResponseWithReadState(thread=thread, read_state=read_state_of(ctx.app, thread.id))
 
 
 async def _thread_turns(mgr: ThreadManager, params: Any, method: str, unknown: str,

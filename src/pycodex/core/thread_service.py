@@ -23,9 +23,14 @@ from pycodex.core.git_info import collect_git_info
 from pycodex.core.thread_config import recorded
 from pycodex.core.thread_history import current_turns
 from pycodex.core.threads import LoadedThread, ThreadManager
-from pycodex.core.turn_context import PersistedSettings, persisted_settings
+from pycodex.core.turn_context import (
+    PersistedSettings,
+    applied_settings,
+    follow_settings_line,
+    persisted_settings,
+)
 from pycodex.protocol.types.items import Turn
-from pycodex.protocol.types.threads import GitInfo
+from pycodex.protocol.types.threads import GitInfo, HistoryMode
 from pycodex.store.archive import ArchiveError, archive_rollout, unarchive_rollout
 from pycodex.store.history import StoredThread, read_thread, turn_preview
 from pycodex.store.rollout import (
@@ -36,6 +41,7 @@ from pycodex.store.rollout import (
     find_rollout,
     iter_rollout,
     parse_timestamp_ms,
+    read_session_meta,
     rollout_path,
     utc_timestamp,
 )
@@ -103,6 +109,7 @@ def session_meta(
         "source": SESSION_SOURCE,
         "model_provider": s.model_provider,
         "base_instructions": {"text": s.base_instructions} if s.base_instructions else None,
+        "history_mode": thread.history_mode,
     }
     if forked_from:
         meta["forked_from_id"] = forked_from
@@ -149,6 +156,8 @@ async def read_stored(path: Path, thread_id: str) -> StoredThread:
 def recorded_settings(stored: StoredThread) -> PersistedSettings:
     """The settings the stored thread last ran with (cwd from its meta when no turn ran)."""
     persisted = persisted_settings(stored.context)
+    if stored.applied is not None:  # thread/settings/update after the last turn
+        persisted = applied_settings(stored.applied, persisted)
     if persisted.cwd is None and isinstance(stored.meta.get("cwd"), str):
         persisted.cwd = stored.meta["cwd"]
     return persisted
@@ -157,6 +166,18 @@ def recorded_settings(stored: StoredThread) -> PersistedSettings:
 def _text(meta: dict[str, Any], key: str) -> str | None:
     value = meta.get(key)
     return value if isinstance(value, str) else None
+
+
+def history_mode(meta: dict[str, Any]) -> HistoryMode:
+    """Only a rollout whose ``session_meta`` says so pages its history; older ones (and
+    those of other writers) are read whole, as the reference reads them."""
+    return "paginated" if meta.get("history_mode") == "paginated" else "legacy"
+
+
+async def stored_history_mode(path: Path) -> HistoryMode:
+    """The history mode a stored rollout records (its first lines only)."""
+    meta = await asyncio.to_thread(read_session_meta, path)
+    return history_mode(meta or {})
 
 
 def restore(
@@ -174,6 +195,7 @@ def restore(
     thread.cli_version = str(meta.get("cli_version", ""))
     thread.originator = _text(meta, "originator")
     thread.forked_from_id = _text(meta, "forked_from_id")
+    thread.history_mode = history_mode(meta)
     thread.preview = (summary.preview if summary and summary.preview
                       else turn_preview(stored.turns))
     thread.name = summary.name if summary else None
@@ -230,8 +252,7 @@ async def fork_source(mgr: ThreadManager, source_id: str, path: Path | None) -> 
         persisted = recorded(source.settings)
     else:
         for line in lines:
-            if line.type == "turn_context" and isinstance(line.payload, dict):
-                persisted = persisted_settings(line.payload)
+            persisted = follow_settings_line(persisted, line.type, line.payload)
     running = source.active_turn_id if source is not None else None
     return ForkSource(lines, name, persisted, running)
 
@@ -242,6 +263,7 @@ async def write_fork(
     """Give the fork its rollout, a copy of the source's; returns the fork's turns."""
     thread.forked_from_id = source_id
     thread.name = source.name
+    thread.history_mode = "paginated"  # a fork is a new thread, whatever its source
     items: list[RolloutItem] = [(line.type, line.payload) for line in source.lines]
     if source.running_turn_id is not None:
         items.append(("event_msg", {"type": "turn_aborted", "turn_id": source.running_turn_id,

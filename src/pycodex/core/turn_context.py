@@ -1,6 +1,7 @@
-"""The ``turn_context`` rollout line: the settings a turn ran with, in the reference's
-format. Written at every turn start, the last one restores a thread's settings when it is
-resumed, forked or read after a restart."""
+"""The settings lines of a rollout, in the reference's format: ``turn_context`` (the
+settings a turn ran with, written at every turn start) and ``thread_settings_applied``
+(written by ``thread/settings/update``). The last of them restores a thread's settings when
+it is resumed, forked or read after a restart."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import msgspec
 
 from pycodex.core.host import TurnSettings
+from pycodex.core.rollout_permissions import policy_of, profile_of
 from pycodex.protocol.types.items import AskForApproval, SandboxPolicy
 
 #: wire (camelCase) sandbox kinds ↔ the rollout's (kebab-case) ones
@@ -89,6 +91,25 @@ def turn_context_payload(turn_id: str, s: TurnSettings) -> dict[str, Any]:
     return payload
 
 
+def applied_thread_settings(s: TurnSettings) -> dict[str, Any]:
+    """The ``thread_settings`` of a ``thread_settings_applied`` event: the reference's
+    fields, plus the ones it keeps elsewhere (sandbox policy, tier, summary, personality)."""
+    cwd = str(s.cwd)
+    return {
+        "model": s.model, "model_provider_id": s.provider_id,
+        "approval_policy": s.approval_policy, "approvals_reviewer": s.approvals_reviewer,
+        "requested_approvals_reviewer": s.approvals_reviewer,
+        "permission_profile": profile_of(s.sandbox_policy, cwd),
+        "cwd": cwd, "runtime_workspace_roots": [cwd], "reasoning_effort": s.effort,
+        "collaboration_mode": {"mode": s.collaboration_mode, "settings": {
+            "model": s.model, "reasoning_effort": s.effort,
+            "developer_instructions": s.developer_instructions}},
+        "disabled_plugin_ids": [],
+        "sandbox_policy": sandbox_to_rollout(s.sandbox_policy),
+        "service_tier": s.service_tier, "summary": s.summary, "personality": s.personality,
+    }
+
+
 def _text(payload: dict[str, Any], key: str) -> str | None:
     value = payload.get(key)
     return value if isinstance(value, str) and value else None
@@ -117,3 +138,42 @@ def persisted_settings(payload: dict[str, Any]) -> PersistedSettings:
         service_tier=_text(payload, "service_tier"),
         collaboration_mode=_text(mode, "mode") if isinstance(mode, dict) else None,
     )
+
+
+#: ``thread_settings_applied`` keys → the ``turn_context`` keys that say the same
+_APPLIED_KEYS = {"model": "model", "reasoning_effort": "effort", "cwd": "cwd",
+                 "approval_policy": "approval_policy",
+                 "approvals_reviewer": "approvals_reviewer", "sandbox_policy": "sandbox_policy",
+                 "summary": "summary", "personality": "personality",
+                 "service_tier": "service_tier", "collaboration_mode": "collaboration_mode"}
+
+
+def applied_settings(thread_settings: dict[str, Any], base: PersistedSettings
+                     ) -> PersistedSettings:
+    """``base`` (from the last ``turn_context``) updated by a later
+    ``thread_settings_applied`` event: what it names wins (``null`` included), the rest
+    (the reference leaves out the sandbox policy and tier) stays."""
+    context = {_APPLIED_KEYS[key]: value for key, value in thread_settings.items()
+               if key in _APPLIED_KEYS}
+    if "sandbox_policy" not in context:  # the reference's: from its permission profile
+        policy = policy_of(thread_settings.get("permission_profile"), _text(context, "cwd"))
+        if policy is not None:
+            context["sandbox_policy"] = policy
+    applied = persisted_settings(context)
+    return msgspec.structs.replace(base, **{
+        field: getattr(applied, field) for field in base.__struct_fields__
+        if field in context})
+
+
+def follow_settings_line(current: PersistedSettings, kind: str, payload: Any
+                         ) -> PersistedSettings:
+    """``current`` after one rollout line: a ``turn_context`` replaces it, a
+    ``thread_settings_applied`` event updates it, any other line leaves it."""
+    if not isinstance(payload, dict):
+        return current
+    if kind == "turn_context":
+        return persisted_settings(payload)
+    if (kind == "event_msg" and payload.get("type") == "thread_settings_applied"
+            and isinstance(payload.get("thread_settings"), dict)):
+        return applied_settings(payload["thread_settings"], current)
+    return current

@@ -149,6 +149,12 @@ def thread_rolled_back(num_turns: int) -> RolloutItem:
     return ("event_msg", {"type": "thread_rolled_back", "num_turns": num_turns})
 
 
+def thread_settings_applied(thread_id: str, thread_settings: dict[str, Any]) -> RolloutItem:
+    """A thread's sticky settings changed between turns (``thread/settings/update``)."""
+    return ("event_msg", {"type": "thread_settings_applied", "thread_id": thread_id,
+                          "thread_settings": thread_settings})
+
+
 __all__ = [
     "compacted",
     "error_info_to_wire",
@@ -157,6 +163,7 @@ __all__ = [
     "task_complete",
     "task_started",
     "thread_rolled_back",
+    "thread_settings_applied",
     "token_count",
     "turn_aborted",
     "turn_context",

@@ -364,6 +364,8 @@ class StoredThread(msgspec.Struct):
     turns: list[Turn]
     context: dict[str, Any]
     next_ordinal: int
+    #: ``thread_settings`` of a ``thread_settings_applied`` event after that turn context
+    applied: dict[str, Any] | None = None
 
 
 def read_thread(path: Path, thread_id: str, running_turn_id: str | None = None) -> StoredThread:
@@ -373,6 +375,7 @@ def read_thread(path: Path, thread_id: str, running_turn_id: str | None = None) 
     Raises ``OSError`` when the file cannot be opened."""
     meta: dict[str, Any] = {}
     context: dict[str, Any] = {}
+    applied: dict[str, Any] | None = None
     builder = TurnBuilder(thread_id)
     feed = builder.feed
     last_ordinal = -1
@@ -384,14 +387,18 @@ def read_thread(path: Path, thread_id: str, running_turn_id: str | None = None) 
             last_ordinal = ordinal
         kind = line.type
         if kind == "event_msg":
+            payload = line.payload
+            if (isinstance(payload, dict) and payload.get("type") == "thread_settings_applied"
+                    and isinstance(payload.get("thread_settings"), dict)):
+                applied = payload["thread_settings"]
             feed(line)
         elif kind == "session_meta":
             if not meta and isinstance(line.payload, dict):
                 meta = line.payload
         elif kind == "turn_context" and isinstance(line.payload, dict):
-            context = line.payload
+            context, applied = line.payload, None
     turns = builder.finish(running_turn_id)
-    return StoredThread(meta, turns, context, max(last_ordinal + 1, count))
+    return StoredThread(meta, turns, context, max(last_ordinal + 1, count), applied)
 
 
 def read_turns(path: Path, thread_id: str, running_turn_id: str | None = None) -> list[Turn]:

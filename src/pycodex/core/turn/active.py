@@ -40,6 +40,10 @@ class ActiveTurn(msgspec.Struct):
     shell_command: tuple[str, int | None] | None = None
     #: ``(prompt, hint)`` of a ``review`` turn
     review: tuple[str, str] | None = None
+    #: set when the turn took its last pending items: later ones go to the history directly
+    items_closed: bool = False
+    #: the user's shell commands that joined the turn (a ``userShell`` turn waits for them)
+    shell_tasks: list[asyncio.Task[None]] = msgspec.field(default_factory=list)
 
 
 def turn_snapshot(turn: ActiveTurn, *, status: TurnStatus = "inProgress",

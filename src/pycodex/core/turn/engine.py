@@ -83,6 +83,7 @@ class ThreadEngine:
         history: list[ResponseItem] | None = None,
         tokens: TokenLedger | None = None,
         router: ToolRouter | None = None,
+        read_state: ReadState | None = None,
     ) -> None:
         self.host = host
         self.settings = settings
@@ -94,7 +95,7 @@ class ThreadEngine:
         self.turn: ActiveTurn | None = None
         self.tool_state = ThreadToolState()
         self._background: set[asyncio.Task[None]] = set()
-        self.read_state = ReadState()
+        self.read_state = read_state or ReadState()
 
     # -- public API ----------------------------------------------------------------------
     @property
@@ -122,16 +123,19 @@ class ThreadEngine:
         """Run the user's own shell command: on the running regular turn (its record
         reaches the model before the turn's next request), else as a turn of its own."""
         turn = self.turn
-        if turn is not None and not turn.done.is_set() and turn.kind == "regular":
-            task = asyncio.get_running_loop().create_task(
-                self._shell_in_turn(turn, command, timeout_ms), name=f"shell-{turn.id}")
+        loop = asyncio.get_running_loop()
+        if turn is not None and not turn.items_closed and turn.kind in ("regular", "userShell"):
+            task = loop.create_task(self._shell_in_turn(turn, command, timeout_ms),
+                                    name=f"shell-{turn.id}")
+            turn.shell_tasks.append(task)
             self._background.add(task)
             task.add_done_callback(self._background.discard)
             return
+        previous = turn if turn is not None and not turn.done.is_set() else None
         turn = ActiveTurn(id=uuid7(), kind="userShell", shell_command=(command, timeout_ms))
         self.turn = turn
-        turn.task = asyncio.get_running_loop().create_task(
-            self._run_turn(turn, [], None), name=f"turn-{turn.id}")
+        turn.task = loop.create_task(self._run_turn(turn, [], None, after=previous),
+                                     name=f"turn-{turn.id}")
 
     def start_review(self, prompt: str, hint: str) -> Turn:
         """Start a review turn (``review/start``, inline delivery); returns the ``Turn`` of
@@ -182,7 +186,7 @@ class ThreadEngine:
         A running turn takes them before its next model request (and makes one more);
         otherwise they are recorded at once."""
         turn = self.turn
-        if turn is not None and not turn.done.is_set() and turn.kind == "regular":
+        if turn is not None and not turn.items_closed and turn.kind == "regular":
             turn.pending_items.extend(items)
             return
         await self._record_items(items)
@@ -203,11 +207,14 @@ class ThreadEngine:
 
     # -- the turn ------------------------------------------------------------------------
     async def _run_turn(self, turn: ActiveTurn, inputs: list[dict[str, Any]],
-                        output_schema: Any) -> None:
+                        output_schema: Any, *, after: ActiveTurn | None = None) -> None:
+        """Run ``turn`` to its end (once the finishing turn ``after``, if any, is over)."""
         status: TurnStatus = "completed"
         error: TurnError | None = None
         host = self.host
         try:
+            if after is not None:
+                await after.done.wait()
             await host.turn_started(turn.id)
             await host.emit(TurnStartedNotification(thread_id=host.thread_id,
                                                     turn=turn_snapshot(turn)))
@@ -221,6 +228,9 @@ class ThreadEngine:
                 record = await run_user_shell(host, self.settings, turn.id,
                                               *turn.shell_command)
                 await self._record_items([record])
+                while turn.shell_tasks:  # the commands that joined it end the turn with it
+                    joined, turn.shell_tasks = turn.shell_tasks, []
+                    await asyncio.gather(*joined, return_exceptions=True)
             else:
                 hooks = await turn_points.turn_start(self, turn, inputs)  # hooks
                 await self._record_initial_context()
@@ -340,7 +350,7 @@ class ThreadEngine:
         except Exception:
             logger.exception("user shell command on turn %s failed", turn.id)
             return
-        if turn.done.is_set():
+        if turn.items_closed:  # the turn took its last items: straight to the history
             await self._record_items([record])
         else:
             turn.pending_items.append(record)
@@ -412,6 +422,9 @@ class ThreadEngine:
                 return
 
     async def _record_injected(self, turn: ActiveTurn) -> None:
+        """Record what was injected after the turn's last request; from now on, what
+        joins the turn is recorded directly."""
+        turn.items_closed = True
         if turn.pending_items:
             items, turn.pending_items = turn.pending_items, []
             await self._record_items(items)

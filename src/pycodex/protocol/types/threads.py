@@ -110,6 +110,7 @@ class ThreadStartParams(_ThreadConfigParams):
         "mock_experimental_field": "mockExperimentalField",
         "experimental_raw_events": "experimentalRawEvents",
         "persist_extended_history": "persistFullHistory",
+        "history_mode": "historyMode",
     }
 
     service_name: str | None = None
@@ -119,6 +120,7 @@ class ThreadStartParams(_ThreadConfigParams):
     mock_experimental_field: str | None = None
     experimental_raw_events: bool = False
     persist_extended_history: bool = False
+    history_mode: HistoryMode | None = None
 
 
 class ThreadResumeParams(_ThreadConfigParams):

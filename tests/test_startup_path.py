@@ -85,7 +85,7 @@ async def test_initialize_is_answered_before_the_event_loop_is_imported(
         # Everything else arrives once the event loop runs; the first real request imports
         # its own family's types, not the whole method table's.
         assert await client.request("thread/list", {}) == {
-            "data": [], "nextCursor": None, "backwardsCursor": None}
+            "data": [], "readStates": {}, "nextCursor": None, "backwardsCursor": None}
         modules = _modules_at(record, 2)
         assert {"asyncio", "pycodex.protocol.types.threads"} <= modules
         assert sorted(modules.intersection(OTHER_FAMILIES)) == []

@@ -24,6 +24,8 @@ from pycodex.protocol.types.mcp import (
     ListMcpServerStatusParams,
     ListMcpServerStatusResponse,
     McpResourceReadParams,
+    McpServerEventStreamStartParams,
+    McpServerEventStreamStopParams,
     McpServerStatus,
     McpServerStatusUpdatedNotification,
     McpServerToolCallParams,
@@ -85,6 +87,25 @@ async def _start(thread: LoadedThread, host: ThreadHost,
     thread.mcp = manager
     await manager.start(configs, quiet=frozenset(enabled))
     return manager
+
+
+async def require_servers(config: dict[str, Any], action: str) -> None:
+    """Fail ``thread/start`` (``action`` "creating"), ``thread/fork`` ("forking") or
+    ``thread/resume`` ("resuming") as the reference does when a ``required`` server of the
+    thread's config cannot start. They are started once to find out (and stopped again:
+    the thread starts its servers afresh once loaded)."""
+    required = [c for c in _configs(config) if c.enabled and c.required]
+    if not required:
+        return
+    manager = await _one_off(required)
+    try:
+        failed = [c for c in manager.connections.values() if c.state != "ready"]
+    finally:
+        await manager.close()
+    if failed:
+        causes = "; ".join(f"{c.name}: {c.cause or c.error}" for c in failed)
+        raise RpcError(INTERNAL_ERROR, f"error {action} thread: Fatal error: Failed to "
+                       f"initialize session: required MCP servers failed to initialize: {causes}")
 
 
 def _thread(ctx: RequestContext, thread_id: str) -> LoadedThread:
@@ -167,6 +188,8 @@ async def mcp_server_status_list(ctx: RequestContext, params: ListMcpServerStatu
             start = int(params.cursor)
         except ValueError:
             raise RpcError(INVALID_REQUEST, f"invalid cursor: {params.cursor}") from None
+    if params.detail == "toolsAndAuthOnly":  # as the reference: no resources, no templates
+        data = [msgspec.structs.replace(s, resources=[], resource_templates=[]) for s in data]
     end = len(data) if params.limit is None else start + max(params.limit, 1)
     next_cursor = str(end) if end < len(data) else None
     return ListMcpServerStatusResponse(data=data[start:end], next_cursor=next_cursor)
@@ -235,3 +258,17 @@ async def config_mcp_server_reload(ctx: RequestContext, params: None) -> dict[st
 
 def _raw_servers(ctx: RequestContext, cwd: str) -> Any:
     return ctx.app.get(config_service).effective(Path(cwd)).get("mcp_servers")
+
+
+@route("mcpServer/event/stream/start")
+async def mcp_server_event_stream_start(ctx: RequestContext,
+                                        params: McpServerEventStreamStartParams) -> Any:
+    """Event subscriptions serve hosted apps only; config servers have none (as 0.171)."""
+    raise RpcError(INVALID_REQUEST, "MCP event subscriptions are only supported for hosted apps")
+
+
+@route("mcpServer/event/stream/stop")
+async def mcp_server_event_stream_stop(ctx: RequestContext,
+                                       params: McpServerEventStreamStopParams) -> dict[str, Any]:
+    """Nothing to stop: no subscription can be started (the reference answers ``{}``)."""
+    return {}

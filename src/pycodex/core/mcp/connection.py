@@ -95,6 +95,8 @@ class McpConnection:
         self.name = config.name
         self.state: ConnectionState = "starting"
         self.error: str | None = None
+        #: why start-up failed, in the words of a required server's thread/start error
+        self.cause: str | None = None
         self.session: ClientSession | None = None
         self.init_result: types.InitializeResult | None = None
         #: tools as listed (those allowed by ``enabled_tools``/``disabled_tools``)
@@ -142,8 +144,11 @@ class McpConnection:
                 if isinstance(leaf, TimeoutError):
                     self.error = (f"MCP client for `{self.name}` timed out after "
                                   f"{self.config.startup_timeout_secs:g} seconds")
+                    self.cause = ("timed out handshaking with MCP server after "
+                                  f"{self.config.startup_timeout_secs:g}s")
                 else:
-                    self.error = f"MCP startup failed: {describe_error(leaf)}"
+                    self.cause = describe_error(leaf)
+                    self.error = f"MCP startup failed: {self.cause}"
                 self.state = "failed"
             else:
                 self.fail(describe_error(exc))
@@ -184,15 +189,41 @@ class McpConnection:
         self.tools = tools
 
     async def _list_resources(self, session: ClientSession) -> None:
+        """Every page of resources and of templates (a server without them is fine)."""
+        for templates in (False, True):
+            entries: list[Any] = []
+            cursor: str | None = None
+            try:
+                while True:
+                    page, cursor = await self._page(session, templates, cursor)
+                    entries.extend(page)
+                    if not cursor:
+                        break
+            except Exception as exc:
+                logger.debug("%s: listing resources failed: %s", self.name, exc)
+            if templates:
+                self.resource_templates = entries
+            else:
+                self.resources = entries
+
+    @staticmethod
+    async def _page(session: ClientSession, templates: bool,
+                    cursor: str | None) -> tuple[list[Any], str | None]:
+        params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
+        if templates:
+            listed = await session.list_resource_templates(params=params)
+            return list(listed.resource_templates), listed.next_cursor
+        result = await session.list_resources(params=params)
+        return list(result.resources), result.next_cursor
+
+    async def list_page(self, templates: bool,
+                        cursor: str | None) -> tuple[list[Any], str | None]:
+        """One page of the server's resources (or templates) from ``cursor``, asked live."""
+        session = self._open()
         try:
-            self.resources = list((await session.list_resources()).resources)
-        except Exception as exc:
-            logger.debug("%s: resources/list failed: %s", self.name, exc)
-        try:
-            self.resource_templates = list(
-                (await session.list_resource_templates()).resource_templates)
-        except Exception as exc:
-            logger.debug("%s: resources/templates/list failed: %s", self.name, exc)
+            return await self._page(session, templates, cursor)
+        except MCPError as exc:
+            raise McpCallError(describe_error(exc), exc.code) from None
 
     def fail(self, error: str) -> None:
         """The server went away after start-up: reported as failed from now on."""

@@ -473,14 +473,12 @@ REQUESTS: list[MethodSpec] = [
         McpServerEventStreamStartParams,
         McpServerEventStreamStartResponse,
         experimental=True,
-        served=False,
     ),
     MethodSpec(
         "mcpServer/event/stream/stop",
         McpServerEventStreamStopParams,
         McpServerEventStreamStopResponse,
         experimental=True,
-        served=False,
     ),
     MethodSpec("mcpServer/tool/call", McpServerToolCallParams, McpServerToolCallResponse),
 ]

@@ -172,6 +172,7 @@ FAMILIES: dict[str, Family] = {
 SERVED: frozenset[str] = frozenset({
     "mcpServerStatus/list", "mcpServer/tool/call", "mcpServer/resource/read",
     "config/mcpServer/reload", "mcpServer/event/stream/start", "mcpServer/event/stream/stop",
+    "mcpServer/oauth/login",
     "review/start", "thread/shellCommand", "thread/backgroundTerminals/list",
     "thread/settings/update", "thread/readState/update", "thread/search",
 })

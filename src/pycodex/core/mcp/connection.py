@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Literal, cast
 
 import anyio
@@ -29,6 +30,7 @@ __all__ = ["ConnectionState", "ElicitFn", "McpCallError", "McpConnection"]
 logger = logging.getLogger(__name__)
 
 ConnectionState = Literal["starting", "ready", "failed", "cancelled"]
+AuthStatus = Literal["unsupported", "notLoggedIn", "bearerToken", "oAuth"]
 #: ``elicit(server_name, request) -> answer``: a server's ``elicitation/create`` params (wire
 #: shape) forwarded to the client; returns ``{action, content}``.
 ElicitFn = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -90,8 +92,16 @@ def http_headers(config: McpServerConfig) -> dict[str, str]:
 class McpConnection:
     """A started (or starting, or failed) connection to one configured server."""
 
-    def __init__(self, config: McpServerConfig, elicit: ElicitFn) -> None:
+    def __init__(self, config: McpServerConfig, elicit: ElicitFn, *,
+                 codex_home: Path | None = None) -> None:
         self.config = config
+        self.codex_home = codex_home
+        #: ``authStatus`` as the reference reports it (``notLoggedIn`` once a start-up was
+        #: refused for want of a token)
+        self.auth_status: AuthStatus = "unsupported" if config.url is None else \
+            "bearerToken" if config.bearer_token_env_var else "unsupported"
+        #: the HTTP server answered 401 (it wants a token)
+        self._refused = False
         self.name = config.name
         self.state: ConnectionState = "starting"
         self.error: str | None = None
@@ -147,6 +157,8 @@ class McpConnection:
                     self.cause = ("timed out handshaking with MCP server after "
                                   f"{self.config.startup_timeout_secs:g}s")
                 else:
+                    if self._refused and self.auth_status == "unsupported":
+                        self.auth_status = "notLoggedIn"
                     self.cause = describe_error(leaf)
                     self.error = f"MCP startup failed: {self.cause}"
                 self.state = "failed"
@@ -162,8 +174,21 @@ class McpConnection:
         if self.config.url is not None:
             from mcp.shared._httpx_utils import create_mcp_http_client
 
-            return _owned_http(self.config.url, create_mcp_http_client(
-                headers=http_headers(self.config)))
+            auth = None
+            if self.codex_home is not None:
+                from pycodex.core.mcp.oauth import stored_auth
+
+                auth = stored_auth(self.config, self.codex_home)
+                if auth is not None:
+                    self.auth_status = "oAuth"
+            client = create_mcp_http_client(headers=http_headers(self.config), auth=auth)
+
+            async def on_response(response: Any) -> None:
+                if response.status_code == 401:
+                    self._refused = True
+
+            client.event_hooks["response"].append(on_response)
+            return _owned_http(self.config.url, client)
         from mcp.client.stdio import StdioServerParameters, stdio_client
 
         params = StdioServerParameters(command=self.config.command or "",

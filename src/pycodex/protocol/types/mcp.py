@@ -459,12 +459,7 @@ McpServerElicitationAction = Literal["accept", "decline", "cancel"]
 
 
 REQUESTS: list[MethodSpec] = [
-    MethodSpec(
-        "mcpServer/oauth/login",
-        McpServerOauthLoginParams,
-        McpServerOauthLoginResponse,
-        served=False,
-    ),
+    MethodSpec("mcpServer/oauth/login", McpServerOauthLoginParams, McpServerOauthLoginResponse),
     MethodSpec("config/mcpServer/reload", None, McpServerRefreshResponse),
     MethodSpec("mcpServerStatus/list", ListMcpServerStatusParams, ListMcpServerStatusResponse),
     MethodSpec("mcpServer/resource/read", McpResourceReadParams, McpResourceReadResponse),

@@ -23,9 +23,12 @@ from pycodex.auth.mcp_credentials import store_key
 from pycodex.core.mcp.oauth import callback_id
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses
-from tests.test_mcp import CLOCK, serving, settled
+from tests.test_interop_reference import REFERENCE, pycodex_client, reference_client
+from tests.test_mcp import CLOCK, add_servers, serving, settled
+from tests.test_mcp_conformance import ref_dirs as ref_dirs  # the fixture
 from tests.test_mcp_everything import free_port
 from tests.test_tools_exec import mock_fixture, start_thread  # noqa: F401  (fixtures)
+from tests.test_turns import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,7 +93,7 @@ async def test_login_stores_tokens_that_the_server_is_then_started_with(
     codex_home: Path, workdir: Path, mock: MockResponses, protected: str
 ) -> None:
     async with serving(codex_home, workdir, mock, table("docs", protected)) as client:
-        before = (await client.request("mcpServerStatus/list", {}))["data"][0]
+        before = (await client.request("mcpServerStatus/list", {}, timeout=60))["data"][0]
         assert (before["authStatus"], before["tools"]) == ("notLoggedIn", {})
         assert before["toolsError"].startswith("MCP startup failed: ")
 
@@ -120,7 +123,7 @@ async def test_login_stores_tokens_that_the_server_is_then_started_with(
         assert entry["client_id"] and entry["access_token"] and entry["refresh_token"]
         assert entry["expires_at"] > 0
 
-        after = (await client.request("mcpServerStatus/list", {}))["data"][0]
+        after = (await client.request("mcpServerStatus/list", {}, timeout=60))["data"][0]
         assert (after["authStatus"], list(after["tools"])) == ("oAuth", ["whoami"])
         thread_id = await start_thread(client, workdir)
         assert (await settled(client, thread_id, "docs"))["status"] == "ready"
@@ -185,3 +188,39 @@ async def test_login_errors(
             "name": "docs", "success": False, "loginId": abandoned["loginId"],
             "threadId": None, "error": "timed out waiting for OAuth callback"}
     assert not (codex_home / ".credentials.json").exists()
+
+
+# -- against the reference ----------------------------------------------------------------------
+@pytest.mark.skipif(not REFERENCE.exists(),
+                    reason=f"reference binary not installed at {REFERENCE}")
+async def test_tokens_stored_by_either_side_serve_the_other(
+    ref_dirs: tuple[Path, Path], mock: MockResponses, protected: str
+) -> None:
+    """One CODEX_HOME: the reference's stored tokens start the server in pycodex and the
+    other way round; login errors are answered alike."""
+    home, work = ref_dirs
+    write_config(home, mock, mcp_oauth_credentials_store='"file"')
+    add_servers(home, CLOCK, table("docs", protected))
+    errors: list[list[tuple[Any, Any]]] = []
+    for first, second in ((reference_client, pycodex_client),
+                          (pycodex_client, reference_client)):
+        (home / ".credentials.json").unlink(missing_ok=True)
+        async with first(home, work) as client:
+            await client.initialize(name="probe", version="0.0.1")
+            answer = await login(client, "docs")
+            assert (await browse(answer["authorizationUrl"])).status_code == 200
+            assert (await completed(client, answer["loginId"]))["success"] is True
+            refused = []
+            for name in ("nope", "clock"):
+                with pytest.raises(ServerError) as exc:
+                    await login(client, name)
+                refused.append((exc.value.code, exc.value.message))
+            errors.append(refused)
+        async with second(home, work) as client:
+            await client.initialize(name="probe", version="0.0.1")
+            listed = await client.request("mcpServerStatus/list", {}, timeout=60)
+            docs = next(s for s in listed["data"] if s["name"] == "docs")
+            assert (docs["authStatus"], list(docs["tools"]), docs["toolsError"]) == (
+                "oAuth", ["whoami"], None), first
+    assert errors[0] == errors[1]
+    assert (await stats(protected))["issued"] == 2

@@ -95,7 +95,8 @@ async def test_login_stores_tokens_that_the_server_is_then_started_with(
     async with serving(codex_home, workdir, mock, table("docs", protected)) as client:
         before = (await client.request("mcpServerStatus/list", {}, timeout=60))["data"][0]
         assert (before["authStatus"], before["tools"]) == ("notLoggedIn", {})
-        assert before["toolsError"].startswith("MCP startup failed: ")
+        assert before["toolsError"] == \
+            "MCP startup failed: handshaking with MCP server failed: Auth required"
 
         answer = await login(client, "docs", scopes=["read", "write"])
         url = urlsplit(answer["authorizationUrl"])

@@ -300,7 +300,8 @@ async def mcp_server_oauth_login(ctx: RequestContext, params: McpServerOauthLogi
     login = OAuthLogin(
         server, ctx.app.options.codex_home,
         scopes=tuple(params.scopes) if params.scopes is not None else server.scopes,
-        timeout_secs=params.timeout_secs or DEFAULT_LOGIN_TIMEOUT_SECS,
+        timeout_secs=DEFAULT_LOGIN_TIMEOUT_SECS if params.timeout_secs is None
+        else max(1, params.timeout_secs),
         callback_port=port if isinstance(port, int) and not isinstance(port, bool) else None,
         headers=http_headers(server))
     try:

@@ -157,9 +157,11 @@ class McpConnection:
                     self.cause = ("timed out handshaking with MCP server after "
                                   f"{self.config.startup_timeout_secs:g}s")
                 else:
-                    if self._refused and self.auth_status == "unsupported":
-                        self.auth_status = "notLoggedIn"
                     self.cause = describe_error(leaf)
+                    if self._refused:  # words a client can tell a login is needed by
+                        self.cause = "handshaking with MCP server failed: Auth required"
+                        if self.auth_status == "unsupported":
+                            self.auth_status = "notLoggedIn"
                     self.error = f"MCP startup failed: {self.cause}"
                 self.state = "failed"
             else:

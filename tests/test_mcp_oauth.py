@@ -152,6 +152,12 @@ async def test_an_expired_token_is_refreshed_when_the_server_starts(
         assert refreshed["access_token"] != first["access_token"]
         assert refreshed["client_id"] == first["client_id"]
         assert await stats(url) == {"issued": 1, "refreshed": 1}
+        await asyncio.sleep(2.5)  # expired again: two threads start at once, one refresh
+        threads = await asyncio.gather(start_thread(client, workdir),
+                                       start_thread(client, workdir))
+        for other in threads:
+            assert (await settled(client, other, "docs"))["status"] == "ready"
+        assert await stats(url) == {"issued": 1, "refreshed": 2}
 
 
 async def test_login_errors(

@@ -148,15 +148,29 @@ def _metadata(redirect_uri: str, scopes: tuple[str, ...] = ()) -> OAuthClientMet
     return metadata
 
 
+#: one provider per stored login, shared by every connection to the server, so that an
+#: expired token is refreshed once (a second refresh with a rotated-out refresh token fails)
+_PROVIDERS: dict[tuple[Path, str, str], _Provider] = {}
+
+
 def stored_auth(config: McpServerConfig, codex_home: Path) -> OAuthClientProvider | None:
-    """The auth of a starting HTTP server that has stored tokens (None without any)."""
+    """The auth of a starting HTTP server that has stored tokens (None without any): the
+    provider already serving them, or a new one once the stored tokens changed under it
+    (a new login)."""
     if config.url is None or config.bearer_token_env_var:
         return None
     storage = CredentialStorage(codex_home, config.name, config.url)
-    if storage.stored() is None:
+    stored = storage.stored()
+    key = (codex_home, config.name, config.url)
+    if stored is None:
+        _PROVIDERS.pop(key, None)
         return None
-    return _Provider(config.url, _metadata(f"http://127.0.0.1/callback/{callback_id(config.url)}"),
-                     storage)
+    provider = _PROVIDERS.get(key)
+    held = provider.context.current_tokens if provider is not None else None
+    if provider is None or (held is not None and held.access_token != stored.access_token):
+        redirect = f"http://127.0.0.1/callback/{callback_id(config.url)}"
+        provider = _PROVIDERS[key] = _Provider(config.url, _metadata(redirect), storage)
+    return provider
 
 
 def _provider_error(params: dict[str, str]) -> str:

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _configs(config: dict[str, Any]) -> list[McpServerConfig]:
+def server_configs(config: dict[str, Any]) -> list[McpServerConfig]:
+    """The ``[mcp_servers]`` of an effective config (bad entries logged and skipped)."""
     servers, warnings = parse_mcp_servers(config)
     for warning in warnings:
         logger.warning("%s", warning)
@@ -50,7 +51,7 @@ def _configs(config: dict[str, Any]) -> list[McpServerConfig]:
 
 
 def _current_configs(ctx: RequestContext, cwd: str | None = None) -> list[McpServerConfig]:
-    return _configs(ctx.app.get(config_service).effective(Path(cwd) if cwd else None))
+    return server_configs(ctx.app.get(config_service).effective(Path(cwd) if cwd else None))
 
 
 _BACKGROUND: set[asyncio.Task[Any]] = set()
@@ -69,7 +70,7 @@ def start_thread_servers(ctx: RequestContext, thread: LoadedThread) -> None:
     a worker thread after ``starting`` is announced, so it holds up no request or turn."""
     from pycodex.api.threads import thread_manager
 
-    configs = _configs(thread.settings.config)
+    configs = server_configs(thread.settings.config)
     if not configs:
         return
     host = ThreadHost(ctx, ctx.app.get(thread_manager), thread)
@@ -92,25 +93,6 @@ async def _start(thread: LoadedThread, host: ThreadHost, configs: list[McpServer
     thread.mcp = manager
     await manager.start(configs, quiet=frozenset(enabled))
     return manager
-
-
-async def require_servers(ctx: RequestContext, config: dict[str, Any], action: str) -> None:
-    """Fail ``thread/start`` (``action`` "creating"), ``thread/fork`` ("forking") or
-    ``thread/resume`` ("resuming") as the reference does when a ``required`` server of the
-    thread's config cannot start. They are started once to find out (and stopped again:
-    the thread starts its servers afresh once loaded)."""
-    required = [c for c in _configs(config) if c.enabled and c.required]
-    if not required:
-        return
-    manager = await _one_off(ctx, required)
-    try:
-        failed = [c for c in manager.connections.values() if c.state != "ready"]
-    finally:
-        await manager.close()
-    if failed:
-        causes = "; ".join(f"{c.name}: {c.cause or c.error}" for c in failed)
-        raise RpcError(INTERNAL_ERROR, f"error {action} thread: Fatal error: Failed to "
-                       f"initialize session: required MCP servers failed to initialize: {causes}")
 
 
 def _thread(ctx: RequestContext, thread_id: str) -> LoadedThread:
@@ -153,7 +135,7 @@ class _Silent:
         return None
 
 
-async def _one_off(ctx: RequestContext, configs: list[McpServerConfig]) -> McpManager:
+async def connect_once(ctx: RequestContext, configs: list[McpServerConfig]) -> McpManager:
     """Connect to ``configs`` for one request; returns once every server settled."""
     from pycodex.core.mcp.manager import McpManager
 
@@ -182,7 +164,7 @@ async def mcp_server_status_list(ctx: RequestContext, params: ListMcpServerStatu
                          key=lambda c: c.name)
         from pycodex.core.mcp.manager import server_status
 
-        one_off = await _one_off(ctx, configs)
+        one_off = await connect_once(ctx, configs)
         try:
             data = [server_status(c, one_off.connections.get(c.name), runtime=False)
                     for c in configs]
@@ -233,7 +215,7 @@ async def mcp_server_resource_read(ctx: RequestContext, params: McpResourceReadP
         configs = [c for c in _current_configs(ctx) if c.name == params.server and c.enabled]
         if not configs:
             raise UnknownMcpServer(params.server)
-        one_off = await _one_off(ctx, configs)
+        one_off = await connect_once(ctx, configs)
         conn = one_off.connection(params.server)
     try:
         result = await conn.read_resource(params.uri)
@@ -287,7 +269,7 @@ async def mcp_server_oauth_login(ctx: RequestContext, params: McpServerOauthLogi
     in the background (the browser reaching the loopback callback) and every client gets
     ``mcpServer/oauthLogin/completed``."""
     config = ctx.app.get(config_service).effective(None)
-    server = next((c for c in _configs(config) if c.name == params.name), None)
+    server = next((c for c in server_configs(config) if c.name == params.name), None)
     if server is None:
         raise RpcError(INVALID_REQUEST, f"No MCP server named '{params.name}' found.")
     if server.url is None:

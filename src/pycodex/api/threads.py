@@ -13,7 +13,7 @@ from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
 from pycodex.api.engine_host import method_of
-from pycodex.api.mcp import require_servers
+from pycodex.api.mcp_required import require_servers
 from pycodex.api.router import route
 from pycodex.core import thread_history, thread_service
 from pycodex.core.thread_config import (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,11 @@ from pycodex.protocol.types.mcp import (
     ListMcpServerStatusParams,
     ListMcpServerStatusResponse,
     McpResourceReadParams,
+    McpServerEventStreamStartParams,
+    McpServerEventStreamStopParams,
+    McpServerOauthLoginCompletedNotification,
+    McpServerOauthLoginParams,
+    McpServerOauthLoginResponse,
     McpServerStatus,
     McpServerStatusUpdatedNotification,
     McpServerToolCallParams,
@@ -36,7 +42,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _configs(config: dict[str, Any]) -> list[McpServerConfig]:
+def server_configs(config: dict[str, Any]) -> list[McpServerConfig]:
+    """The ``[mcp_servers]`` of an effective config (bad entries logged and skipped)."""
     servers, warnings = parse_mcp_servers(config)
     for warning in warnings:
         logger.warning("%s", warning)
@@ -44,7 +51,7 @@ def _configs(config: dict[str, Any]) -> list[McpServerConfig]:
 
 
 def _current_configs(ctx: RequestContext, cwd: str | None = None) -> list[McpServerConfig]:
-    return _configs(ctx.app.get(config_service).effective(Path(cwd) if cwd else None))
+    return server_configs(ctx.app.get(config_service).effective(Path(cwd) if cwd else None))
 
 
 _BACKGROUND: set[asyncio.Task[Any]] = set()
@@ -63,25 +70,26 @@ def start_thread_servers(ctx: RequestContext, thread: LoadedThread) -> None:
     a worker thread after ``starting`` is announced, so it holds up no request or turn."""
     from pycodex.api.threads import thread_manager
 
-    configs = _configs(thread.settings.config)
+    configs = server_configs(thread.settings.config)
     if not configs:
         return
     host = ThreadHost(ctx, ctx.app.get(thread_manager), thread)
-    task = asyncio.get_running_loop().create_task(_start(thread, host, configs))
+    task = asyncio.get_running_loop().create_task(
+        _start(thread, host, configs, ctx.app.options.codex_home))
     _STARTING[thread.id] = task
     task.add_done_callback(lambda _t: _STARTING.pop(thread.id, None))
     _background(task)
 
 
-async def _start(thread: LoadedThread, host: ThreadHost,
-                 configs: list[McpServerConfig]) -> McpManager:
+async def _start(thread: LoadedThread, host: ThreadHost, configs: list[McpServerConfig],
+                 codex_home: Path) -> McpManager:
     enabled = [c.name for c in configs if c.enabled]
     for name in enabled:
         await host.emit(McpServerStatusUpdatedNotification(
             thread_id=thread.id, name=name, status="starting", error=None,
             failure_reason=None, environment_id=None))
     module = await asyncio.to_thread(importlib.import_module, "pycodex.core.mcp.manager")
-    manager: McpManager = module.McpManager(host)
+    manager: McpManager = module.McpManager(host, codex_home=codex_home)
     thread.mcp = manager
     await manager.start(configs, quiet=frozenset(enabled))
     return manager
@@ -105,7 +113,8 @@ async def _thread_servers(ctx: RequestContext, thread_id: str) -> McpManager:
     if starting is not None:
         await asyncio.shield(starting)
     if thread.mcp is None:  # no servers configured when it loaded
-        thread.mcp = McpManager(ThreadHost(ctx, ctx.app.get(thread_manager), thread))
+        thread.mcp = McpManager(ThreadHost(ctx, ctx.app.get(thread_manager), thread),
+                                codex_home=ctx.app.options.codex_home)
     manager: McpManager = thread.mcp
     return manager
 
@@ -126,11 +135,11 @@ class _Silent:
         return None
 
 
-async def _one_off(configs: list[McpServerConfig]) -> McpManager:
+async def connect_once(ctx: RequestContext, configs: list[McpServerConfig]) -> McpManager:
     """Connect to ``configs`` for one request; returns once every server settled."""
     from pycodex.core.mcp.manager import McpManager
 
-    manager = McpManager(_Silent())
+    manager = McpManager(_Silent(), codex_home=ctx.app.options.codex_home)
     await manager.start(configs)
     await asyncio.gather(*(c.settled.wait() for c in manager.connections.values()))
     return manager
@@ -155,7 +164,7 @@ async def mcp_server_status_list(ctx: RequestContext, params: ListMcpServerStatu
                          key=lambda c: c.name)
         from pycodex.core.mcp.manager import server_status
 
-        one_off = await _one_off(configs)
+        one_off = await connect_once(ctx, configs)
         try:
             data = [server_status(c, one_off.connections.get(c.name), runtime=False)
                     for c in configs]
@@ -167,6 +176,8 @@ async def mcp_server_status_list(ctx: RequestContext, params: ListMcpServerStatu
             start = int(params.cursor)
         except ValueError:
             raise RpcError(INVALID_REQUEST, f"invalid cursor: {params.cursor}") from None
+    if params.detail == "toolsAndAuthOnly":  # as the reference: no resources, no templates
+        data = [msgspec.structs.replace(s, resources=[], resource_templates=[]) for s in data]
     end = len(data) if params.limit is None else start + max(params.limit, 1)
     next_cursor = str(end) if end < len(data) else None
     return ListMcpServerStatusResponse(data=data[start:end], next_cursor=next_cursor)
@@ -204,7 +215,7 @@ async def mcp_server_resource_read(ctx: RequestContext, params: McpResourceReadP
         configs = [c for c in _current_configs(ctx) if c.name == params.server and c.enabled]
         if not configs:
             raise UnknownMcpServer(params.server)
-        one_off = await _one_off(configs)
+        one_off = await connect_once(ctx, configs)
         conn = one_off.connection(params.server)
     try:
         result = await conn.read_resource(params.uri)
@@ -235,3 +246,61 @@ async def config_mcp_server_reload(ctx: RequestContext, params: None) -> dict[st
 
 def _raw_servers(ctx: RequestContext, cwd: str) -> Any:
     return ctx.app.get(config_service).effective(Path(cwd)).get("mcp_servers")
+
+
+@route("mcpServer/event/stream/start")
+async def mcp_server_event_stream_start(ctx: RequestContext,
+                                        params: McpServerEventStreamStartParams) -> Any:
+    """Event subscriptions serve hosted apps only; config servers have none (as 0.171)."""
+    raise RpcError(INVALID_REQUEST, "MCP event subscriptions are only supported for hosted apps")
+
+
+@route("mcpServer/event/stream/stop")
+async def mcp_server_event_stream_stop(ctx: RequestContext,
+                                       params: McpServerEventStreamStopParams) -> dict[str, Any]:
+    """Nothing to stop: no subscription can be started (the reference answers ``{}``)."""
+    return {}
+
+
+@route("mcpServer/oauth/login")
+async def mcp_server_oauth_login(ctx: RequestContext, params: McpServerOauthLoginParams
+                                 ) -> McpServerOauthLoginResponse:
+    """Answer with the authorization URL once the server led to it; the login then finishes
+    in the background (the browser reaching the loopback callback) and every client gets
+    ``mcpServer/oauthLogin/completed``."""
+    config = ctx.app.get(config_service).effective(None)
+    server = next((c for c in server_configs(config) if c.name == params.name), None)
+    if server is None:
+        raise RpcError(INVALID_REQUEST, f"No MCP server named '{params.name}' found.")
+    if server.url is None:
+        raise RpcError(INVALID_REQUEST,
+                       "OAuth login is only supported for streamable HTTP servers.")
+    from pycodex.core.mcp.connection import http_headers
+    from pycodex.core.mcp.oauth import DEFAULT_LOGIN_TIMEOUT_SECS, OAuthLogin, OAuthLoginError
+
+    port = config.get("mcp_oauth_callback_port")
+    login = OAuthLogin(
+        server, ctx.app.options.codex_home,
+        scopes=tuple(params.scopes) if params.scopes is not None else server.scopes,
+        timeout_secs=DEFAULT_LOGIN_TIMEOUT_SECS if params.timeout_secs is None
+        else max(1, params.timeout_secs),
+        callback_port=port if isinstance(port, int) and not isinstance(port, bool) else None,
+        headers=http_headers(server))
+    try:
+        authorization_url = await login.start()
+    except OAuthLoginError as exc:
+        raise RpcError(INTERNAL_ERROR,
+                       f"failed to login to MCP server '{params.name}': {exc}") from None
+    login_id = str(uuid.uuid4())
+
+    async def finish() -> None:
+        error = await login.wait()
+        done = msgspec.to_builtins(McpServerOauthLoginCompletedNotification(
+            name=params.name, success=error is None, error=error, login_id=login_id,
+            thread_id=params.thread_id))
+        if error is None:
+            del done["error"]  # as the reference: no error key on success
+        await ctx.outgoing.notify_async("mcpServer/oauthLogin/completed", done)
+
+    _background(asyncio.get_running_loop().create_task(finish()))
+    return McpServerOauthLoginResponse(authorization_url=authorization_url, login_id=login_id)

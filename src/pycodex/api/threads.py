@@ -13,6 +13,7 @@ from pycodex import PROTOCOL_VERSION
 from pycodex.api.config import config_service
 from pycodex.api.context import DEFERRED, AppState, RequestContext
 from pycodex.api.event_methods import method_of
+from pycodex.api.mcp_required import require_servers
 from pycodex.api.router import route
 from pycodex.core import thread_history, thread_service
 from pycodex.core.thread_config import (
@@ -300,6 +301,7 @@ def _after_thread_started(ctx: RequestContext, thread: LoadedThread) -> None:
 async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread, created = _new_loaded(ctx, mgr, params, ephemeral=bool(params.ephemeral))
+    await require_servers(ctx, thread.settings.config, "creating")
     thread.history_mode = params.history_mode or "paginated"  # 0.171's default
     thread.settings.dynamic_tools = params.dynamic_tools
     thread.settings.experimental_raw_events = params.experimental_raw_events
@@ -346,6 +348,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
         return await _rejoin(ctx, mgr, raced, params)
     thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False,
                             persisted=thread_service.recorded_settings(stored), resume=True)
+    await require_servers(ctx, thread.settings.config, "resuming")
     thread.id = thread_id
     thread_service.restore(mgr, thread, stored, path, summary)
     turns = stored.turns
@@ -396,6 +399,7 @@ async def thread_fork(ctx: RequestContext, params: ThreadForkParams) -> Any:
     source = await thread_service.fork_source(mgr, source_id, path)
     thread, created = _new_loaded(ctx, mgr, params, ephemeral=params.ephemeral,
                                   persisted=source.persisted)
+    await require_servers(ctx, thread.settings.config, "forking")
     turns = await thread_service.write_fork(mgr, thread, created, source_id, source)
     name = source.name
     mgr.register(thread, ctx.connection_id)

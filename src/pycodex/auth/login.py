@@ -17,10 +17,12 @@ import os
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from pycodex.auth import oauth
 from pycodex.auth.jwt import try_parse_claims
+from pycodex.auth.loopback import read_target
+from pycodex.auth.loopback import respond as _respond
 from pycodex.auth.manager import AuthManager
 
 logger = logging.getLogger(__name__)
@@ -150,9 +152,7 @@ async def start_browser_login(
                 writer.close()
 
     async def _serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
-        target = head.split(b"\r\n", 1)[0].split(b" ")[1].decode("latin-1")
-        url = urlsplit(target)
+        url = await read_target(reader)
         if url.path == "/cancel":
             _respond(writer, 200, b"Login cancelled")
             attempt.finish("Login server error: Login cancelled")
@@ -211,17 +211,6 @@ async def start_browser_login(
 
     attempt._task = asyncio.get_running_loop().create_task(expire())
     return attempt, auth_url
-
-
-def _respond(
-    writer: asyncio.StreamWriter, status: int, body: bytes, ctype: str = "text/plain"
-) -> None:
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "OK")
-    writer.write(
-        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-        + body
-    )
 
 
 # -- device code flow --------------------------------------------------------------------------

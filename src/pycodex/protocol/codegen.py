@@ -171,7 +171,8 @@ FAMILIES: dict[str, Family] = {
 #: ``types.PUBLISHED_FAMILIES`` to ``types.FAMILIES``).
 SERVED: frozenset[str] = frozenset({
     "mcpServerStatus/list", "mcpServer/tool/call", "mcpServer/resource/read",
-    "config/mcpServer/reload",
+    "config/mcpServer/reload", "mcpServer/event/stream/start", "mcpServer/event/stream/stop",
+    "mcpServer/oauth/login",
     "review/start", "thread/shellCommand", "thread/backgroundTerminals/list",
     "thread/settings/update", "thread/readState/update", "thread/search",
 })

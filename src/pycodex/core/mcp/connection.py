@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Literal, cast
 
 import anyio
@@ -29,6 +30,7 @@ __all__ = ["ConnectionState", "ElicitFn", "McpCallError", "McpConnection"]
 logger = logging.getLogger(__name__)
 
 ConnectionState = Literal["starting", "ready", "failed", "cancelled"]
+AuthStatus = Literal["unsupported", "notLoggedIn", "bearerToken", "oAuth"]
 #: ``elicit(server_name, request) -> answer``: a server's ``elicitation/create`` params (wire
 #: shape) forwarded to the client; returns ``{action, content}``.
 ElicitFn = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -90,11 +92,21 @@ def http_headers(config: McpServerConfig) -> dict[str, str]:
 class McpConnection:
     """A started (or starting, or failed) connection to one configured server."""
 
-    def __init__(self, config: McpServerConfig, elicit: ElicitFn) -> None:
+    def __init__(self, config: McpServerConfig, elicit: ElicitFn, *,
+                 codex_home: Path | None = None) -> None:
         self.config = config
+        self.codex_home = codex_home
+        #: ``authStatus`` as the reference reports it (``notLoggedIn`` once a start-up was
+        #: refused for want of a token)
+        self.auth_status: AuthStatus = "unsupported" if config.url is None else \
+            "bearerToken" if config.bearer_token_env_var else "unsupported"
+        #: the HTTP server answered 401 (it wants a token)
+        self._refused = False
         self.name = config.name
         self.state: ConnectionState = "starting"
         self.error: str | None = None
+        #: why start-up failed, in the words of a required server's thread/start error
+        self.cause: str | None = None
         self.session: ClientSession | None = None
         self.init_result: types.InitializeResult | None = None
         #: tools as listed (those allowed by ``enabled_tools``/``disabled_tools``)
@@ -142,8 +154,15 @@ class McpConnection:
                 if isinstance(leaf, TimeoutError):
                     self.error = (f"MCP client for `{self.name}` timed out after "
                                   f"{self.config.startup_timeout_secs:g} seconds")
+                    self.cause = ("timed out handshaking with MCP server after "
+                                  f"{self.config.startup_timeout_secs:g}s")
                 else:
-                    self.error = f"MCP startup failed: {describe_error(leaf)}"
+                    self.cause = describe_error(leaf)
+                    if self._refused:  # words a client can tell a login is needed by
+                        self.cause = "handshaking with MCP server failed: Auth required"
+                        if self.auth_status == "unsupported":
+                            self.auth_status = "notLoggedIn"
+                    self.error = f"MCP startup failed: {self.cause}"
                 self.state = "failed"
             else:
                 self.fail(describe_error(exc))
@@ -157,8 +176,21 @@ class McpConnection:
         if self.config.url is not None:
             from mcp.shared._httpx_utils import create_mcp_http_client
 
-            return _owned_http(self.config.url, create_mcp_http_client(
-                headers=http_headers(self.config)))
+            auth = None
+            if self.codex_home is not None:
+                from pycodex.core.mcp.oauth import stored_auth
+
+                auth = stored_auth(self.config, self.codex_home)
+                if auth is not None:
+                    self.auth_status = "oAuth"
+            client = create_mcp_http_client(headers=http_headers(self.config), auth=auth)
+
+            async def on_response(response: Any) -> None:
+                if response.status_code == 401:
+                    self._refused = True
+
+            client.event_hooks["response"].append(on_response)
+            return _owned_http(self.config.url, client)
         from mcp.client.stdio import StdioServerParameters, stdio_client
 
         params = StdioServerParameters(command=self.config.command or "",
@@ -184,15 +216,41 @@ class McpConnection:
         self.tools = tools
 
     async def _list_resources(self, session: ClientSession) -> None:
+        """Every page of resources and of templates (a server without them is fine)."""
+        for templates in (False, True):
+            entries: list[Any] = []
+            cursor: str | None = None
+            try:
+                while True:
+                    page, cursor = await self._page(session, templates, cursor)
+                    entries.extend(page)
+                    if not cursor:
+                        break
+            except Exception as exc:
+                logger.debug("%s: listing resources failed: %s", self.name, exc)
+            if templates:
+                self.resource_templates = entries
+            else:
+                self.resources = entries
+
+    @staticmethod
+    async def _page(session: ClientSession, templates: bool,
+                    cursor: str | None) -> tuple[list[Any], str | None]:
+        params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
+        if templates:
+            listed = await session.list_resource_templates(params=params)
+            return list(listed.resource_templates), listed.next_cursor
+        result = await session.list_resources(params=params)
+        return list(result.resources), result.next_cursor
+
+    async def list_page(self, templates: bool,
+                        cursor: str | None) -> tuple[list[Any], str | None]:
+        """One page of the server's resources (or templates) from ``cursor``, asked live."""
+        session = self._open()
         try:
-            self.resources = list((await session.list_resources()).resources)
-        except Exception as exc:
-            logger.debug("%s: resources/list failed: %s", self.name, exc)
-        try:
-            self.resource_templates = list(
-                (await session.list_resource_templates()).resource_templates)
-        except Exception as exc:
-            logger.debug("%s: resources/templates/list failed: %s", self.name, exc)
+            return await self._page(session, templates, cursor)
+        except MCPError as exc:
+            raise McpCallError(describe_error(exc), exc.code) from None
 
     def fail(self, error: str) -> None:
         """The server went away after start-up: reported as failed from now on."""

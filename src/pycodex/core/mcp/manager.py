@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -66,12 +67,8 @@ def server_status(config: McpServerConfig, conn: McpConnection | None, *,
         parts = urlsplit(config.url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         origin = f"{parts.scheme}://{parts.hostname}:{port}"
-    if config.url is None:
-        auth = "unsupported"
-    elif config.bearer_token_env_var:
-        auth = "bearerToken"
-    else:
-        auth = "unsupported"
+    auth = conn.auth_status if conn is not None else \
+        "bearerToken" if config.url is not None and config.bearer_token_env_var else "unsupported"
     status = msgspec.convert({
         "name": config.name,
         "runtimeStatus": runtime_status if runtime else None,
@@ -131,8 +128,10 @@ def as_sent(params: Any, schema: Any) -> Any:
 class McpManager:
     """The configured servers of one thread and their connections."""
 
-    def __init__(self, host: McpHost) -> None:
+    def __init__(self, host: McpHost, *, codex_home: Path | None = None) -> None:
         self.host = host
+        #: where OAuth tokens of HTTP servers are stored (None: no stored tokens are used)
+        self.codex_home = codex_home
         self.configs: list[McpServerConfig] = []
         self.connections: dict[str, McpConnection] = {}
         #: the turn whose tool call is running, for elicitations the server sends meanwhile
@@ -144,7 +143,8 @@ class McpManager:
         """Start every enabled server; ``starting`` is announced before this returns
         (except for the ``quiet`` ones, restarted servers that were ready)."""
         self.configs = list(configs)
-        started = [McpConnection(c, self._elicit) for c in configs if c.enabled]
+        started = [McpConnection(c, self._elicit, codex_home=self.codex_home)
+                   for c in configs if c.enabled]
         for conn in started:
             self.connections[conn.name] = conn
             if conn.name not in quiet:

@@ -54,27 +54,54 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _argument(args: dict[str, Any], key: str) -> str | None:
+    """A trimmed string argument; empty counts as absent."""
+    value = args.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ToolError(f"`{key}` must be a string")
+    return (value.strip() or None) if value is not None else None
+
+
 async def run_helper(call: ToolCall, manager: McpManager) -> str:
     """Run one helper call; errors are reported to the model as text."""
     args = call.json_arguments()
-    server = args.get("server")
-    if server is not None and not isinstance(server, str):
-        raise ToolError("`server` must be a string")
+    server = _argument(args, "server")
     try:
         if call.name == "read_mcp_resource":
-            uri = args.get("uri")
-            if not isinstance(server, str) or not isinstance(uri, str):
+            uri = _argument(args, "uri")
+            if server is None or uri is None:
                 raise ToolError("`server` and `uri` are required")
             conn = manager.connection(server)
             result = await conn.read_resource(uri)
             return _compact({"server": server, "uri": uri, **_dump(result)})
-        conns = [manager.connection(server)] if server else manager.ready()
         templates = call.name == "list_mcp_resource_templates"
         key = "resourceTemplates" if templates else "resources"
+        cursor = _argument(args, "cursor")
+        if server is not None:
+            return await _one_server(manager, server, cursor, templates=templates)
+        if cursor is not None:
+            raise ToolError("cursor can only be used when a server is specified")
         listed: list[dict[str, Any]] = []
-        for conn in sorted(conns, key=lambda c: c.name):
+        for conn in sorted(manager.ready(), key=lambda c: c.name):
             entries = conn.resource_templates if templates else conn.resources
             listed.extend({"server": conn.name, **_dump(e)} for e in entries)
         return _compact({key: listed})
     except (UnknownMcpServer, McpCallError) as exc:
         raise ToolError(str(exc)) from None
+
+
+async def _one_server(manager: McpManager, server: str, cursor: str | None, *,
+                      templates: bool) -> str:
+    """One page of one server, asked live with ``cursor``; ``nextCursor`` when there is more."""
+    conn = manager.connection(server)
+    method = "resources/templates/list" if templates else "resources/list"
+    try:
+        entries, next_cursor = await conn.list_page(templates, cursor)
+    except McpCallError as exc:
+        raise ToolError(f"{method} failed: {exc}") from None
+    key = "resourceTemplates" if templates else "resources"
+    payload: dict[str, Any] = {"server": server,
+                               key: [{"server": server, **_dump(e)} for e in entries]}
+    if next_cursor is not None:
+        payload["nextCursor"] = next_cursor
+    return _compact(payload)

@@ -459,12 +459,7 @@ McpServerElicitationAction = Literal["accept", "decline", "cancel"]
 
 
 REQUESTS: list[MethodSpec] = [
-    MethodSpec(
-        "mcpServer/oauth/login",
-        McpServerOauthLoginParams,
-        McpServerOauthLoginResponse,
-        served=False,
-    ),
+    MethodSpec("mcpServer/oauth/login", McpServerOauthLoginParams, McpServerOauthLoginResponse),
     MethodSpec("config/mcpServer/reload", None, McpServerRefreshResponse),
     MethodSpec("mcpServerStatus/list", ListMcpServerStatusParams, ListMcpServerStatusResponse),
     MethodSpec("mcpServer/resource/read", McpResourceReadParams, McpResourceReadResponse),
@@ -473,14 +468,12 @@ REQUESTS: list[MethodSpec] = [
         McpServerEventStreamStartParams,
         McpServerEventStreamStartResponse,
         experimental=True,
-        served=False,
     ),
     MethodSpec(
         "mcpServer/event/stream/stop",
         McpServerEventStreamStopParams,
         McpServerEventStreamStopResponse,
         experimental=True,
-        served=False,
     ),
     MethodSpec("mcpServer/tool/call", McpServerToolCallParams, McpServerToolCallResponse),
 ]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +38,13 @@ from pycodex.store.rollout import (
     find_rollout,
     iter_rollout,
     parse_timestamp_ms,
+    read_session_meta,
     rollout_path,
     utc_timestamp,
 )
 from pycodex.store.rollout_check import located_summary
 from pycodex.store.summary import ThreadSummary, source_to_wire
+from pycodex.store.tail import count_next_ordinal, read_tail
 
 SESSION_SOURCE = "vscode"
 
@@ -135,10 +139,26 @@ async def attach_writer(
 # -- resume ---------------------------------------------------------------------------
 
 
-async def read_stored(path: Path, thread_id: str) -> StoredThread:
-    """One pass over a stored rollout (meta, turns, last turn context) off the loop."""
+def _read_stored_end(path: Path, thread_id: str) -> StoredThread:
+    """Meta, last turn and last turn context of ``path`` read from its two ends when
+    they settle it (``next_ordinal`` then ``-1``: learnt on the first append); otherwise
+    the whole file."""
+    tail = read_tail(path, thread_id, 1, with_context=True)
+    if tail is not None and tail.turns[-1].items:
+        meta = read_session_meta(path)
+        if meta is not None:
+            return StoredThread(meta, tail.turns, tail.context or {}, -1)
+    return read_thread(path, thread_id)
+
+
+async def read_stored(path: Path, thread_id: str, *, last_turn_only: bool = False
+                      ) -> StoredThread:
+    """One pass over a stored rollout (meta, turns, last turn context) off the loop; with
+    ``last_turn_only`` the turns may be just the last one (all that the cursors of a
+    resume without turns need), read from the end of the file."""
+    read = _read_stored_end if last_turn_only else read_thread
     try:
-        stored = await asyncio.to_thread(read_thread, path, thread_id)
+        stored = await asyncio.to_thread(read, path, thread_id)
     except OSError as exc:
         raise InvalidInput(f"failed to load rollout `{path}`: {exc}") from None
     if not stored.meta:
@@ -185,8 +205,10 @@ def restore(
         thread.updated_at = int(path.stat().st_mtime)
     except OSError:
         thread.updated_at = thread.created_at
-    thread.writer = RolloutWriter(path, next_ordinal=stored.next_ordinal,
-                                  on_append=mgr.on_append(thread))
+    ordinal: int | Callable[[], int] = stored.next_ordinal
+    if stored.next_ordinal < 0:
+        ordinal = partial(count_next_ordinal, path)
+    thread.writer = RolloutWriter(path, next_ordinal=ordinal, on_append=mgr.on_append(thread))
 
 
 # -- fork -----------------------------------------------------------------------------
@@ -257,6 +279,20 @@ async def write_fork(
 
 
 # -- read -----------------------------------------------------------------------------
+
+
+async def load_last_turns(path: Path, thread_id: str, count: int,
+                          running: str | None = None) -> list[Turn]:
+    """At least the last ``count`` turns of a stored rollout (all of them when it has no
+    more), read from the end of the file when that settles them, off the loop."""
+    def read() -> list[Turn]:
+        tail = read_tail(path, thread_id, count, running)
+        return tail.turns if tail is not None else read_thread(path, thread_id, running).turns
+
+    try:
+        return await asyncio.to_thread(read)
+    except OSError as exc:
+        raise Unavailable(f"failed to load rollout `{path}`: {exc}") from None
 
 
 async def load_turns(path: Path, thread_id: str, running: str | None = None) -> list[Turn]:

@@ -179,3 +179,10 @@ async def test_newest_page_and_resume_without_turns_from_the_end(
     assert resumed["itemsBackwardsCursor"] == json.dumps(
         {"itemId": last_item, "includeAnchor": True}, separators=(",", ":"))
     assert resumed["thread"]["preview"] == "ask 0"
+    # the newest items, gathered from as many of the last turns as they need
+    items = await client.request("thread/items/list", {
+        "threadId": THREAD, "limit": 7, "sortDirection": "desc"})
+    everything = [(turn.id, item.id) for turn in full for item in turn.items][::-1]
+    assert [(e["turnId"], e["item"]["id"]) for e in items["data"]] == everything[:7]
+    assert items["nextCursor"] == json.dumps({"itemId": everything[6][1],
+                                              "includeAnchor": False}, separators=(",", ":"))

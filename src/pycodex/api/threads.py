@@ -542,11 +542,12 @@ async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadRe
 
 
 async def _thread_turns(mgr: ThreadManager, params: Any, method: str, unknown: str,
-                        code: int = INVALID_REQUEST, *, last: int | None = None
-                        ) -> list[Turn]:
+                        code: int = INVALID_REQUEST, *, last: int | None = None,
+                        last_items: int = 0) -> list[Turn]:
     """The turns of the loaded or stored thread ``params.threadId`` (a running turn
-    included), or with ``last`` at least its last ``last`` turns (read from the end of the
-    file); ``unknown`` (``{id}`` filled in) when there is no such thread."""
+    included), or with ``last`` at least its last ``last`` turns holding at least its last
+    ``last_items`` items (read from the end of the file); ``unknown`` (``{id}`` filled in)
+    when there is no such thread."""
     thread_id = _thread_id(params.thread_id)
     loaded = mgr.get(thread_id)
     running: str | None = None
@@ -562,7 +563,8 @@ async def _thread_turns(mgr: ThreadManager, params: Any, method: str, unknown: s
             raise RpcError(code, unknown.format(id=thread_id))
         path = Path(summary.path)
     if last is not None:
-        return await thread_service.load_last_turns(path, thread_id, last, running)
+        return await thread_service.load_last_turns(path, thread_id, running, turns=last,
+                                                    items=last_items)
     return await _load_turns(path, thread_id, running)
 
 
@@ -571,12 +573,17 @@ async def thread_items_list(
     ctx: RequestContext, params: ThreadItemsListParams
 ) -> ThreadItemsListResponse:
     """A page of a thread's items in order (of one turn with ``turnId``)."""
-    from pycodex.api.turn_pages import entries_of, paginate_items
+    from pycodex.api.turn_pages import entries_of, page_size, paginate_items
 
+    direction = params.sort_direction or "asc"
+    # the newest page of the whole thread needs only its last items (and one more)
+    newest = params.cursor is None and params.turn_id is None and direction == "desc"
     turns = await _thread_turns(ctx.app.get(thread_manager), params, "thread/items/list",
-                                "thread/items/list is not supported yet", METHOD_NOT_FOUND)
+                                "thread/items/list is not supported yet", METHOD_NOT_FOUND,
+                                last=1 if newest else None,
+                                last_items=page_size(params.limit) + 1)
     page = paginate_items(entries_of(turns, params.turn_id), params.cursor, params.turn_id,
-                          params.limit, params.sort_direction or "asc")
+                          params.limit, direction)
     return ThreadItemsListResponse(data=page.entries, next_cursor=page.next_cursor,
                                    backwards_cursor=page.backwards_cursor)
 

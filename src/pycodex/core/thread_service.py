@@ -281,16 +281,27 @@ async def write_fork(
 # -- read -----------------------------------------------------------------------------
 
 
-async def load_last_turns(path: Path, thread_id: str, count: int,
-                          running: str | None = None) -> list[Turn]:
-    """At least the last ``count`` turns of a stored rollout (all of them when it has no
-    more), read from the end of the file when that settles them, off the loop."""
-    def read() -> list[Turn]:
-        tail = read_tail(path, thread_id, count, running)
-        return tail.turns if tail is not None else read_thread(path, thread_id, running).turns
+def _last_turns(path: Path, thread_id: str, running: str | None, turns: int, items: int
+                ) -> list[Turn]:
+    """At least the last ``turns`` turns, holding at least the last ``items`` items, from
+    the end of the file when that settles them (more turns are read while they hold too
+    few items), else all of them."""
+    while True:
+        tail = read_tail(path, thread_id, turns, running)
+        if tail is None:
+            return read_thread(path, thread_id, running).turns
+        if sum(len(turn.items) for turn in tail.turns) >= items:
+            return tail.turns
+        turns = 2 * len(tail.turns)
 
+
+async def load_last_turns(path: Path, thread_id: str, running: str | None = None, *,
+                          turns: int = 1, items: int = 0) -> list[Turn]:
+    """The turns of a stored rollout, or just enough of its last ones: at least ``turns``
+    turns holding at least ``items`` items (all of them when it has no more), off the
+    loop."""
     try:
-        return await asyncio.to_thread(read)
+        return await asyncio.to_thread(_last_turns, path, thread_id, running, turns, items)
     except OSError as exc:
         raise Unavailable(f"failed to load rollout `{path}`: {exc}") from None
 

@@ -47,18 +47,15 @@ def write_history(home: Path, megabytes: float) -> tuple[str, int]:
             fh.write(line("event_msg", {"type": "task_started", "turn_id": turn}))
             fh.write(line("turn_context", {"turn_id": turn, "cwd": "/work/project",
                                            "model": "gpt-5.5"}))
-            fh.write(line("response_item", {"type": "message", "role": "user", "content": [
-                {"type": "input_text", "text": ask}]}))
-            fh.write(line("event_msg", {
-                "type": "item_completed", "thread_id": thread_id, "turn_id": turn,
-                "item": {"type": "UserMessage", "id": f"u-{turns}",
-                         "content": [{"type": "text", "text": ask}]}}))
-            fh.write(line("response_item", {"type": "message", "role": "assistant", "content": [
-                {"type": "output_text", "text": answer}]}))
-            fh.write(line("event_msg", {
-                "type": "item_completed", "thread_id": thread_id, "turn_id": turn,
-                "item": {"type": "AgentMessage", "id": f"a-{turns}",
-                         "content": [{"type": "Text", "text": answer}]}}))
+            for role, kind, text in (("user", "UserMessage", ask),
+                                     ("assistant", "AgentMessage", answer)):
+                part = "input_text" if role == "user" else "output_text"
+                fh.write(line("response_item", {"type": "message", "role": role, "content": [
+                    {"type": part, "text": text}]}))
+                content = {"type": "text" if role == "user" else "Text", "text": text}
+                fh.write(line("event_msg", {
+                    "type": "item_completed", "thread_id": thread_id, "turn_id": turn,
+                    "item": {"type": kind, "id": f"{role}-{turns}", "content": [content]}}))
             fh.write(line("event_msg", {"type": "task_complete", "turn_id": turn,
                                         "last_agent_message": answer}))
             turns += 1

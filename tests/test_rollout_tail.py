@@ -186,3 +186,21 @@ async def test_newest_page_and_resume_without_turns_from_the_end(
     assert [(e["turnId"], e["item"]["id"]) for e in items["data"]] == everything[:7]
     assert items["nextCursor"] == json.dumps({"itemId": everything[6][1],
                                               "includeAnchor": False}, separators=(",", ":"))
+
+
+async def test_a_thread_resumed_without_turns_continues_the_ordinals(
+    spawn: ServerFactory, codex_home: Path
+) -> None:
+    source = write_thread(codex_home, 1, 1_767_225_600.0, "ask 0")
+    write_modern(source, 30)
+    with source.open("a") as fh:  # a line without an ordinal: the count decides
+        fh.write('{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg",'
+                 '"payload":{"type":"token_count"}}\n')
+    last_ordinal = json.loads(source.read_bytes().splitlines()[-2])["ordinal"]
+    client = await spawn(validate=False)  # thread/rollback: not in the bundle
+    resumed = await client.request("thread/resume", {"threadId": THREAD, "excludeTurns": True})
+    assert resumed["thread"]["turns"] == []
+    await client.request("thread/rollback", {"threadId": THREAD, "numTurns": 1})
+    appended = json.loads(source.read_bytes().splitlines()[-1])
+    assert appended["payload"] == {"type": "thread_rolled_back", "num_turns": 1}
+    assert appended["ordinal"] == last_ordinal + 2 == next_ordinal(source) - 1

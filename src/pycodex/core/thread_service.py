@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -207,8 +207,23 @@ def restore(
         thread.updated_at = thread.created_at
     ordinal: int | Callable[[], int] = stored.next_ordinal
     if stored.next_ordinal < 0:
-        ordinal = partial(count_next_ordinal, path)
+        ordinal = _count_in_background(path)
     thread.writer = RolloutWriter(path, next_ordinal=ordinal, on_append=mgr.on_append(thread))
+
+
+def _count_in_background(path: Path) -> Callable[[], int]:
+    """The next ordinal of ``path``, counted on a worker thread from now on; the returned
+    function waits for it (the writer asks on its first append, usually long after)."""
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(count_next_ordinal(path)),
+                              name="rollout-ordinal", daemon=True)
+    worker.start()
+
+    def wait() -> int:
+        worker.join()
+        return result[0] if result else count_next_ordinal(path)
+
+    return wait
 
 
 # -- fork -----------------------------------------------------------------------------

@@ -186,6 +186,10 @@ async def test_newest_page_and_resume_without_turns_from_the_end(
     assert [(e["turnId"], e["item"]["id"]) for e in items["data"]] == everything[:7]
     assert items["nextCursor"] == json.dumps({"itemId": everything[6][1],
                                               "includeAnchor": False}, separators=(",", ":"))
+    # resumed again while loaded: the same cursors, from the end of the file too
+    again = await client.request("thread/resume", {"threadId": THREAD, "excludeTurns": True})
+    assert (again["turnsBackwardsCursor"], again["itemsBackwardsCursor"]) == (
+        resumed["turnsBackwardsCursor"], resumed["itemsBackwardsCursor"])
 
 
 async def test_a_thread_resumed_without_turns_continues_the_ordinals(

@@ -383,7 +383,12 @@ async def _rejoin(
                 f"requested `{requested}`, active `{thread.writer.path}`"
             )
     mgr.subscribe(thread, ctx.connection_id)
-    turns = await thread_history.current_turns(thread)
+    if params.exclude_turns and not thread.ephemeral:
+        # the cursors need only the last turn and item: read from the end of the file
+        turns = await thread_service.load_last_turns(
+            thread.writer.path, thread.id, thread.active_turn_id, items=1)
+    else:
+        turns = await thread_history.current_turns(thread)
     return _resume_response(mgr, thread, turns, exclude_turns=bool(params.exclude_turns))
 
 

@@ -260,6 +260,11 @@ def test_a_cold_search_decodes_only_the_heads_that_may_match(tmp_path: Path) -> 
     for n in range(300):
         write_thread(home, n, BASE + n * 45.0, f"task {n}" + (" needle" if n % 100 == 7 else ""))
     append_name(home, thread_id(5), "a needle by name")
+    # named by the term, in a file whose name carries another id
+    when = BASE + 299 * 45.0 + 20
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.localtime(when))
+    write_thread(home, 400, when, "plain", file_name=f"rollout-{stamp}-{thread_id(401)}.jsonl")
+    append_name(home, thread_id(400), "renamed needle")
     # the user message lies past the first block read: that file is decoded whatever
     big = write_thread(home, 300, BASE + 300 * 45.0, "late needle")
     lines = big.read_text().splitlines(keepends=True)
@@ -278,8 +283,8 @@ def test_a_cold_search_decodes_only_the_heads_that_may_match(tmp_path: Path) -> 
     cold = scan_page(home, query, on_read=count)
     assert cold is not None
     assert [row.preview for row in cold] == [
-        "late needle", "task 207 needle", "task 107 needle", "task 7 needle", "task 5"]
-    assert reads == 5
+        "late needle", "plain", "task 207 needle", "task 107 needle", "task 7 needle", "task 5"]
+    assert reads == 6
     index = ThreadIndex(home, db_path=tmp_path / "index.sqlite")
     try:
         assert as_dicts(cold) == as_dicts(index.list(**query.index_kwargs()))

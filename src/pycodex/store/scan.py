@@ -49,6 +49,8 @@ SLACK_MS = 5_000
 DEFAULT_MAX_HEADS = 1_000
 #: Files a cold search may read to look for its term before it gives up the same way.
 DEFAULT_MAX_FILES = 250_000
+#: Named threads a search may match by name and still read only the blocks of the others.
+_MAX_NAMED = 64
 #: Characters no JSON writer escapes: a term made of them appears as such in the bytes of
 #: every line whose decoded text contains it.
 _VERBATIM = frozenset(chr(c) for c in range(0x20, 0x7F)) - set('"\\/<>&\'')
@@ -263,10 +265,10 @@ def raw_term(term: str | None) -> bytes | None:
     return term.encode("ascii")
 
 
-def _may_match(path: str, needle: bytes) -> bool:
-    """False only when ``path`` holds less than one block and that lacks ``needle`` (one
-    open, one read: a short read is the end of a regular file; anything else that is no
-    rollout is no row either)."""
+def _may_match(path: str, needles: tuple[bytes, ...]) -> bool:
+    """False only when ``path`` holds less than one block and that holds none of
+    ``needles`` (one open, one read: a short read is the end of a regular file; anything
+    else that is no rollout is no row either)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
     except OSError:
@@ -277,7 +279,7 @@ def _may_match(path: str, needle: bytes) -> bool:
         return True
     finally:
         os.close(fd)
-    return len(block) >= HEAD_BLOCK or needle in block
+    return len(block) >= HEAD_BLOCK or any(needle in block for needle in needles)
 
 
 def scan_page(
@@ -298,8 +300,12 @@ def scan_page(
     after = query.after
     term = query.search_term
     needle = raw_term(term)
-    #: threads whose name matches: their heads are decoded whatever they hold
-    named = {tid for tid, name in names.items() if term and term in name}
+    needles: tuple[bytes, ...] = ()
+    if needle is not None:
+        # a thread whose name matches may hold no term: its id (in its first line) tells
+        named = [form.encode() for tid, name in names.items() if term and term in name
+                 for form in (tid.lower(), tid.upper())]
+        needles = (needle, *named) if len(named) <= _MAX_NAMED else ()
     best: list[ThreadSummary] = []  # ascending (created_at_ms, id); at most query.limit
     seen: set[str] = set()
     bounds: dict[str, tuple[int, int]] = {}
@@ -314,12 +320,12 @@ def scan_page(
         for stamp, path in _walk(codex_home, query.archived):
             if len(best) == query.limit and best[0].created_at_ms > bounds_of(stamp)[1]:
                 break  # nothing left in the walk can be newer than the page's last row
-            if needle is not None and path[-42:-6].lower() not in named:
+            if needles:
                 files += 1
                 if files > max_files:
                     return None
-                if not _may_match(path, needle):
-                    continue  # its preview cannot hold the term: it is no row of the page
+                if not _may_match(path, needles):
+                    continue  # neither its preview nor its name can hold the term
             low, high = bounds_of(stamp)
             if after is not None and low > after[0]:
                 continue  # certainly newer than the cursor

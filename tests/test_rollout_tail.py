@@ -129,6 +129,8 @@ def test_the_next_ordinal_counted_on_bytes(tmp_path: Path) -> None:
         fh.write('{"type":"event_msg","payload":{"type":"token_count"}}\n\n')
     assert count_next_ordinal(path) == next_ordinal(path) + 1  # the blank line counts
     assert count_next_ordinal(tmp_path / "missing.jsonl") == 0
+    for recorded in DATA.glob("rollout-*.jsonl"):  # with ordinals (0.171) and without
+        assert count_next_ordinal(recorded) == next_ordinal(recorded), recorded.name
 
 
 def test_only_the_end_of_the_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -197,14 +199,20 @@ async def test_a_thread_resumed_without_turns_continues_the_ordinals(
 ) -> None:
     source = write_thread(codex_home, 1, 1_767_225_600.0, "ask 0")
     write_modern(source, 30)
-    with source.open("a") as fh:  # a line without an ordinal: the count decides
+    with source.open("a") as fh:
+        # a last turn without items: the items cursor comes from the turn before
+        fh.write(_line("event_msg", {"type": "task_started", "turn_id": "empty"}, 181))
+        fh.write(_line("event_msg", {"type": "turn_aborted", "turn_id": "empty"}, 190))
+        # a line without an ordinal after a jump in them: the last one decides
         fh.write('{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg",'
                  '"payload":{"type":"token_count"}}\n')
     last_ordinal = json.loads(source.read_bytes().splitlines()[-2])["ordinal"]
     client = await spawn(validate=False)  # thread/rollback: not in the bundle
     resumed = await client.request("thread/resume", {"threadId": THREAD, "excludeTurns": True})
     assert resumed["thread"]["turns"] == []
+    assert json.loads(resumed["turnsBackwardsCursor"])["turnId"] == "empty"
+    assert json.loads(resumed["itemsBackwardsCursor"])["itemId"] == "a29"
     await client.request("thread/rollback", {"threadId": THREAD, "numTurns": 1})
     appended = json.loads(source.read_bytes().splitlines()[-1])
     assert appended["payload"] == {"type": "thread_rolled_back", "num_turns": 1}
-    assert appended["ordinal"] == last_ordinal + 2 == next_ordinal(source) - 1
+    assert appended["ordinal"] == last_ordinal + 1 == next_ordinal(source) - 1

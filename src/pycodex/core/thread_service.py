@@ -44,7 +44,7 @@ from pycodex.store.rollout import (
 )
 from pycodex.store.rollout_check import located_summary
 from pycodex.store.summary import ThreadSummary, source_to_wire
-from pycodex.store.tail import count_next_ordinal, read_tail
+from pycodex.store.tail import Tail, count_next_ordinal, read_tail
 
 SESSION_SOURCE = "vscode"
 
@@ -140,11 +140,11 @@ async def attach_writer(
 
 
 def _read_stored_end(path: Path, thread_id: str) -> StoredThread:
-    """Meta, last turn and last turn context of ``path`` read from its two ends when
-    they settle it (``next_ordinal`` then ``-1``: learnt on the first append); otherwise
-    the whole file."""
-    tail = read_tail(path, thread_id, 1, with_context=True)
-    if tail is not None and tail.turns[-1].items:
+    """Meta, last turns (down to the one holding the last item) and last turn context of
+    ``path`` read from its two ends when they settle them (``next_ordinal`` then ``-1``:
+    learnt on the first append); otherwise the whole file."""
+    tail = _tail(path, thread_id, None, 1, 1, with_context=True)
+    if tail is not None:
         meta = read_session_meta(path)
         if meta is not None:
             return StoredThread(meta, tail.turns, tail.context or {}, -1)
@@ -154,8 +154,9 @@ def _read_stored_end(path: Path, thread_id: str) -> StoredThread:
 async def read_stored(path: Path, thread_id: str, *, last_turn_only: bool = False
                       ) -> StoredThread:
     """One pass over a stored rollout (meta, turns, last turn context) off the loop; with
-    ``last_turn_only`` the turns may be just the last one (all that the cursors of a
-    resume without turns need), read from the end of the file."""
+    ``last_turn_only`` the turns may be just the last ones (down to the one holding the
+    last item: all that the cursors of a resume without turns need), read from the end of
+    the file."""
     read = _read_stored_end if last_turn_only else read_thread
     try:
         stored = await asyncio.to_thread(read, path, thread_id)
@@ -296,18 +297,22 @@ async def write_fork(
 # -- read -----------------------------------------------------------------------------
 
 
+def _tail(path: Path, thread_id: str, running: str | None, turns: int, items: int, *,
+          with_context: bool = False) -> Tail | None:
+    """At least the last ``turns`` turns, holding at least the last ``items`` items, read
+    from the end of the file (more turns while they hold too few items), or ``None`` when
+    only a full read can tell."""
+    while True:
+        tail = read_tail(path, thread_id, turns, running, with_context=with_context)
+        if tail is None or sum(len(turn.items) for turn in tail.turns) >= items:
+            return tail
+        turns = 2 * len(tail.turns)
+
+
 def _last_turns(path: Path, thread_id: str, running: str | None, turns: int, items: int
                 ) -> list[Turn]:
-    """At least the last ``turns`` turns, holding at least the last ``items`` items, from
-    the end of the file when that settles them (more turns are read while they hold too
-    few items), else all of them."""
-    while True:
-        tail = read_tail(path, thread_id, turns, running)
-        if tail is None:
-            return read_thread(path, thread_id, running).turns
-        if sum(len(turn.items) for turn in tail.turns) >= items:
-            return tail.turns
-        turns = 2 * len(tail.turns)
+    tail = _tail(path, thread_id, running, turns, items)
+    return tail.turns if tail is not None else read_thread(path, thread_id, running).turns
 
 
 async def load_last_turns(path: Path, thread_id: str, running: str | None = None, *,

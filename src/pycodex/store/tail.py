@@ -157,23 +157,27 @@ class _Ordinal(msgspec.Struct):
 
 _ordinal = msgspec.json.Decoder(_Ordinal)
 _COUNT_BLOCK = 4 * 1024 * 1024
+#: Lines looked at from the end for the last ordinal (files of older writers have none).
+ORDINAL_LOOKBACK = 64
 
 
 def count_next_ordinal(path: Path) -> int:
     """:func:`pycodex.store.rollout.next_ordinal` without decoding the file: its lines are
     counted on bytes (unreadable ones too, so it may be larger, never smaller) and only
-    the last one's ordinal is decoded. ``0`` when the file cannot be read."""
+    the last ordinal among the last :data:`ORDINAL_LOOKBACK` lines is decoded (ordinals
+    grow line by line). ``0`` when the file cannot be read."""
     try:
         with open(path, "rb") as fh:
             last = -1
-            for raw in reverse_lines(fh):
-                if raw.strip():
-                    try:
-                        value = _ordinal.decode(raw).ordinal
-                    except _ERRORS:
-                        value = None
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        last = value
+            for seen, raw in enumerate(reverse_lines(fh)):
+                if seen >= ORDINAL_LOOKBACK:
+                    break
+                try:
+                    value = _ordinal.decode(raw).ordinal
+                except _ERRORS:
+                    continue
+                if isinstance(value, int) and not isinstance(value, bool):
+                    last = value
                     break
             fh.seek(0)
             lines = 0

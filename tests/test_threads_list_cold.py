@@ -273,6 +273,11 @@ def test_a_cold_search_decodes_only_the_heads_that_may_match(tmp_path: Path) -> 
                           "content": [{"type": "input_text", "text": "x" * 70_000}]}}
     lines.insert(2, json.dumps(filler) + "\n")
     big.write_text("".join(lines))
+    write_thread(home, 301, BASE + 301 * 45.0, 'café "needle"')  # written as caf\u00e9 \"
+    pictured = write_thread(home, 302, BASE + 302 * 45.0, "")
+    message = {"type": "user_message", "message": "", "images": ["data:image/png;base64,AA"]}
+    pictured.write_text(pictured.read_text().replace(json.dumps(
+        {"type": "user_message", "message": ""}), json.dumps(message)))
     reads = 0
 
     def count() -> None:
@@ -283,15 +288,26 @@ def test_a_cold_search_decodes_only_the_heads_that_may_match(tmp_path: Path) -> 
     cold = scan_page(home, query, on_read=count)
     assert cold is not None
     assert [row.preview for row in cold] == [
-        "late needle", "plain", "task 207 needle", "task 107 needle", "task 7 needle", "task 5"]
-    assert reads == 6
+        'café "needle"', "late needle", "plain", "task 207 needle", "task 107 needle",
+        "task 7 needle", "task 5"]
+    assert reads == 7
     index = ThreadIndex(home, db_path=tmp_path / "index.sqlite")
     try:
         assert as_dicts(cold) == as_dicts(index.list(**query.index_kwargs()))
-        # a term JSON may escape is looked for in every decoded head
-        quoted = ListQuery(limit=26, source_kinds=INTERACTIVE, search_term="k 20/")
-        assert scan_page(home, quoted, max_heads=300) is None
-        assert scan_page(home, quoted) == index.list(**quoted.index_kwargs()) == []
+        # terms that JSON escapes: every spelling is looked for, no head decoded in vain
+        for term, expected in (("k 20/", []), ('é "ne', ['café "needle"']),
+                               ("[Ima", None), ("e\n", None)):
+            query = ListQuery(limit=26, source_kinds=INTERACTIVE, search_term=term)
+            if expected is None:  # not spelled in the file as such: every head is decoded
+                assert scan_page(home, query, max_heads=300) is None
+                cold = scan_page(home, query)
+            else:
+                cold = scan_page(home, query, max_heads=len(expected) + 1)  # + the big file
+                assert cold is not None and [row.preview for row in cold] == expected, term
+            assert cold is not None
+            assert as_dicts(cold) == as_dicts(index.list(**query.index_kwargs()))
+        assert [row.preview for row in index.list(**ListQuery(
+            source_kinds=INTERACTIVE, search_term="[Ima").index_kwargs())] == ["[Image]"]
     finally:
         index.close()
 

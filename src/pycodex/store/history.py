@@ -43,6 +43,8 @@ from pycodex.store.item_codec import (
 from pycodex.store.rollout import RolloutLine, iter_rollout, parse_timestamp_ms
 
 REQUEST_MARKER = "## My request for Codex:"
+#: The preview of a thread whose first message holds only images.
+IMAGE_PREVIEW = "[Image]"
 
 
 def error_info_to_wire(raw: Any) -> Any:
@@ -430,7 +432,7 @@ def user_message_preview(line: RolloutLine) -> str | None:
         message = payload.get("message")
         if isinstance(message, str) and message.strip():
             return preview_text(message)
-        return "[Image]" if payload.get("images") or payload.get("local_images") else None
+        return IMAGE_PREVIEW if payload.get("images") or payload.get("local_images") else None
     if kind == "item_completed":
         item = payload.get("item")
         if isinstance(item, dict) and item.get("type") == "UserMessage":
@@ -442,7 +444,7 @@ def user_message_preview(line: RolloutLine) -> str | None:
             joined = "\n".join(t for t in texts if isinstance(t, str))
             if joined.strip():
                 return preview_text(joined)
-            return "[Image]" if item.get("content") else None
+            return IMAGE_PREVIEW if item.get("content") else None
     return None
 
 
@@ -454,7 +456,7 @@ def turn_preview(turns: list[Turn]) -> str:
                 if any(t.strip() for t in texts):
                     return preview_text("\n".join(texts))
                 if item.content:
-                    return "[Image]"
+                    return IMAGE_PREVIEW
     return ""
 
 

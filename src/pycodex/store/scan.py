@@ -17,7 +17,7 @@ other than ``created_at`` descending, or the read budget running out.
 
 A ``searchTerm`` page would decode every head; instead each file's first block is searched
 for the term's bytes first, and only the files that may match are decoded (see
-:func:`raw_term`), so a cold search over tens of thousands of threads costs about one read
+:func:`term_forms`), so a cold search over tens of thousands of threads costs about one read
 per file.
 """
 
@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -33,6 +35,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from pycodex.store.history import IMAGE_PREVIEW
 from pycodex.store.names import METADATA_FILE, NAMES_FILE, read_git_infos, read_names
 from pycodex.store.rollout import ARCHIVED_DIR, SESSIONS_DIR, parse_filename
 from pycodex.store.rollout_check import (
@@ -51,9 +54,6 @@ DEFAULT_MAX_HEADS = 1_000
 DEFAULT_MAX_FILES = 250_000
 #: Named threads a search may match by name and still read only the blocks of the others.
 _MAX_NAMED = 64
-#: Characters no JSON writer escapes: a term made of them appears as such in the bytes of
-#: every line whose decoded text contains it.
-_VERBATIM = frozenset(chr(c) for c in range(0x20, 0x7F)) - set('"\\/<>&\'')
 
 GitInfos = dict[str, tuple[str | None, str | None, str | None]]
 T = TypeVar("T")
@@ -257,12 +257,19 @@ def name_bounds(stamp: str) -> tuple[int, int]:
     return min(readings) * 1000 - SLACK_MS, max(readings) * 1000 + 999 + SLACK_MS
 
 
-def raw_term(term: str | None) -> bytes | None:
-    """The bytes ``term`` shows in a rollout line whose text contains it, when that is
-    certain (printable ASCII that JSON never escapes); else ``None``."""
-    if not term or not _VERBATIM.issuperset(term):
-        return None
-    return term.encode("ascii")
+def term_forms(term: str) -> tuple[bytes, ...]:
+    """Every way a JSON string holding ``term`` may spell it in a file: the canonical
+    escapes of ``"``, ``\\`` and control characters, other characters as UTF-8 (Rust's
+    serde_json, msgspec) or as ``\\uXXXX`` (Python's ``json`` with ``ensure_ascii``), and
+    ``/`` as such or escaped. A line whose decoded text contains ``term`` holds one."""
+    forms = {msgspec.json.encode(term)[1:-1]}
+    if not term.isascii():
+        escaped = json.dumps(term)[1:-1]
+        forms |= {escaped.encode(), re.sub(r"\\u[0-9a-f]{4}", lambda m: m[0].upper()
+                                           .replace("\\U", "\\u"), escaped).encode()}
+    if "/" in term:
+        forms |= {form.replace(b"/", b"\\/") for form in forms}
+    return tuple(sorted(forms))
 
 
 def _may_match(path: str, needles: tuple[bytes, ...]) -> bool:
@@ -299,13 +306,13 @@ def scan_page(
     names, gits = side_files(codex_home)
     after = query.after
     term = query.search_term
-    needle = raw_term(term)
     needles: tuple[bytes, ...] = ()
-    if needle is not None:
+    # not in the bytes: the "[Image]" preview, the newline joining a message's text parts
+    if term and "\n" not in term and term not in IMAGE_PREVIEW:
         # a thread whose name matches may hold no term: its id (in its first line) tells
-        named = [form.encode() for tid, name in names.items() if term and term in name
+        named = [form.encode() for tid, name in names.items() if term in name
                  for form in (tid.lower(), tid.upper())]
-        needles = (needle, *named) if len(named) <= _MAX_NAMED else ()
+        needles = (*term_forms(term), *named) if len(named) <= _MAX_NAMED else ()
     best: list[ThreadSummary] = []  # ascending (created_at_ms, id); at most query.limit
     seen: set[str] = set()
     bounds: dict[str, tuple[int, int]] = {}

@@ -342,7 +342,12 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
         if summary is None or summary.archived:
             raise thread_service.no_rollout(thread_id)
         path = Path(summary.path)
-    stored = await thread_service.read_stored(path, thread_id)
+    # without turns in the answer, only the last turn is needed (for the backwards cursors),
+    # unless the preview must come from the turns too
+    stored = await thread_service.read_stored(
+        path, thread_id,
+        last_turn_only=bool(params.exclude_turns) and summary is not None
+        and bool(summary.preview))
     raced = mgr.get(thread_id)
     if raced is not None:  # another connection loaded it while the file was read
         return await _rejoin(ctx, mgr, raced, params)
@@ -384,7 +389,12 @@ async def _rejoin(
                 f"requested `{requested}`, active `{thread.writer.path}`"
             )
     mgr.subscribe(thread, ctx.connection_id)
-    turns = await thread_history.current_turns(thread)
+    if params.exclude_turns and not thread.ephemeral:
+        # the cursors need only the last turn and item: read from the end of the file
+        turns = await thread_service.load_last_turns(
+            thread.writer.path, thread.id, thread.active_turn_id, items=1)
+    else:
+        turns = await thread_history.current_turns(thread)
     return _resume_response(mgr, thread, turns, exclude_turns=bool(params.exclude_turns))
 
 
@@ -559,21 +569,30 @@ def _with_read_state(ctx: RequestContext, thread: Thread) -> ThreadResponse:
 
 
 async def _thread_turns(mgr: ThreadManager, params: Any, method: str, unknown: str,
-                        code: int = INVALID_REQUEST) -> list[Turn]:
+                        code: int = INVALID_REQUEST, *, last: int | None = None,
+                        last_items: int = 0) -> list[Turn]:
     """The turns of the loaded or stored thread ``params.threadId`` (a running turn
-    included); ``unknown`` (``{id}`` filled in) when there is no such thread."""
+    included), or with ``last`` at least its last ``last`` turns holding at least its last
+    ``last_items`` items (read from the end of the file); ``unknown`` (``{id}`` filled in)
+    when there is no such thread."""
     thread_id = _thread_id(params.thread_id)
     loaded = mgr.get(thread_id)
+    running: str | None = None
     if loaded is not None:
         if loaded.ephemeral:
             raise invalid_request(f"ephemeral threads do not support {method}")
         if not loaded.materialized:
             return []
-        return await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
-    summary = await thread_service.locate(mgr, thread_id)
-    if summary is None:
-        raise RpcError(code, unknown.format(id=thread_id))
-    return await _load_turns(Path(summary.path), thread_id)
+        path, running = loaded.writer.path, loaded.active_turn_id
+    else:
+        summary = await thread_service.locate(mgr, thread_id)
+        if summary is None:
+            raise RpcError(code, unknown.format(id=thread_id))
+        path = Path(summary.path)
+    if last is not None:
+        return await thread_service.load_last_turns(path, thread_id, running, turns=last,
+                                                    items=last_items)
+    return await _load_turns(path, thread_id, running)
 
 
 @route("thread/items/list")
@@ -581,12 +600,17 @@ async def thread_items_list(
     ctx: RequestContext, params: ThreadItemsListParams
 ) -> ThreadItemsListResponse:
     """A page of a thread's items in order (of one turn with ``turnId``)."""
-    from pycodex.api.turn_pages import entries_of, paginate_items
+    from pycodex.api.turn_pages import entries_of, page_size, paginate_items
 
+    direction = params.sort_direction or "asc"
+    # the newest page of the whole thread needs only its last items (and one more)
+    newest = params.cursor is None and params.turn_id is None and direction == "desc"
     turns = await _thread_turns(ctx.app.get(thread_manager), params, "thread/items/list",
-                                "thread/items/list is not supported yet", METHOD_NOT_FOUND)
+                                "thread/items/list is not supported yet", METHOD_NOT_FOUND,
+                                last=1 if newest else None,
+                                last_items=page_size(params.limit) + 1)
     page = paginate_items(entries_of(turns, params.turn_id), params.cursor, params.turn_id,
-                          params.limit, params.sort_direction or "asc")
+                          params.limit, direction)
     return ThreadItemsListResponse(data=page.entries, next_cursor=page.next_cursor,
                                    backwards_cursor=page.backwards_cursor)
 
@@ -596,13 +620,17 @@ async def thread_turns_list(
     ctx: RequestContext, params: ThreadTurnsListParams
 ) -> ThreadTurnsListResponse:
     """A page of a thread's turns, rebuilt from its rollout (a running turn included)."""
-    from pycodex.api.turn_pages import apply_view, paginate
+    from pycodex.api.turn_pages import apply_view, page_size, paginate
 
+    direction = params.sort_direction or "desc"
+    # the newest page needs only the last turns (and one more, to know that more follow)
+    last = page_size(params.limit) + 1 if params.cursor is None and direction == "desc" \
+        else None
     turns = await _thread_turns(ctx.app.get(thread_manager), params, "thread/turns/list",
-                                "thread not loaded: {id}")
+                                "thread not loaded: {id}", last=last)
     view = params.items_view or "summary"
     page = paginate([apply_view(turn, view) for turn in turns], params.cursor, params.limit,
-                    params.sort_direction or "desc")
+                    direction)
     return ThreadTurnsListResponse(data=page.turns, next_cursor=page.next_cursor,
                                    backwards_cursor=page.backwards_cursor)
 

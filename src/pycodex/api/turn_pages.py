@@ -73,11 +73,16 @@ def apply_view(turn: Turn, view: str) -> Turn:
     return turn
 
 
+def page_size(limit: int | None) -> int:
+    """How many entries a page of ``limit`` holds."""
+    return min(max(DEFAULT_LIMIT if limit is None else limit, 1), MAX_LIMIT)
+
+
 def _window(keys: list[str], anchor: tuple[str, bool] | None, limit: int | None,
             direction: str, missing: RpcError) -> tuple[list[int], bool]:
     """Indexes (into ``keys``, oldest first) of one page in ``direction``, after ``anchor``
     (``(key, include_anchor)``), and whether more follow."""
-    size = min(max(DEFAULT_LIMIT if limit is None else limit, 1), MAX_LIMIT)
+    size = page_size(limit)
     order = list(range(len(keys)))
     if direction == "desc":
         order.reverse()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,7 @@ from pycodex.store.rollout import (
 )
 from pycodex.store.rollout_check import located_summary
 from pycodex.store.summary import ThreadSummary, source_to_wire
+from pycodex.store.tail import Tail, count_next_ordinal, read_tail
 
 SESSION_SOURCE = "vscode"
 
@@ -142,10 +145,27 @@ async def attach_writer(
 # -- resume ---------------------------------------------------------------------------
 
 
-async def read_stored(path: Path, thread_id: str) -> StoredThread:
-    """One pass over a stored rollout (meta, turns, last turn context) off the loop."""
+def _read_stored_end(path: Path, thread_id: str) -> StoredThread:
+    """Meta, last turns (down to the one holding the last item) and last turn context of
+    ``path`` read from its two ends when they settle them (``next_ordinal`` then ``-1``:
+    learnt on the first append); otherwise the whole file."""
+    tail = _tail(path, thread_id, None, 1, 1, with_context=True)
+    if tail is not None:
+        meta = read_session_meta(path)
+        if meta is not None:
+            return StoredThread(meta, tail.turns, tail.context or {}, -1)
+    return read_thread(path, thread_id)
+
+
+async def read_stored(path: Path, thread_id: str, *, last_turn_only: bool = False
+                      ) -> StoredThread:
+    """One pass over a stored rollout (meta, turns, last turn context) off the loop; with
+    ``last_turn_only`` the turns may be just the last ones (down to the one holding the
+    last item: all that the cursors of a resume without turns need), read from the end of
+    the file."""
+    read = _read_stored_end if last_turn_only else read_thread
     try:
-        stored = await asyncio.to_thread(read_thread, path, thread_id)
+        stored = await asyncio.to_thread(read, path, thread_id)
     except OSError as exc:
         raise InvalidInput(f"failed to load rollout `{path}`: {exc}") from None
     if not stored.meta:
@@ -207,8 +227,25 @@ def restore(
         thread.updated_at = int(path.stat().st_mtime)
     except OSError:
         thread.updated_at = thread.created_at
-    thread.writer = RolloutWriter(path, next_ordinal=stored.next_ordinal,
-                                  on_append=mgr.on_append(thread))
+    ordinal: int | Callable[[], int] = stored.next_ordinal
+    if stored.next_ordinal < 0:
+        ordinal = _count_in_background(path)
+    thread.writer = RolloutWriter(path, next_ordinal=ordinal, on_append=mgr.on_append(thread))
+
+
+def _count_in_background(path: Path) -> Callable[[], int]:
+    """The next ordinal of ``path``, counted on a worker thread from now on; the returned
+    function waits for it (the writer asks on its first append, usually long after)."""
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(count_next_ordinal(path)),
+                              name="rollout-ordinal", daemon=True)
+    worker.start()
+
+    def wait() -> int:
+        worker.join()
+        return result[0] if result else count_next_ordinal(path)
+
+    return wait
 
 
 # -- fork -----------------------------------------------------------------------------
@@ -279,6 +316,35 @@ async def write_fork(
 
 
 # -- read -----------------------------------------------------------------------------
+
+
+def _tail(path: Path, thread_id: str, running: str | None, turns: int, items: int, *,
+          with_context: bool = False) -> Tail | None:
+    """At least the last ``turns`` turns, holding at least the last ``items`` items, read
+    from the end of the file (more turns while they hold too few items), or ``None`` when
+    only a full read can tell."""
+    while True:
+        tail = read_tail(path, thread_id, turns, running, with_context=with_context)
+        if tail is None or sum(len(turn.items) for turn in tail.turns) >= items:
+            return tail
+        turns = 2 * len(tail.turns)
+
+
+def _last_turns(path: Path, thread_id: str, running: str | None, turns: int, items: int
+                ) -> list[Turn]:
+    tail = _tail(path, thread_id, running, turns, items)
+    return tail.turns if tail is not None else read_thread(path, thread_id, running).turns
+
+
+async def load_last_turns(path: Path, thread_id: str, running: str | None = None, *,
+                          turns: int = 1, items: int = 0) -> list[Turn]:
+    """The turns of a stored rollout, or just enough of its last ones: at least ``turns``
+    turns holding at least ``items`` items (all of them when it has no more), off the
+    loop."""
+    try:
+        return await asyncio.to_thread(_last_turns, path, thread_id, running, turns, items)
+    except OSError as exc:
+        raise Unavailable(f"failed to load rollout `{path}`: {exc}") from None
 
 
 async def load_turns(path: Path, thread_id: str, running: str | None = None) -> list[Turn]:

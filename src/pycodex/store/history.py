@@ -43,6 +43,8 @@ from pycodex.store.item_codec import (
 from pycodex.store.rollout import RolloutLine, iter_rollout, parse_timestamp_ms
 
 REQUEST_MARKER = "## My request for Codex:"
+#: The preview of a thread whose first message holds only images.
+IMAGE_PREVIEW = "[Image]"
 
 
 def error_info_to_wire(raw: Any) -> Any:
@@ -123,13 +125,19 @@ class TurnBuilder:
         self._counter = 0
         self._last_stamp = ""
         self._last_seconds: int | None = None
+        #: Set when a line depended on what came before the lines fed: a generated id (it
+        #: counts from the file's start), a turn id not fed, a rollback deeper than the
+        #: turns fed. A builder fed only the end of a file is exact while this stays False.
+        self.needs_prefix = False
 
     # -- helpers --------------------------------------------------------------------
     def _synthetic_id(self, line: RolloutLine) -> str:
+        self.needs_prefix = True
         self._counter += 1
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pycodex:{self._thread_id}:{line.line_no}"))
 
     def _item_id(self) -> str:
+        self.needs_prefix = True
         self._counter += 1
         return f"item-{self._counter}"
 
@@ -152,8 +160,10 @@ class TurnBuilder:
         return turn
 
     def _turn_for(self, line: RolloutLine, turn_id: Any = None) -> _TurnAcc:
-        if isinstance(turn_id, str) and turn_id in self._by_id:
-            return self._by_id[turn_id]
+        if isinstance(turn_id, str) and turn_id:
+            if turn_id in self._by_id:
+                return self._by_id[turn_id]
+            self.needs_prefix = True
         if self._current is not None:
             return self._current
         new_id = turn_id if isinstance(turn_id, str) and turn_id else self._synthetic_id(line)
@@ -320,6 +330,8 @@ class TurnBuilder:
     def _on_rolled_back(self, payload: dict[str, Any], line: RolloutLine) -> None:
         count = _int(payload.get("num_turns")) or 0
         self._current = None
+        if count > len(self._turns):
+            self.needs_prefix = True
         for _ in range(min(count, len(self._turns))):
             dropped = self._turns.pop()
             self._by_id.pop(dropped.id, None)
@@ -427,7 +439,7 @@ def user_message_preview(line: RolloutLine) -> str | None:
         message = payload.get("message")
         if isinstance(message, str) and message.strip():
             return preview_text(message)
-        return "[Image]" if payload.get("images") or payload.get("local_images") else None
+        return IMAGE_PREVIEW if payload.get("images") or payload.get("local_images") else None
     if kind == "item_completed":
         item = payload.get("item")
         if isinstance(item, dict) and item.get("type") == "UserMessage":
@@ -439,7 +451,7 @@ def user_message_preview(line: RolloutLine) -> str | None:
             joined = "\n".join(t for t in texts if isinstance(t, str))
             if joined.strip():
                 return preview_text(joined)
-            return "[Image]" if item.get("content") else None
+            return IMAGE_PREVIEW if item.get("content") else None
     return None
 
 
@@ -451,7 +463,7 @@ def turn_preview(turns: list[Turn]) -> str:
                 if any(t.strip() for t in texts):
                     return preview_text("\n".join(texts))
                 if item.content:
-                    return "[Image]"
+                    return IMAGE_PREVIEW
     return ""
 
 

@@ -87,10 +87,17 @@ CREATE TABLE IF NOT EXISTS threads (
     file_size INTEGER NOT NULL,
     file_mtime_ns INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS threads_by_created ON threads (archived, created_at_ms DESC, id DESC);
-CREATE INDEX IF NOT EXISTS threads_by_updated ON threads (archived, updated_at_ms DESC, id DESC);
-CREATE INDEX IF NOT EXISTS threads_by_path ON threads (path);
 """
+#: The secondary indexes: dropped while the table is rebuilt, created once it is full
+#: (one sort each instead of an update per row).
+_INDEXES = {
+    "threads_by_created": "threads (archived, created_at_ms DESC, id DESC)",
+    "threads_by_updated": "threads (archived, updated_at_ms DESC, id DESC)",
+    "threads_by_path": "threads (path)",
+}
+_CREATE_INDEXES = tuple(f"CREATE INDEX IF NOT EXISTS {name} ON {on}"
+                        for name, on in _INDEXES.items())
+_DROP_INDEXES = tuple(f"DROP INDEX IF EXISTS {name}" for name in _INDEXES)
 
 
 def _row_to_summary(row: Sequence[Any]) -> ThreadSummary:
@@ -165,6 +172,8 @@ class ThreadIndex:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.executescript(_SCHEMA)
+        for sql in _CREATE_INDEXES:
+            conn.execute(sql)
         return conn
 
     @property
@@ -263,7 +272,7 @@ class ThreadIndex:
             self._conn = None
 
     # -- rebuild / reconcile --------------------------------------------------------
-    def _scan(self) -> Iterator[tuple[Path, bool]]:
+    def _scan(self) -> Iterator[tuple[str, bool]]:
         """Every rollout with whether it is archived, as the walk finds it."""
         for path in iter_rollouts(self.codex_home / SESSIONS_DIR):
             yield path, False
@@ -276,7 +285,8 @@ class ThreadIndex:
         mark is written at the end (an interrupted build is redone on the next start)."""
         names = read_names(self.codex_home)
         gits = read_git_infos(self.codex_home)
-        self._write(conn, "DELETE FROM meta WHERE key='backfill'", "DELETE FROM threads")
+        self._write(conn, "DELETE FROM meta WHERE key='backfill'", "DELETE FROM threads",
+                    *_DROP_INDEXES)
         count = 0
         rows = []
         for path, archived in self._scan():
@@ -289,10 +299,11 @@ class ThreadIndex:
                 count += len(rows)
                 rows = []
         count += len(rows)
+        self._write(conn, rows=rows)
         self._write(
             conn,
+            *_CREATE_INDEXES,
             f"INSERT OR REPLACE INTO meta (key, value) VALUES ('backfill', '{SCHEMA_VERSION}')",
-            rows=rows,
         )
         return count
 
@@ -336,7 +347,7 @@ class ThreadIndex:
         updates = []
         seen: set[str] = set()
         for path, archived in self._scan():
-            key = str(path)
+            key = path
             seen.add(key)
             sig = file_signature(path)
             if sig is None:

@@ -281,12 +281,13 @@ def decode_rollout_lines(
     *,
     stats: ReadStats | None = None,
     limit: int | None = None,
+    first_line_no: int = 1,
 ) -> Iterator[RolloutLine]:
     """Decode raw rollout lines (each with its ``\n``, the last one maybe without), from
-    the first line of the file ``path`` on, as :func:`iter_rollout` does."""
+    line ``first_line_no`` of the file ``path`` on, as :func:`iter_rollout` does."""
     stats = stats if stats is not None else ReadStats()
     count = 0
-    line_no = 0
+    line_no = first_line_no - 1
     for raw in raws:
         line_no += 1
         if line_no == 1 and raw.startswith(_BOM):
@@ -360,12 +361,14 @@ class RolloutWriter:
         path: Path,
         *,
         session_meta: dict[str, Any] | None = None,
-        next_ordinal: int = 0,
+        next_ordinal: int | Callable[[], int] = 0,
         on_append: Callable[[RolloutWriter, list[RolloutItem]], None] | None = None,
     ) -> None:
         self._path = path
         self._pending_meta = session_meta
-        self._ordinal = next_ordinal
+        #: the ordinal of the next line, or how to learn it (asked on the first append)
+        self._ordinal_source = next_ordinal
+        self._ordinal = next_ordinal if isinstance(next_ordinal, int) else -1
         self._fd: int | None = None
         #: Encoded lines a failed write left unwritten; they go first on the next append.
         self._unwritten = b""
@@ -402,6 +405,8 @@ class RolloutWriter:
         return self._fd
 
     def _encode(self, items: Iterable[RolloutItem]) -> bytes:
+        if self._ordinal < 0 and callable(self._ordinal_source):
+            self._ordinal = self._ordinal_source()
         now = time.time()
         out = bytearray(self._unwritten)
         if self._pending_meta is not None and not self._unwritten:

@@ -13,7 +13,6 @@ import logging
 import os
 import stat
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,13 @@ import msgspec
 
 from pycodex.protocol.errors import internal_error, invalid_request
 from pycodex.store.rollout import iter_rollout, parse_filename
-from pycodex.store.summary import ThreadSummary, summarize, summarize_block
+from pycodex.store.summary import (
+    ThreadSummary,
+    fast_block_summary,
+    summarize,
+    summarize_block,
+    valid_id,
+)
 
 __all__ = [
     "accepted_head_summary",
@@ -56,9 +61,9 @@ def _looks_like_rollout(name: str) -> bool:
     return name.startswith("rollout-") and name.endswith(".jsonl")
 
 
-def iter_rollouts(root: Path) -> Iterator[Path]:
-    """Files under ``root`` with a canonical rollout name; look-alikes (other names,
-    directories) are rejected with a warning."""
+def iter_rollouts(root: Path) -> Iterator[str]:
+    """Paths of the files under ``root`` with a canonical rollout name; look-alikes (other
+    names, directories) are rejected with a warning."""
     for here, dirs, files in os.walk(root):
         for name in dirs:
             if _looks_like_rollout(name):
@@ -67,19 +72,9 @@ def iter_rollouts(root: Path) -> Iterator[Path]:
             if not _looks_like_rollout(name):
                 continue
             if is_rollout_name(name):
-                yield Path(here, name)
+                yield os.path.join(here, name)
             else:
                 reject(Path(here, name), "not a canonical rollout filename")
-
-
-def _valid_id(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 class _MetaId(msgspec.Struct):
@@ -101,7 +96,7 @@ def _is_meta_line(line: bytes) -> bool:
     except (msgspec.DecodeError, UnicodeDecodeError):  # ValidationError is a DecodeError
         return False
     return head.type == "session_meta" and head.payload is not None \
-        and _valid_id(head.payload.id)
+        and valid_id(head.payload.id)
 
 
 def _head_problem(path: Path) -> str | None:
@@ -113,7 +108,7 @@ def _head_problem(path: Path) -> str | None:
             other_records = True
             continue
         payload = line.payload
-        if isinstance(payload, dict) and _valid_id(payload.get("id")):
+        if isinstance(payload, dict) and valid_id(payload.get("id")):
             return None
         # a session_meta without a usable id does not parse for the reference: skipped
     return f"rollout at {path} {_NO_META if other_records else 'is empty'}"
@@ -177,27 +172,41 @@ def accepted_summary(path: Path, *, archived: bool = False) -> ThreadSummary | N
 HEAD_BLOCK = 64 * 1024
 
 
-def accepted_head_summary(path: Path, *, archived: bool = False) -> ThreadSummary | None:
+def accepted_head_summary(path: Path | str, *, archived: bool = False
+                          ) -> ThreadSummary | None:
     """:func:`accepted_summary` with one open and one read in the usual case (a regular
     file whose first line is a whole ``session_meta``); anything else takes the full path."""
-    if is_rollout_name(path.name):
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
-        except OSError:
-            fd = -1
-        if fd >= 0:
-            try:
-                st = os.fstat(fd)
-                block = os.read(fd, HEAD_BLOCK) if stat.S_ISREG(st.st_mode) else b""
-            except OSError:
-                block = b""
-            finally:
-                os.close(fd)
-            end = block.find(b"\n")
-            if end > 0 and _is_meta_line(block[: end + 1]):
-                return summarize_block(block, path, archived=archived, size=st.st_size,
-                                       mtime_ns=st.st_mtime_ns)
-    return accepted_summary(path, archived=archived)
+    if is_rollout_name(os.path.basename(path)):
+        block = read_head_block(path)
+        if block is not None:
+            data, size, mtime_ns = block
+            fast = fast_block_summary(data, path, archived=archived, size=size,
+                                      mtime_ns=mtime_ns)
+            if fast is not None:
+                return fast
+            end = data.find(b"\n")
+            if end > 0 and _is_meta_line(data[: end + 1]):
+                return summarize_block(data, Path(path), archived=archived, size=size,
+                                       mtime_ns=mtime_ns)
+    return accepted_summary(Path(path), archived=archived)
+
+
+def read_head_block(path: Path | str) -> tuple[bytes, int, int] | None:
+    """The first :data:`HEAD_BLOCK` bytes of a regular file with its size and mtime (one
+    open, one ``fstat``, one read); ``None`` when it cannot be read so."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return os.read(fd, HEAD_BLOCK), st.st_size, st.st_mtime_ns
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def located_summary(path: Path, *, archived: bool = False) -> ThreadSummary | None:

@@ -13,14 +13,21 @@ Files that are not rollouts (:mod:`pycodex.store.rollout_check`) are skipped: th
 never threads. Anything else that breaks that reasoning makes :func:`scan_page` answer
 ``None`` and the caller waits for the index instead: a file whose timestamp is off from its
 name, a rollout name in the wrong day or an unexpected directory, an id seen twice, a sort
-other than ``created_at`` descending, or the time budget running out.
+other than ``created_at`` descending, or the read budget running out.
+
+A ``searchTerm`` page would decode every head; instead each file's first block is searched
+for the term's bytes first, and only the files that may match are decoded (see
+:func:`term_forms`), so a cold search over tens of thousands of threads costs about one read
+per file.
 """
 
 from __future__ import annotations
 
 import bisect
 import calendar
+import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -28,15 +35,25 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from pycodex.store.history import IMAGE_PREVIEW
 from pycodex.store.names import METADATA_FILE, NAMES_FILE, read_git_infos, read_names
 from pycodex.store.rollout import ARCHIVED_DIR, SESSIONS_DIR, parse_filename
-from pycodex.store.rollout_check import accepted_head_summary, is_rollout_name, reject
+from pycodex.store.rollout_check import (
+    HEAD_BLOCK,
+    accepted_head_summary,
+    reject,
+)
 from pycodex.store.summary import ThreadSummary
 
 #: How far a file's ``session_meta`` timestamp may lie from the time in its name.
 SLACK_MS = 5_000
-#: Default wall-clock budget of one cold page before giving up and waiting for the index.
-DEFAULT_BUDGET_S = 0.05
+#: Heads one cold page may decode before it gives up and waits for the index (a count,
+#: not a time, so that the same home always gets the same answer; ~50 ms when quiet).
+DEFAULT_MAX_HEADS = 1_000
+#: Files a cold search may read to look for its term before it gives up the same way.
+DEFAULT_MAX_FILES = 250_000
+#: Named threads a search may match by name and still read only the blocks of the others.
+_MAX_NAMED = 64
 
 GitInfos = dict[str, tuple[str | None, str | None, str | None]]
 T = TypeVar("T")
@@ -166,9 +183,9 @@ def _date_dirs(path: Path, width: int) -> list[tuple[str, Path]]:
 _NAME_LENGTH = len("rollout-2026-01-01T00-00-00-01234567-89ab-cdef-0123-456789abcdef.jsonl")
 
 
-def _files(path: Path, day: str | None) -> Iterator[tuple[str, Path]]:
+def _files(path: Path, day: str | None) -> Iterator[tuple[str, str]]:
     """``(name timestamp, path)`` of the rollouts in ``path``, newest name first. Every name
-    must have the right length and date prefix; the rest of it is parsed when reached."""
+    must have the right length and date prefix."""
     prefix = "rollout-" if day is None else f"rollout-{day}T"
     names = []
     for entry in _entries(path):
@@ -177,7 +194,8 @@ def _files(path: Path, day: str | None) -> Iterator[tuple[str, Path]]:
             if entry.is_dir(follow_symlinks=False):
                 raise _Irregular(entry.path)
             continue
-        if not is_rollout_name(name):
+        parsed = parse_filename(name)
+        if parsed is None:
             reject(Path(entry.path), "not a canonical rollout filename")
             continue
         if entry.is_dir(follow_symlinks=False):
@@ -185,16 +203,12 @@ def _files(path: Path, day: str | None) -> Iterator[tuple[str, Path]]:
             continue
         if len(name) != _NAME_LENGTH or not name.startswith(prefix):
             raise _Irregular(entry.path)
-        names.append(name)
+        names.append((parsed[0], entry.path))
     names.sort(reverse=True)
-    for name in names:
-        parsed = parse_filename(name)
-        if parsed is None:
-            raise _Irregular(name)
-        yield parsed[0], path / name
+    yield from names
 
 
-def _walk(codex_home: Path, archived: bool) -> Iterator[tuple[str, Path]]:
+def _walk(codex_home: Path, archived: bool) -> Iterator[tuple[str, str]]:
     if archived:
         yield from _files(codex_home / ARCHIVED_DIR, None)
         return
@@ -243,33 +257,87 @@ def name_bounds(stamp: str) -> tuple[int, int]:
     return min(readings) * 1000 - SLACK_MS, max(readings) * 1000 + 999 + SLACK_MS
 
 
+def term_forms(term: str) -> tuple[bytes, ...]:
+    """Every way a JSON string holding ``term`` may spell it in a file: the canonical
+    escapes of ``"``, ``\\`` and control characters, other characters as UTF-8 (Rust's
+    serde_json, msgspec) or as ``\\uXXXX`` (Python's ``json`` with ``ensure_ascii``), and
+    ``/`` as such or escaped. A line whose decoded text contains ``term`` holds one."""
+    forms = {msgspec.json.encode(term)[1:-1]}
+    if not term.isascii():
+        escaped = json.dumps(term)[1:-1]
+        forms |= {escaped.encode(), re.sub(r"\\u[0-9a-f]{4}", lambda m: m[0].upper()
+                                           .replace("\\U", "\\u"), escaped).encode()}
+    if "/" in term:
+        forms |= {form.replace(b"/", b"\\/") for form in forms}
+    return tuple(sorted(forms))
+
+
+def _may_match(path: str, needles: tuple[bytes, ...]) -> bool:
+    """False only when ``path`` holds less than one block and that holds none of
+    ``needles`` (one open, one read: a short read is the end of a regular file; anything
+    else that is no rollout is no row either)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
+    except OSError:
+        return True
+    try:
+        block = os.read(fd, HEAD_BLOCK)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return len(block) >= HEAD_BLOCK or any(needle in block for needle in needles)
+
+
 def scan_page(
     codex_home: Path,
     query: ListQuery,
     *,
-    budget_s: float = DEFAULT_BUDGET_S,
+    max_heads: int = DEFAULT_MAX_HEADS,
+    max_files: int = DEFAULT_MAX_FILES,
     on_read: Callable[[], None] | None = None,
 ) -> list[ThreadSummary] | None:
     """The first ``query.limit`` rows of ``query`` read from the files, exactly as the index
-    would return them, or ``None`` when the files cannot settle it (see the module doc)."""
+    would return them, or ``None`` when the files cannot settle it (see the module doc) or
+    it would take decoding more than ``max_heads`` heads (searching more than
+    ``max_files`` files)."""
     if not servable(query):
         return None
-    deadline = time.perf_counter() + budget_s
     names, gits = side_files(codex_home)
     after = query.after
+    term = query.search_term
+    needles: tuple[bytes, ...] = ()
+    # not in the bytes: the "[Image]" preview, the newline joining a message's text parts
+    if term and "\n" not in term and term not in IMAGE_PREVIEW:
+        # a thread whose name matches may hold no term: its id (in its first line) tells
+        named = [form.encode() for tid, name in names.items() if term in name
+                 for form in (tid.lower(), tid.upper())]
+        needles = (*term_forms(term), *named) if len(named) <= _MAX_NAMED else ()
     best: list[ThreadSummary] = []  # ascending (created_at_ms, id); at most query.limit
     seen: set[str] = set()
     bounds: dict[str, tuple[int, int]] = {}
+
+    def bounds_of(stamp: str) -> tuple[int, int]:
+        if stamp not in bounds:
+            bounds[stamp] = name_bounds(stamp)
+        return bounds[stamp]
+
+    heads = files = 0
     try:
         for stamp, path in _walk(codex_home, query.archived):
-            if stamp not in bounds:
-                bounds[stamp] = name_bounds(stamp)
-            low, high = bounds[stamp]
-            if len(best) == query.limit and best[0].created_at_ms > high:
+            if len(best) == query.limit and best[0].created_at_ms > bounds_of(stamp)[1]:
                 break  # nothing left in the walk can be newer than the page's last row
+            if needles:
+                files += 1
+                if files > max_files:
+                    return None
+                if not _may_match(path, needles):
+                    continue  # neither its preview nor its name can hold the term
+            low, high = bounds_of(stamp)
             if after is not None and low > after[0]:
                 continue  # certainly newer than the cursor
-            if time.perf_counter() > deadline:
+            heads += 1
+            if heads > max_heads:
                 return None
             if on_read is not None:
                 on_read()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,6 +122,115 @@ def summarize_block(
     return summarize(path, archived=archived) if isinstance(summary, _Undecided) else summary
 
 
+class _HeadLine(msgspec.Struct):
+    """A head line with its payload left raw: only its kind is decoded at first."""
+
+    type: Any = None
+    payload: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _EventKind(msgspec.Struct):
+    type: Any = None
+
+
+class _ContextHead(msgspec.Struct):
+    model: Any = None
+    effort: Any = None
+
+
+_head_line = msgspec.json.Decoder(_HeadLine)
+_event_kind = msgspec.json.Decoder(_EventKind)
+_context_head = msgspec.json.Decoder(_ContextHead)
+_plain = msgspec.json.Decoder()
+#: Event kinds that can carry the preview (see ``user_message_preview``).
+_PREVIEW_EVENTS = ("user_message", "item_completed")
+_VALIDATION_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)  # ValidationError included
+
+
+_CANONICAL_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def valid_id(value: object) -> bool:
+    """Whether ``value`` is a thread id (any form ``uuid.UUID`` reads)."""
+    if not isinstance(value, str):
+        return False
+    if _CANONICAL_ID.fullmatch(value):
+        return True
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def fast_block_summary(
+    block: bytes, path: Path | str, *, archived: bool, size: int, mtime_ns: int
+) -> ThreadSummary | None:
+    """The usual head (a ``session_meta`` line, then well-formed records) summarized with
+    one narrow decode per line and no per-line objects: only the payloads of
+    ``turn_context`` and of user-message events are decoded. ``None`` whenever the block
+    holds anything else (a bad or torn line, a payload that is not an object, a head the
+    block cuts short): the general path then decides, so rows never differ."""
+    end = block.find(b"\n")
+    if end < 0:
+        return None
+    try:
+        first = _plain.decode(block[:end])
+    except _VALIDATION_ERRORS:
+        return None
+    if not isinstance(first, dict) or first.get("type") != "session_meta":
+        return None
+    meta = first.get("payload")
+    if not isinstance(meta, dict) or not valid_id(meta.get("id")):
+        return None
+    whole = len(block) >= size
+    preview: str | None = None
+    model: str | None = None
+    effort: str | None = None
+    seen = 0
+    settled = False
+    start = end + 1
+    length = len(block)
+    while start < length:
+        end = block.find(b"\n", start)
+        if end < 0:
+            if not whole:
+                return None  # the block's end cut this line
+            end = length
+        body = block[start:end]
+        start = end + 1
+        if not body.strip():
+            continue
+        try:
+            line = _head_line.decode(body)
+            kind = line.type
+            if kind == "turn_context":
+                context = _context_head.decode(line.payload)
+                if model is None and isinstance(context.model, str):
+                    model = context.model
+                if effort is None and isinstance(context.effort, str):
+                    effort = context.effort
+            elif kind == "event_msg" and preview is None:
+                event = _event_kind.decode(line.payload)
+                if event.type in _PREVIEW_EVENTS:
+                    preview = user_message_preview(
+                        RolloutLine("event_msg", _plain.decode(line.payload)))
+            elif not isinstance(kind, str):
+                return None
+        except _VALIDATION_ERRORS:
+            return None
+        seen += 1
+        if (preview is not None and model is not None) or seen >= HEAD_RECORDS:
+            settled = True
+            break
+    if not settled and not whole:
+        return None
+    return summary_from_meta(meta, path=path, archived=archived, preview=preview or "",
+                             model=model, reasoning_effort=effort, size=size,
+                             mtime_ns=mtime_ns)
+
+
 class _Undecided:
     """The head was cut short before it was settled."""
 
@@ -181,7 +292,7 @@ def _summary_from_head(
 def summary_from_meta(
     meta: dict[str, Any],
     *,
-    path: Path,
+    path: Path | str,
     archived: bool = False,
     preview: str = "",
     model: str | None = None,
@@ -189,48 +300,49 @@ def summary_from_meta(
     size: int = 0,
     mtime_ns: int = 0,
 ) -> ThreadSummary | None:
-    thread_id = meta.get("id")
+    get = meta.get
+    thread_id = get("id")
     if not isinstance(thread_id, str):
-        parsed = parse_filename(path.name)
+        parsed = parse_filename(os.path.basename(path))
         if parsed is None:
             return None
         thread_id = parsed[1]
-    created = parse_timestamp_ms(meta.get("timestamp", "")) if meta.get("timestamp") else None
+    stamp = get("timestamp")
+    created = parse_timestamp_ms(get("timestamp", "")) if stamp else None
     if created is None:
         created = mtime_ns // 1_000_000
-    git = meta.get("git") if isinstance(meta.get("git"), dict) else {}
-    assert isinstance(git, dict)
-
-    def opt(key: str, src: dict[str, Any] = meta) -> str | None:
-        value = src.get(key)
-        return value if isinstance(value, str) else None
-
+    git = get("git")
+    git_get = git.get if isinstance(git, dict) else {}.get
     return ThreadSummary(
         id=thread_id.lower(),
-        path=str(path),
+        path=os.fspath(path),
         created_at_ms=created,
         updated_at_ms=max(mtime_ns // 1_000_000, created),
-        cwd=opt("cwd") or "",
-        model_provider=opt("model_provider") or "openai",
-        source=source_to_wire(meta.get("source", "vscode")),
-        cli_version=opt("cli_version") or "",
-        originator=opt("originator"),
+        cwd=_text(get("cwd")) or "",
+        model_provider=_text(get("model_provider")) or "openai",
+        source=source_to_wire(get("source", "vscode")),
+        cli_version=_text(get("cli_version")) or "",
+        originator=_text(get("originator")),
         preview=preview[:PREVIEW_LIMIT],
         model=model,
         reasoning_effort=reasoning_effort,
-        git_sha=opt("commit_hash", git),
-        git_branch=opt("branch", git),
-        git_origin_url=opt("repository_url", git),
-        forked_from_id=opt("forked_from_id"),
-        agent_nickname=opt("agent_nickname"),
-        agent_role=opt("agent_role"),
+        git_sha=_text(git_get("commit_hash")),
+        git_branch=_text(git_get("branch")),
+        git_origin_url=_text(git_get("repository_url")),
+        forked_from_id=_text(get("forked_from_id")),
+        agent_nickname=_text(get("agent_nickname")),
+        agent_role=_text(get("agent_role")),
         archived=archived,
         file_size=size,
         file_mtime_ns=mtime_ns,
     )
 
 
-def file_signature(path: Path) -> tuple[int, int] | None:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def file_signature(path: Path | str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except OSError:

@@ -170,25 +170,30 @@ async def test_goal_set_starts_a_turn_and_survives_a_restart(
     assert code == -32600 and message.startswith("invalid thread id: ")
 
     goal = (await client.request("thread/goal/set", {
-        **tid, "objective": "write a haiku", "tokenBudget": 1000}))["goal"]
+        **tid, "objective": "write a haiku", "tokenBudget": 500}))["goal"]
     assert goal["objective"] == "write a haiku" and goal["status"] == "active"
-    assert (goal["tokenBudget"], goal["tokensUsed"], goal["timeUsedSeconds"]) == (1000, 0, 0)
+    assert (goal["tokenBudget"], goal["tokensUsed"], goal["timeUsedSeconds"]) == (500, 0, 0)
     updated = await client.wait_notification("thread/goal/updated")
     assert updated == {"threadId": thread_id, "turnId": None, "goal": goal}
     # the goal starts work at once: a real turn that sends the objective to the model
     completed = await client.wait_notification("turn/completed")
     assert completed["threadId"] == thread_id and completed["turn"]["status"] == "completed"
-    assert "write a haiku" in str(mock.requests[-1].body["input"])
+    assert "write a haiku" in str(mock.requests[0].body["input"])
     # the turn's tokens (total less cached: 1290 - 1000 in the mock's usage) count
     progress = await client.wait_notification(
         "thread/goal/updated", where=lambda p: p["turnId"] is not None)
     assert progress["turnId"] == completed["turn"]["id"]
     assert (progress["goal"]["tokensUsed"], progress["goal"]["status"]) == (290, "active")
+    # still active: the next turn follows and spends the budget
+    limited = await client.wait_notification(
+        "thread/goal/updated", where=lambda p: p["turnId"] is not None)
+    assert (limited["goal"]["tokensUsed"], limited["goal"]["status"]) == (580, "budgetLimited")
+    await client.wait_notification("turn/completed")
 
     paused = (await client.request("thread/goal/set", {**tid, "status": "paused",
                                                       "tokenBudget": None}))["goal"]
     assert paused["status"] == "paused" and paused["tokenBudget"] is None
-    assert paused["tokensUsed"] == 290
+    assert paused["tokensUsed"] == 580
     assert paused["createdAt"] == goal["createdAt"]
     await client.close()
     assert (codex_home / "goals_pycodex.sqlite").exists()

@@ -24,6 +24,7 @@ from pycodex.core.tool_router import ToolRouter
 from pycodex.core.turn.engine import ThreadEngine
 from pycodex.protocol.types import server_notifications, server_requests
 from pycodex.protocol.types.turns import ServerRequestResolvedNotification
+from pycodex.store.goals import GoalStore
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,12 @@ class ThreadHost:
             return self.app.get(auth_manager)
         provider = resolve_provider(self.thread.settings.config, provider_id)
         return provider_token_source(provider, self.codex_home)
+
+
+    def goals(self) -> GoalStore:
+        from pycodex.api.local_stores import goal_store
+
+        return self.app.get(goal_store)
 
 
 def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:

@@ -95,6 +95,8 @@ class ThreadEngine:
         self.tool_state = ThreadToolState()
         self._background: set[asyncio.Task[None]] = set()
         self.read_state = ReadState()
+        #: the last turn a user message started: the root of the goal turns that follow
+        self.user_root: str | None = None
 
     # -- public API ----------------------------------------------------------------------
     @property
@@ -104,15 +106,21 @@ class ThreadEngine:
     def start_turn(self, inputs: list[dict[str, Any]], *, kind: str = "regular",
                    output_schema: Any = None,
                    client_metadata: dict[str, str] | None = None,
-                   client_id: str | None = None) -> Turn:
+                   client_id: str | None = None,
+                   hidden: list[ResponseItem] | None = None,
+                   root_id: str | None = None) -> Turn:
         """Start a turn now; returns the ``Turn`` for the ``turn/start`` answer.
 
         ``client_metadata`` is added to the ``client_metadata`` of the turn's model requests;
-        ``client_id`` is echoed in the user message item.
+        ``client_id`` is echoed in the user message item. A turn on ``hidden`` input (a
+        goal's prompt) shows no user message; ``root_id`` is the turn it continues.
         """
         turn = ActiveTurn(id=uuid7(), kind=kind, client_metadata=dict(client_metadata or {}),
-                          client_id=client_id)
+                          client_id=client_id, hidden_input=list(hidden or []),
+                          root_id=root_id)
         self.turn = turn
+        if not hidden:
+            self.user_root = turn.id
         turn.task = asyncio.get_running_loop().create_task(
             self._run_turn(turn, inputs, output_schema), name=f"turn-{turn.id}"
         )
@@ -226,7 +234,10 @@ class ThreadEngine:
                 await self._record_initial_context()
                 await host.persist([turn_context_line(self.settings, turn.id)])
                 if not hooks.blocked:  # hooks: a refused prompt ends the turn here
-                    await self._record_user_input(turn, inputs)
+                    if turn.hidden_input:
+                        await self._record_items(turn.hidden_input)
+                    else:
+                        await self._record_user_input(turn, inputs)
                     await self._record_items(await asyncio.to_thread(  # skills
                         skill_context.invoked_skill_items, host.codex_home,
                         self.settings.cwd, inputs))

@@ -1,0 +1,203 @@
+"""Goals that drive turns, as the reference 0.171 does (probed against the binary): an
+active goal's work is a chain of turns whose prompt reaches the model only, each completed
+turn is followed by the next while the goal stays active, the model reads and changes the
+goal with its goal tools, tokens and real time count against it, and a resuming client
+hears about the goal. Turns run against the mock Responses API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ServerFactory
+from tests.support.client import AppServerClient
+from tests.support.mock_responses import (
+    MockResponses,
+    function_call_reply,
+    slow_text_reply,
+    text_reply,
+)
+from tests.test_turns import write_config
+
+
+@pytest.fixture
+def mock(codex_home: Path) -> Iterator[MockResponses]:
+    with MockResponses(default=lambda: text_reply("on it")) as server:
+        write_config(codex_home, server)
+        yield server
+
+
+async def start(spawn: ServerFactory, workdir: Path) -> AppServerClient:
+    return await spawn(cwd=workdir, env={"MOCK_API_KEY": "sk-mock"})
+
+
+async def new_thread(client: AppServerClient) -> str:
+    return str((await client.request("thread/start", {}))["thread"]["id"])
+
+
+def outputs(body: dict[str, Any]) -> list[str]:
+    """The tool outputs the model was sent, in order."""
+    return [str(item["output"]) for item in body["input"]
+            if item.get("type") == "function_call_output"]
+
+
+def user_texts(body: dict[str, Any]) -> list[str]:
+    return [part["text"] for item in body["input"]
+            if item.get("type") == "message" and item.get("role") == "user"
+            for part in item["content"] if part.get("type") == "input_text"]
+
+
+def params(client: AppServerClient, method: str) -> list[dict[str, Any]]:
+    return [n["params"] for n in client.notifications(method)]
+
+
+def item_types(client: AppServerClient, turn_id: str) -> list[str]:
+    return [n["item"]["type"] for n in params(client, "item/started") if n["turnId"] == turn_id]
+
+
+async def test_an_active_goal_keeps_working_until_its_budget_is_spent(
+    spawn: ServerFactory, workdir: Path, mock: MockResponses
+) -> None:
+    client = await start(spawn, workdir)
+    thread_id = await new_thread(client)
+    await client.request("thread/goal/set", {"threadId": thread_id, "objective": "write a haiku",
+                                             "tokenBudget": 1000})
+    # each mock answer costs 290 tokens (1290 total less 1000 cached): 4 turns pass 1000
+    turns = [await client.wait_notification("turn/completed") for _ in range(4)]
+    assert [t["turn"]["status"] for t in turns] == ["completed"] * 4
+    updates = [n for n in params(client, "thread/goal/updated") if n["turnId"]]
+    assert [(u["goal"]["tokensUsed"], u["goal"]["status"]) for u in updates] == [
+        (290, "active"), (580, "active"), (870, "active"), (1160, "budgetLimited")]
+    assert [u["turnId"] for u in updates] == [t["turn"]["id"] for t in turns]
+    # no user message: the goal's prompt, with the objective, reaches the model only
+    for turn in turns:
+        assert item_types(client, turn["turn"]["id"]) == ["agentMessage"]
+        assert turn["turn"]["rootTurnId"] == turn["turn"]["id"]
+    first = user_texts(mock.requests[0].body)[-1]
+    assert "write a haiku" in first and 'source="goal"' in first
+    assert "Tokens remaining: 1000" in first
+    assert "Tokens remaining: 130" in user_texts(mock.requests[3].body)[-1]
+
+    # budget spent: no fifth goal turn; the user's own turn still runs
+    await client.request("turn/start", {"threadId": thread_id,
+                                        "input": [{"type": "text", "text": "thanks"}]})
+    done = await client.wait_notification("turn/completed")
+    assert item_types(client, done["turn"]["id"]) == ["userMessage", "agentMessage"]
+    assert len(mock.requests) == 5
+    goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
+    assert (goal["status"], goal["tokensUsed"]) == ("budgetLimited", 1160)
+
+
+async def test_the_model_creates_reads_and_completes_its_goal(
+    spawn: ServerFactory, workdir: Path, mock: MockResponses
+) -> None:
+    mock.push(function_call_reply("get_goal", {}),
+              function_call_reply("create_goal", {"objective": "ship it"}),
+              function_call_reply("create_goal", {"objective": "another"}),
+              text_reply("goal set"),
+              # the continuation turn
+              function_call_reply("get_goal", {}), text_reply("progress"),
+              # the next one completes the goal
+              function_call_reply("update_goal", {"status": "complete"}), text_reply("done"))
+    client = await start(spawn, workdir)
+    thread_id = await new_thread(client)
+    tools = {t.get("name") for t in (await _one_turn(client, thread_id, mock))}
+    assert {"get_goal", "create_goal", "update_goal"} <= tools
+
+    user_turn = await client.wait_notification("turn/completed")
+    second = await client.wait_notification("turn/completed")
+    third = await client.wait_notification("turn/completed")
+    # the goal's turns continue the user's turn
+    assert second["turn"]["rootTurnId"] == third["turn"]["rootTurnId"] == user_turn["turn"]["id"]
+    assert item_types(client, second["turn"]["id"]) == ["agentMessage"]
+
+    answers = [outputs(r.body)[-1] for r in mock.requests if outputs(r.body)]
+    assert json.loads(answers[0]) == {"goal": None, "remainingTokens": None,
+                                      "completionBudgetReport": None}
+    created = json.loads(answers[1])["goal"]
+    assert (created["objective"], created["status"], created["tokensUsed"]) == (
+        "ship it", "active", 0)
+    assert "tokenBudget" not in created
+    assert answers[2] == ("cannot create a new goal because this thread has an unfinished "
+                          "goal; complete the existing goal first")
+    read = json.loads(answers[4])["goal"]  # in the continuation: three answers since its creation
+    assert (read["objective"], read["tokensUsed"]) == ("ship it", 870)
+    finished = json.loads(answers[6])["goal"]
+    assert finished["status"] == "complete"
+
+    statuses = [(u["turnId"], u["goal"]["status"])
+                for u in params(client, "thread/goal/updated")]
+    assert (third["turn"]["id"], "complete") in statuses
+    assert statuses[0] == (user_turn["turn"]["id"], "active")
+    # complete: no further turn
+    goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
+    assert goal["status"] == "complete"
+    assert len(client.notifications("turn/started")) == 3
+    assert len(mock.requests) == 8
+
+
+async def _one_turn(client: AppServerClient, thread_id: str,
+                    mock: MockResponses) -> list[dict[str, Any]]:
+    await client.request("turn/start", {"threadId": thread_id,
+                                        "input": [{"type": "text", "text": "make a goal"}]})
+    first = mock.wait_for_requests(1)[0]
+    return list(first.body["tools"])
+
+
+async def test_goal_time_counts_and_an_interrupt_stops_the_chain(
+    spawn: ServerFactory, workdir: Path, mock: MockResponses
+) -> None:
+    mock.push(slow_text_reply("one", "two", "three", interval=0.7),
+              slow_text_reply("a", "b", "c", "d", "e", "f", "g", "h", interval=1.0))
+    client = await start(spawn, workdir)
+    thread_id = await new_thread(client)
+    await client.request("thread/goal/set", {"threadId": thread_id, "objective": "think"})
+    await client.wait_notification("turn/started")
+    progress = await client.wait_notification(
+        "thread/goal/updated", where=lambda p: p["turnId"] is not None)
+    # the first turn streamed for at least 2.1 s of real time
+    assert progress["goal"]["timeUsedSeconds"] >= 2
+    await client.wait_notification("turn/completed")
+    second = await client.wait_notification("turn/started")
+    await client.request("turn/interrupt", {"threadId": thread_id,
+                                            "turnId": second["turn"]["id"]})
+    stopped = await client.wait_notification("turn/completed")
+    assert stopped["turn"]["status"] == "interrupted"
+    # interrupted: the goal stays active but no further turn starts on its own
+    goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
+    assert goal["status"] == "active"
+    assert len(client.notifications("turn/started")) == 2
+
+
+async def test_a_resuming_client_hears_about_the_goal(
+    spawn: ServerFactory, workdir: Path, mock: MockResponses
+) -> None:
+    mock.push(function_call_reply("update_goal", {"status": "paused"}), text_reply("paused"))
+    client = await start(spawn, workdir)
+    thread_id = await new_thread(client)
+    await client.request("thread/goal/set", {"threadId": thread_id, "objective": "wait"})
+    await client.wait_notification("turn/completed")
+    goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
+    assert goal["status"] == "paused"
+    await client.close()
+
+    client = await start(spawn, workdir)
+    answer = await client.request_raw("thread/resume", {"threadId": thread_id})
+    assert "result" in answer
+    updated = await client.wait_notification("thread/goal/updated")
+    assert updated == {"threadId": thread_id, "turnId": None, "goal": goal}
+    # the notification follows the answer
+    methods = [m.get("method") or m.get("id") for m in client.received]
+    assert methods.index(answer["id"]) < methods.index("thread/goal/updated")
+    assert await client.request("thread/goal/clear", {"threadId": thread_id}) == {
+        "cleared": True}
+    await client.close()
+
+    client = await start(spawn, workdir)
+    await client.request("thread/resume", {"threadId": thread_id})
+    assert await client.wait_notification("thread/goal/cleared") == {"threadId": thread_id}
+    assert not client.notifications("thread/goal/updated")

@@ -364,7 +364,9 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
 def _resumed(ctx: RequestContext, response: ThreadResumeResponse) -> Any:
     """Answer, then tell the resuming client about the thread's goal (as the reference)."""
     from pycodex.api.goals import goal_on_resume
+    from pycodex.api.thread_sections import with_sections
 
+    with_sections(ctx.app, [response.thread])
     ctx.respond(response)
     ctx.outgoing.notify(*goal_on_resume(ctx.app, response.thread.id), [ctx.connection_id])
     return DEFERRED
@@ -442,7 +444,7 @@ def _included_ids(raw: list[str] | None) -> list[str] | None:
         raise invalid_params(f"invalid included thread id: {exc}") from None
 
 
-def _list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
+def list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
     """The page ``params`` asks for, plus one row to learn whether more follow."""
     limit = min(
         max(params.limit if params.limit is not None else DEFAULT_LIST_LIMIT, 1), MAX_LIST_LIMIT
@@ -465,7 +467,7 @@ def _list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
     )
 
 
-async def _list_rows(mgr: ThreadManager, query: ListQuery) -> list[ThreadSummary]:
+async def list_rows(mgr: ThreadManager, query: ListQuery) -> list[ThreadSummary]:
     """Rows from the index; while it is still being built, from the files when their order
     serves the page (the rebuild pauses meanwhile), else once the index is ready."""
     index = mgr.index
@@ -484,20 +486,37 @@ async def _list_rows(mgr: ThreadManager, query: ListQuery) -> list[ThreadSummary
     return index.list(**query.index_kwargs())
 
 
-@route("thread/list")
-async def thread_list(ctx: RequestContext, params: ThreadListParams) -> ThreadListResponse:
-    mgr = ctx.app.get(thread_manager)
-    query = _list_query(ctx, params)
-    rows = await _list_rows(mgr, query)
+def row_key(row: ThreadSummary, query: ListQuery) -> tuple[int, str]:
+    """Where ``row`` sits in the order of ``query`` (the ``after`` of the next page)."""
+    return (row.updated_at_ms if query.sort_key == "updated_at" else row.created_at_ms), row.id
+
+
+def page_of(rows: list[ThreadSummary], query: ListQuery
+            ) -> tuple[list[ThreadSummary], str | None]:
+    """The page out of ``rows`` (one more than the page when more follow) and its cursor."""
     limit = query.limit - 1
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
-        last = rows[-1]
-        stamp_ms = last.updated_at_ms if query.sort_key == "updated_at" else last.created_at_ms
-        next_cursor = f"{utc_timestamp(stamp_ms / 1000)}|{last.id}"
-    return ThreadListResponse(data=[mgr.wire_summary(row) for row in rows], next_cursor=next_cursor)
+        stamp_ms, last_id = row_key(rows[-1], query)
+        next_cursor = f"{utc_timestamp(stamp_ms / 1000)}|{last_id}"
+    return rows, next_cursor
+
+
+@route("thread/list")
+async def thread_list(ctx: RequestContext, params: ThreadListParams) -> ThreadListResponse:
+    from pycodex.api.thread_sections import by_section, section_page, with_sections
+
+    if by_section(params):
+        return await section_page(ctx, params)
+    mgr = ctx.app.get(thread_manager)
+    query = list_query(ctx, params)
+    rows, next_cursor = page_of(await list_rows(mgr, query), query)
+    response = ThreadListResponse(data=[mgr.wire_summary(row) for row in rows],
+                                  next_cursor=next_cursor)
+    with_sections(ctx.app, response.data)
+    return response
 
 
 @route("thread/loaded/list")
@@ -538,12 +557,19 @@ async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadRe
                     "includeTurns is unavailable before first user message"
                 )
             turns = await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
-        return ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns))
+        return _with_section(ctx, ThreadResponse(thread=mgr.wire_thread(loaded, turns=turns)))
     summary = await thread_service.locate(mgr, thread_id)
     if summary is None:
         raise invalid_request(f"thread not loaded: {thread_id}")
     turns = await _load_turns(Path(summary.path), thread_id) if params.include_turns else []
-    return ThreadResponse(thread=mgr.wire_summary(summary, turns))
+    return _with_section(ctx, ThreadResponse(thread=mgr.wire_summary(summary, turns)))
+
+
+def _with_section(ctx: RequestContext, response: ThreadResponse) -> ThreadResponse:
+    from pycodex.api.thread_sections import with_sections
+
+    with_sections(ctx.app, [response.thread])
+    return response
 
 
 async def _thread_turns(mgr: ThreadManager, params: Any, method: str, unknown: str,

@@ -459,7 +459,8 @@ class ThreadEngine:
         specs = self.router.specs(self.settings, info) if tools else []
         request = self.requests.build(turn, self.settings, self.history.for_request(extra),
                                       info, specs, output_schema)
-        consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce)
+        consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce,
+                                  plans=self.settings.collaboration_mode == "plan")
         try:
             async with contextlib.aclosing(client.stream(request,
                                                          self.requests.headers(request))

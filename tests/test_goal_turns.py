@@ -7,11 +7,8 @@ hears about the goal. Turns run against the mock Responses API."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
@@ -21,22 +18,9 @@ from tests.support.mock_responses import (
     slow_text_reply,
     text_reply,
 )
-from tests.test_turns import write_config
+from tests.test_surface_threads import mock, new_thread, start
 
-
-@pytest.fixture
-def mock(codex_home: Path) -> Iterator[MockResponses]:
-    with MockResponses(default=lambda: text_reply("on it")) as server:
-        write_config(codex_home, server)
-        yield server
-
-
-async def start(spawn: ServerFactory, workdir: Path) -> AppServerClient:
-    return await spawn(cwd=workdir, env={"MOCK_API_KEY": "sk-mock"})
-
-
-async def new_thread(client: AppServerClient) -> str:
-    return str((await client.request("thread/start", {}))["thread"]["id"])
+__all__ = ["mock"]  # the fixture: a mock Responses API answering "on it"
 
 
 def outputs(body: dict[str, Any]) -> list[str]:

@@ -51,14 +51,21 @@ def _summary(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return out
 
 
-async def test_a_proposed_plan_becomes_a_plan_item(
-    spawn: ServerFactory, workdir: Path, mock: MockResponses
-) -> None:
+async def _answer_turn(spawn: ServerFactory, workdir: Path, mock: MockResponses,
+                       **extra: Any) -> tuple[AppServerClient, str, list[dict[str, Any]]]:
+    """A new thread whose first turn gets :data:`ANSWER`: the client, thread and events."""
     client = await spawn(cwd=workdir, env={"MOCK_API_KEY": "sk-mock"}, initialize=False)
     await client.initialize(experimental=True)
     thread_id = (await client.request("thread/start", {}))["thread"]["id"]
     mock.push(text_reply(*ANSWER))
-    events = await _turn(client, thread_id, collaborationMode=PLAN_MODE)
+    return client, thread_id, await _turn(client, thread_id, **extra)
+
+
+async def test_a_proposed_plan_becomes_a_plan_item(
+    spawn: ServerFactory, workdir: Path, mock: MockResponses
+) -> None:
+    client, thread_id, events = await _answer_turn(spawn, workdir, mock,
+                                                   collaborationMode=PLAN_MODE)
     assert _summary(events) == [
         ("item/started agentMessage", ""),
         ("item/agentMessage/delta", "Here is my plan.\n"),
@@ -91,11 +98,7 @@ async def test_a_proposed_plan_becomes_a_plan_item(
 async def test_outside_plan_mode_the_block_is_plain_text(
     spawn: ServerFactory, workdir: Path, mock: MockResponses
 ) -> None:
-    client = await spawn(cwd=workdir, env={"MOCK_API_KEY": "sk-mock"}, initialize=False)
-    await client.initialize(experimental=True)
-    thread_id = (await client.request("thread/start", {}))["thread"]["id"]
-    mock.push(text_reply(*ANSWER))
-    events = await _turn(client, thread_id)
+    _, _, events = await _answer_turn(spawn, workdir, mock)
     summary = _summary(events)
     assert [kind for kind, _ in summary if "plan" in kind] == []
     assert summary[-1] == ("item/completed agentMessage", "".join(ANSWER))

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import (
@@ -18,6 +20,7 @@ from tests.support.mock_responses import (
     slow_text_reply,
     text_reply,
 )
+from tests.test_interop_reference import REFERENCE
 from tests.test_surface_threads import mock, new_thread, start
 
 __all__ = ["mock"]  # the fixture: a mock Responses API answering "on it"
@@ -185,3 +188,83 @@ async def test_a_resuming_client_hears_about_the_goal(
     await client.request("thread/resume", {"threadId": thread_id})
     assert await client.wait_notification("thread/goal/cleared") == {"threadId": thread_id}
     assert not client.notifications("thread/goal/updated")
+
+
+
+async def test_plan_mode_leaves_the_goal_alone(
+    spawn: ServerFactory, workdir: Path, mock: MockResponses
+) -> None:
+    from tests.test_plan_items import PLAN_MODE
+
+    client = await spawn(cwd=workdir, env={"MOCK_API_KEY": "sk-mock"}, initialize=False)
+    await client.initialize(experimental=True)
+    thread_id = await new_thread(client)
+    await client.request("turn/start", {"threadId": thread_id, "collaborationMode": PLAN_MODE,
+                                        "input": [{"type": "text", "text": "plan"}]})
+    await client.wait_notification("turn/completed")
+    # in plan mode (sticky) an active goal starts no turn, and plan turns do not count
+    await client.request("thread/goal/set", {"threadId": thread_id, "objective": "later"})
+    await client.request("turn/start", {"threadId": thread_id,
+                                        "input": [{"type": "text", "text": "more"}]})
+    await client.wait_notification("turn/completed")
+    goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
+    assert (goal["status"], goal["tokensUsed"]) == ("active", 0)
+    assert len(client.notifications("turn/started")) == 2
+    assert len(mock.requests) == 2
+
+async def _goal_chain(home: Path, workdir: Path, command: list[str] | None) -> dict[str, Any]:
+    """A goal with a 1000-token budget run to its end, then a resume by a new client: what
+    a client sees of it."""
+    from tests.test_turns import write_config
+
+    with MockResponses(default=lambda: text_reply("on it")) as mock:
+        write_config(home, mock)
+        args = () if command else ("--disable", "plugins")
+        kw: dict[str, Any] = {"cwd": workdir, "env": {"MOCK_API_KEY": "k"},
+                              "validate": command is None, "command": command, "args": args}
+        async with AppServerClient(home, **kw) as client:
+            await client.initialize(experimental=True)
+            thread_id = await new_thread(client)
+            await client.request("thread/goal/set", {"threadId": thread_id, "objective": "go",
+                                                     "tokenBudget": 1000})
+            turns = [(await client.wait_notification("turn/completed"))["turn"]
+                     for _ in range(4)]
+            goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
+            seen = {
+                "updates": [(u["turnId"] is not None, u["goal"]["status"],
+                             u["goal"]["tokensUsed"])
+                            for u in params(client, "thread/goal/updated")],
+                "items": [item_types(client, t["id"]) for t in turns],
+                "roots": [t["rootTurnId"] == t["id"] for t in turns],
+                "goal": (goal["status"], goal["tokensUsed"], goal["tokenBudget"]),
+            }
+        async with AppServerClient(home, **kw) as client:
+            await client.initialize(experimental=True)
+            await client.request("thread/resume", {"threadId": thread_id})
+            resumed = await client.wait_notification("thread/goal/updated")
+            seen["resume"] = (resumed["turnId"], resumed["goal"]["status"])
+        seen["requests"] = len(mock.requests)
+        return seen
+
+
+GOAL_CHAIN = {
+    "updates": [(False, "active", 0), (True, "active", 290), (True, "active", 580),
+                (True, "active", 870), (True, "budgetLimited", 1160)],
+    "items": [["agentMessage"]] * 4,
+    "roots": [True] * 4,
+    "goal": ("budgetLimited", 1160, 1000),
+    "resume": (None, "budgetLimited"),
+    "requests": 4,
+}
+
+
+async def test_goal_chain_end_to_end(codex_home: Path, workdir: Path) -> None:
+    assert await _goal_chain(codex_home, workdir, None) == GOAL_CHAIN
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference binary not installed at {REFERENCE}")
+async def test_the_reference_runs_the_same_goal_chain(tmp_path: Path, workdir: Path) -> None:
+    home = tmp_path / "home-reference"
+    home.mkdir()
+    command = [str(REFERENCE), "app-server", "--disable", "plugins"]
+    assert await _goal_chain(home, workdir, command) == GOAL_CHAIN

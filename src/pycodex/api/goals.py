@@ -162,6 +162,9 @@ async def account_turn(app: AppState, thread_id: str, method: str, params: dict[
     if method == "error":
         goal = None if params.get("willRetry") else store.block(thread_id)
     else:
+        engine = _engine(app, thread_id)
+        if engine is not None and not works_on_goals(engine.settings.collaboration_mode):
+            return  # plan mode's turns do not count against the goal
         last = (params.get("tokenUsage") or {}).get("last") or {}
         used = int(last.get("totalTokens") or 0) - int(last.get("cachedInputTokens") or 0)
         goal = store.add_usage(thread_id, used, clocks.take(thread_id))

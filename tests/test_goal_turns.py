@@ -268,3 +268,66 @@ async def test_the_reference_runs_the_same_goal_chain(tmp_path: Path, workdir: P
     home.mkdir()
     command = [str(REFERENCE), "app-server", "--disable", "plugins"]
     assert await _goal_chain(home, workdir, command) == GOAL_CHAIN
+
+
+async def _interrupted_then_resumed(home: Path, workdir: Path,
+                                    command: list[str] | None) -> dict[str, Any]:
+    """A goal turn interrupted, the server restarted, the thread resumed: the goal's turns
+    start again on their own (budget 500: two turns)."""
+    from tests.test_turns import write_config
+
+    with MockResponses(default=lambda: text_reply("on it")) as mock:
+        mock.push(slow_text_reply(*"abcdefghij", interval=0.5))
+        write_config(home, mock)
+        args = () if command else ("--disable", "plugins")
+        kw: dict[str, Any] = {"cwd": workdir, "env": {"MOCK_API_KEY": "k"},
+                              "validate": command is None, "command": command, "args": args}
+        async with AppServerClient(home, **kw) as client:
+            await client.initialize(experimental=True)
+            thread_id = await new_thread(client)
+            await client.request("thread/goal/set", {"threadId": thread_id, "objective": "go",
+                                                     "tokenBudget": 500})
+            started = await client.wait_notification("turn/started")
+            await client.wait_notification("item/agentMessage/delta")
+            await client.request("turn/interrupt", {"threadId": thread_id,
+                                                    "turnId": started["turn"]["id"]})
+            stopped = await client.wait_notification("turn/completed")
+            after = await client.wait_notification(
+                "thread/goal/updated", where=lambda p: p["turnId"] is not None)
+            seen: dict[str, Any] = {
+                "interrupted": (stopped["turn"]["status"], after["turnId"] == started["turn"]["id"],
+                                after["goal"]["status"], after["goal"]["tokensUsed"]),
+                "turns before restart": len(client.notifications("turn/started"))}
+        async with AppServerClient(home, **kw) as client:
+            await client.initialize(experimental=True)
+            await client.request("thread/resume", {"threadId": thread_id})
+            turns = [(await client.wait_notification("turn/completed"))["turn"]
+                     for _ in range(2)]
+            goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
+            seen["after resume"] = (
+                [item_types(client, t["id"]) for t in turns],
+                [(u["turnId"] is not None, u["goal"]["status"], u["goal"]["tokensUsed"])
+                 for u in params(client, "thread/goal/updated")],
+                goal["status"])
+        return seen
+
+
+RESUMED_CHAIN = {
+    "interrupted": ("interrupted", True, "active", 0),
+    "turns before restart": 1,
+    "after resume": ([["agentMessage"], ["agentMessage"]],
+                     [(False, "active", 0), (True, "active", 290), (True, "budgetLimited", 580)],
+                     "budgetLimited"),
+}
+
+
+async def test_a_resumed_thread_goes_back_to_its_goal(codex_home: Path, workdir: Path) -> None:
+    assert await _interrupted_then_resumed(codex_home, workdir, None) == RESUMED_CHAIN
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference binary not installed at {REFERENCE}")
+async def test_the_reference_resumes_a_goal_the_same_way(tmp_path: Path, workdir: Path) -> None:
+    home = tmp_path / "home-reference"
+    home.mkdir()
+    command = [str(REFERENCE), "app-server", "--disable", "plugins"]
+    assert await _interrupted_then_resumed(home, workdir, command) == RESUMED_CHAIN

@@ -83,6 +83,15 @@ async def _pursue(ctx: RequestContext, goal: Goal) -> None:
     _start_goal_turn(engine, goal, None)
 
 
+async def resume_goal(ctx: RequestContext, thread_id: str) -> None:
+    """A thread loaded by ``thread/resume`` whose goal is active works on it again."""
+    if not (ctx.app.options.codex_home / FILE_NAME).exists():
+        return
+    goal = ctx.app.get(goal_store).get(thread_id)
+    if goal is not None and goal.status == "active":
+        await _pursue(ctx, goal)
+
+
 def goal_on_resume(app: AppState, thread_id: str) -> tuple[str, Any]:
     """The notification the reference sends a client that resumes ``thread_id``:
     ``thread/goal/updated`` (no turn) with its goal, else ``thread/goal/cleared``."""
@@ -175,8 +184,16 @@ async def account_turn(app: AppState, thread_id: str, method: str, params: dict[
 
 
 async def _after_turn(app: AppState, thread_id: str, turn: dict[str, Any]) -> None:
-    goal = app.get(goal_store).get(thread_id)
-    if goal is None or goal.status != "active" or turn.get("status") != "completed":
+    store = app.get(goal_store)
+    goal = store.get(thread_id)
+    if goal is None or goal.status != "active":
+        return
+    if turn.get("status") == "interrupted":  # the chain stops; the time so far counts
+        counted = store.add_usage(thread_id, 0, app.get(goal_clocks).take(thread_id))
+        if counted is not None:
+            _publish(app, counted, turn.get("id"))
+        return
+    if turn.get("status") != "completed":
         return
     engine = _engine(app, thread_id)
     if engine is None:

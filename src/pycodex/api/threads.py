@@ -323,7 +323,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
     asyncio.get_running_loop().call_soon(warm_up_model_client, None)
     loaded = mgr.get(thread_id)
     if loaded is not None:
-        return _resumed(ctx, await _rejoin(ctx, mgr, loaded, params))
+        return await _resumed(ctx, await _rejoin(ctx, mgr, loaded, params))
     if params.history is not None and not params.history:
         raise invalid_request("history must not be empty")
     path: Path | None
@@ -340,7 +340,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
     stored = await thread_service.read_stored(path, thread_id)
     raced = mgr.get(thread_id)
     if raced is not None:  # another connection loaded it while the file was read
-        return _resumed(ctx, await _rejoin(ctx, mgr, raced, params))
+        return await _resumed(ctx, await _rejoin(ctx, mgr, raced, params))
     thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False,
                             persisted=thread_service.recorded_settings(stored), resume=True)
     thread.id = thread_id
@@ -357,18 +357,23 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
 
         items = [item for item in params.history if isinstance(item, dict)]
         await thread.writer.append([events.compacted("", items)])
-    return _resumed(ctx, _resume_response(mgr, thread, turns,
-                                          exclude_turns=bool(params.exclude_turns)))
+    return await _resumed(ctx, _resume_response(mgr, thread, turns,
+                                                exclude_turns=bool(params.exclude_turns)),
+                          loaded=True)
 
 
-def _resumed(ctx: RequestContext, response: ThreadResumeResponse) -> Any:
-    """Answer, then tell the resuming client about the thread's goal (as the reference)."""
-    from pycodex.api.goals import goal_on_resume
+async def _resumed(ctx: RequestContext, response: ThreadResumeResponse, *,
+                   loaded: bool = False) -> Any:
+    """Answer, then tell the resuming client about the thread's goal; a thread ``loaded``
+    here with an active goal goes back to work on it (as the reference)."""
+    from pycodex.api.goals import goal_on_resume, resume_goal
     from pycodex.api.thread_sections import with_sections
 
     with_sections(ctx.app, [response.thread])
     ctx.respond(response)
     ctx.outgoing.notify(*goal_on_resume(ctx.app, response.thread.id), [ctx.connection_id])
+    if loaded:
+        await resume_goal(ctx, response.thread.id)
     return DEFERRED
 
 

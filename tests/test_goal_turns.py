@@ -212,6 +212,39 @@ async def test_plan_mode_leaves_the_goal_alone(
     assert len(client.notifications("turn/started")) == 2
     assert len(mock.requests) == 2
 
+#: The reference server as the scripted comparisons run it.
+REFERENCE_COMMAND = [str(REFERENCE), "app-server", "--disable", "plugins"]
+
+
+def scripted_client(home: Path, workdir: Path, command: list[str] | None) -> AppServerClient:
+    """A spawned pycodex (``command`` None, messages checked against the schema) or the
+    reference, against the mock written into ``home``'s config."""
+    args = () if command else ("--disable", "plugins")
+    return AppServerClient(home, cwd=workdir, env={"MOCK_API_KEY": "k"},
+                           validate=command is None, command=command, args=args)
+
+
+#: The scripted scenarios run on pycodex, and on the reference when it is installed.
+SERVERS = ["pycodex", pytest.param("reference", marks=pytest.mark.skipif(
+    not REFERENCE.exists(), reason=f"reference binary not installed at {REFERENCE}"))]
+
+
+def server_home(server: str, tmp_path: Path) -> tuple[Path, list[str] | None]:
+    """A fresh CODEX_HOME for ``server`` and the command that runs it (None: pycodex)."""
+    home = tmp_path / f"home-{server}"
+    home.mkdir()
+    return home, (REFERENCE_COMMAND if server == "reference" else None)
+
+
+
+async def goal_thread(client: AppServerClient, budget: int) -> str:
+    """Initialize, start a thread and give it a goal with a token ``budget``."""
+    await client.initialize(experimental=True)
+    thread_id = await new_thread(client)
+    await client.request("thread/goal/set", {"threadId": thread_id, "objective": "go",
+                                             "tokenBudget": budget})
+    return thread_id
+
 async def _goal_chain(home: Path, workdir: Path, command: list[str] | None) -> dict[str, Any]:
     """A goal with a 1000-token budget run to its end, then a resume by a new client: what
     a client sees of it."""
@@ -219,14 +252,8 @@ async def _goal_chain(home: Path, workdir: Path, command: list[str] | None) -> d
 
     with MockResponses(default=lambda: text_reply("on it")) as mock:
         write_config(home, mock)
-        args = () if command else ("--disable", "plugins")
-        kw: dict[str, Any] = {"cwd": workdir, "env": {"MOCK_API_KEY": "k"},
-                              "validate": command is None, "command": command, "args": args}
-        async with AppServerClient(home, **kw) as client:
-            await client.initialize(experimental=True)
-            thread_id = await new_thread(client)
-            await client.request("thread/goal/set", {"threadId": thread_id, "objective": "go",
-                                                     "tokenBudget": 1000})
+        async with scripted_client(home, workdir, command) as client:
+            thread_id = await goal_thread(client, 1000)
             turns = [(await client.wait_notification("turn/completed"))["turn"]
                      for _ in range(4)]
             goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
@@ -238,7 +265,7 @@ async def _goal_chain(home: Path, workdir: Path, command: list[str] | None) -> d
                 "roots": [t["rootTurnId"] == t["id"] for t in turns],
                 "goal": (goal["status"], goal["tokensUsed"], goal["tokenBudget"]),
             }
-        async with AppServerClient(home, **kw) as client:
+        async with scripted_client(home, workdir, command) as client:
             await client.initialize(experimental=True)
             await client.request("thread/resume", {"threadId": thread_id})
             resumed = await client.wait_notification("thread/goal/updated")
@@ -258,18 +285,6 @@ GOAL_CHAIN = {
 }
 
 
-async def test_goal_chain_end_to_end(codex_home: Path, workdir: Path) -> None:
-    assert await _goal_chain(codex_home, workdir, None) == GOAL_CHAIN
-
-
-@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference binary not installed at {REFERENCE}")
-async def test_the_reference_runs_the_same_goal_chain(tmp_path: Path, workdir: Path) -> None:
-    home = tmp_path / "home-reference"
-    home.mkdir()
-    command = [str(REFERENCE), "app-server", "--disable", "plugins"]
-    assert await _goal_chain(home, workdir, command) == GOAL_CHAIN
-
-
 async def _interrupted_then_resumed(home: Path, workdir: Path,
                                     command: list[str] | None) -> dict[str, Any]:
     """A goal turn interrupted, the server restarted, the thread resumed: the goal's turns
@@ -279,14 +294,8 @@ async def _interrupted_then_resumed(home: Path, workdir: Path,
     with MockResponses(default=lambda: text_reply("on it")) as mock:
         mock.push(slow_text_reply(*"abcdefghij", interval=0.5))
         write_config(home, mock)
-        args = () if command else ("--disable", "plugins")
-        kw: dict[str, Any] = {"cwd": workdir, "env": {"MOCK_API_KEY": "k"},
-                              "validate": command is None, "command": command, "args": args}
-        async with AppServerClient(home, **kw) as client:
-            await client.initialize(experimental=True)
-            thread_id = await new_thread(client)
-            await client.request("thread/goal/set", {"threadId": thread_id, "objective": "go",
-                                                     "tokenBudget": 500})
+        async with scripted_client(home, workdir, command) as client:
+            thread_id = await goal_thread(client, 500)
             started = await client.wait_notification("turn/started")
             await client.wait_notification("item/agentMessage/delta")
             await client.request("turn/interrupt", {"threadId": thread_id,
@@ -298,7 +307,7 @@ async def _interrupted_then_resumed(home: Path, workdir: Path,
                 "interrupted": (stopped["turn"]["status"], after["turnId"] == started["turn"]["id"],
                                 after["goal"]["status"], after["goal"]["tokensUsed"]),
                 "turns before restart": len(client.notifications("turn/started"))}
-        async with AppServerClient(home, **kw) as client:
+        async with scripted_client(home, workdir, command) as client:
             await client.initialize(experimental=True)
             await client.request("thread/resume", {"threadId": thread_id})
             turns = [(await client.wait_notification("turn/completed"))["turn"]
@@ -321,13 +330,48 @@ RESUMED_CHAIN = {
 }
 
 
-async def test_a_resumed_thread_goes_back_to_its_goal(codex_home: Path, workdir: Path) -> None:
-    assert await _interrupted_then_resumed(codex_home, workdir, None) == RESUMED_CHAIN
+async def _failed_goal_turns(home: Path, workdir: Path,
+                             command: list[str] | None) -> list[list[tuple[str, str | None]]]:
+    """A goal turn that fails (HTTP 400), another that hits the usage limit: what the
+    client hears, in order (the goal's new status comes before the turn's error)."""
+    from tests.support.mock_responses import http_error
+    from tests.test_turns import write_config
+
+    usage_limit = {"error": {"type": "usage_limit_reached", "message": "limit"}}
+    with MockResponses(default=lambda: text_reply("on it")) as mock:
+        write_config(home, mock)
+        seen = []
+        async with scripted_client(home, workdir, command) as client:
+            await client.initialize(experimental=True)
+            for reply in (http_error(400), http_error(429, body=usage_limit)):
+                mock.push(reply)
+                thread_id = await new_thread(client)
+                start = len(client.received)
+                await client.request("thread/goal/set", {"threadId": thread_id,
+                                                         "objective": "go"})
+                await client.wait_notification("turn/completed",
+                                               where=lambda p, t=thread_id: p["threadId"] == t)
+                seen.append([
+                    (m["method"], m["params"]["goal"]["status"] if "goal" in m["params"]
+                     else m["params"]["error"]["codexErrorInfo"])
+                    for m in client.received[start:]
+                    if m.get("method") in ("thread/goal/updated", "error")])
+        return seen
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference binary not installed at {REFERENCE}")
-async def test_the_reference_resumes_a_goal_the_same_way(tmp_path: Path, workdir: Path) -> None:
-    home = tmp_path / "home-reference"
-    home.mkdir()
-    command = [str(REFERENCE), "app-server", "--disable", "plugins"]
-    assert await _interrupted_then_resumed(home, workdir, command) == RESUMED_CHAIN
+FAILED_GOAL_TURNS = [
+    [("thread/goal/updated", "active"), ("thread/goal/updated", "blocked"), ("error", "other")],
+    [("thread/goal/updated", "active"), ("thread/goal/updated", "usageLimited"),
+     ("error", "usageLimitExceeded")],
+]
+
+
+@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize(("scenario", "expected"), [
+    (_goal_chain, GOAL_CHAIN), (_interrupted_then_resumed, RESUMED_CHAIN),
+    (_failed_goal_turns, FAILED_GOAL_TURNS)], ids=["chain", "resumed", "failed"])
+async def test_goal_scenarios(server: str, scenario: Any, expected: Any, tmp_path: Path,
+                              workdir: Path) -> None:
+    """Each scenario gives what the reference gives (run on it too when installed)."""
+    home, command = server_home(server, tmp_path)
+    assert await scenario(home, workdir, command) == expected

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pycodex.api.context import ClientRequestError, RequestContext
-from pycodex.api.turn_events import turn_event
+from pycodex.api.turn_events import REACT_FIRST, turn_event
 from pycodex.core.errors import NotFound
 from pycodex.core.host import ClientAnswerError, Notification, ServerRequest
 from pycodex.core.platform import user_agent
@@ -86,10 +86,14 @@ class ThreadHost:
 
     async def emit(self, notification: Notification) -> None:
         method = method_of(notification)
+        first = method in REACT_FIRST
+        if first:
+            await turn_event(self.app, self.thread_id, method, notification)
         subscribers = list(self.thread.subscribers)
         if subscribers:
             await self.app.outgoing.notify_async(method, notification, subscribers)
-        await turn_event(self.app, self.thread_id, method, notification)
+        if not first:
+            await turn_event(self.app, self.thread_id, method, notification)
 
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
         await self.thread.writer.append(lines)

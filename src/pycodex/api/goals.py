@@ -155,7 +155,8 @@ async def goal_clear(
 
 async def account_turn(app: AppState, thread_id: str, method: str, params: dict[str, Any]) -> None:
     """A turn of a thread with a goal reported progress: its tokens and time count against
-    an active goal (``thread/goal/updated`` with the turn id), a final error blocks it, and
+    an active goal (``thread/goal/updated`` with the turn id), a final error blocks it (a
+    usage limit makes it ``usageLimited``), and
     a turn that completed with the goal still active is followed by the next goal turn."""
     store = app.get(goal_store)
     clocks = app.get(goal_clocks)
@@ -169,7 +170,9 @@ async def account_turn(app: AppState, thread_id: str, method: str, params: dict[
         await _after_turn(app, thread_id, params.get("turn") or {})
         return
     if method == "error":
-        goal = None if params.get("willRetry") else store.block(thread_id)
+        info = (params.get("error") or {}).get("codexErrorInfo")
+        status = "usageLimited" if info == "usageLimitExceeded" else "blocked"
+        goal = None if params.get("willRetry") else store.stop(thread_id, status)
     else:
         engine = _engine(app, thread_id)
         if engine is not None and not works_on_goals(engine.settings.collaboration_mode):

@@ -16,6 +16,9 @@ from pycodex.store import goals
 logger = logging.getLogger(__name__)
 
 _WATCHED = ("thread/tokenUsage/updated", "error", "turn/started", "turn/completed")
+#: Reported after the server's own reaction (a goal blocked by a failed turn is announced
+#: before the turn's ``error``, as the reference orders them).
+REACT_FIRST = frozenset({"error"})
 
 
 async def turn_event(app: AppState, thread_id: str, method: str, notification: Any) -> None:

@@ -133,12 +133,13 @@ class GoalStore:
                           goal.updated_at, thread_id))
             return goal
 
-    def block(self, thread_id: str) -> Goal | None:
-        """Mark an active goal ``blocked`` (its turn failed); ``None`` when there is none."""
+    def stop(self, thread_id: str, status: str) -> Goal | None:
+        """Give an active goal ``status`` (``blocked``, ``usageLimited``: its turn failed);
+        ``None`` when there is none."""
         now = int(time.time())
         cursor = self.conn.execute(
-            "UPDATE thread_goals SET status = 'blocked', updated_at = ? "
-            "WHERE thread_id = ? AND status = 'active'", (now, thread_id))
+            "UPDATE thread_goals SET status = ?, updated_at = ? "
+            "WHERE thread_id = ? AND status = 'active'", (status, now, thread_id))
         return self.get(thread_id) if cursor.rowcount else None
 
     def clear(self, thread_id: str) -> bool:

@@ -77,6 +77,11 @@ async def test_an_active_goal_keeps_working_until_its_budget_is_spent(
     assert len(mock.requests) == 5
     goal = (await client.request("thread/goal/get", {"threadId": thread_id}))["goal"]
     assert (goal["status"], goal["tokensUsed"]) == ("budgetLimited", 1160)
+    # read back from the rollout, the goal turns still show no user message
+    stored = (await client.request("thread/read", {"threadId": thread_id,
+                                                   "includeTurns": True}))["thread"]["turns"]
+    assert [[i["type"] for i in t["items"]] for t in stored] == [["agentMessage"]] * 4 + [
+        ["userMessage", "agentMessage"]]
 
 
 async def test_the_model_creates_reads_and_completes_its_goal(

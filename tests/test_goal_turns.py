@@ -268,6 +268,9 @@ async def _goal_chain(home: Path, workdir: Path, command: list[str] | None) -> d
                             for u in params(client, "thread/goal/updated")],
                 "items": [item_types(client, t["id"]) for t in turns],
                 "roots": [t["rootTurnId"] == t["id"] for t in turns],
+                # the thread is marked read once, when the chain stops, at its last turn
+                "read": [(r["readState"]["firstUnread"] or {}).get("turnId") == turns[-1]["id"]
+                         for r in params(client, "thread/readState/changed")],
                 "goal": (goal["status"], goal["tokensUsed"], goal["tokenBudget"]),
             }
         async with scripted_client(home, workdir, command) as client:
@@ -284,6 +287,7 @@ GOAL_CHAIN = {
                 (True, "active", 870), (True, "budgetLimited", 1160)],
     "items": [["agentMessage"]] * 4,
     "roots": [True] * 4,
+    "read": [True],
     "goal": ("budgetLimited", 1160, 1000),
     "resume": (None, "budgetLimited"),
     "requests": 4,

@@ -16,7 +16,13 @@ from typing import Any
 from pycodex.api.context import AppState, RequestContext
 from pycodex.api.local_stores import goal_store, require_thread
 from pycodex.api.router import route
-from pycodex.core.goals import goal_prompt, goal_wire, works_on_goals
+from pycodex.core.goals import (
+    continues,
+    goal_prompt,
+    goal_wire,
+    goals_enabled,
+    works_on_goals,
+)
 from pycodex.protocol.base import is_set
 from pycodex.protocol.errors import invalid_request
 from pycodex.protocol.types import goals as t
@@ -67,7 +73,9 @@ def _engine(app: AppState, thread_id: str) -> Any:
 
 
 def _start_goal_turn(engine: Any, goal: Goal, root_id: str | None) -> None:
-    if engine.running or not works_on_goals(engine.settings.collaboration_mode):
+    settings = engine.settings
+    if engine.running or not works_on_goals(settings.collaboration_mode) \
+            or not goals_enabled(settings.config):
         return
     try:
         engine.start_turn([], hidden=[goal_prompt(goal)], root_id=root_id)
@@ -175,8 +183,9 @@ async def account_turn(app: AppState, thread_id: str, method: str, params: dict[
         goal = None if params.get("willRetry") else store.stop(thread_id, status)
     else:
         engine = _engine(app, thread_id)
-        if engine is not None and not works_on_goals(engine.settings.collaboration_mode):
-            return  # plan mode's turns do not count against the goal
+        if engine is not None and not (works_on_goals(engine.settings.collaboration_mode)
+                                       and goals_enabled(engine.settings.config)):
+            return  # plan mode's turns, or with goals switched off, do not count
         last = (params.get("tokenUsage") or {}).get("last") or {}
         used = int(last.get("totalTokens") or 0) - int(last.get("cachedInputTokens") or 0)
         goal = store.add_usage(thread_id, used, clocks.take(thread_id))
@@ -196,10 +205,8 @@ async def _after_turn(app: AppState, thread_id: str, turn: dict[str, Any]) -> No
         if counted is not None:
             _publish(app, counted, turn.get("id"))
         return
-    if turn.get("status") != "completed":
-        return
     engine = _engine(app, thread_id)
-    if engine is None:
+    if engine is None or not continues(goal, engine.settings, str(turn.get("status"))):
         return
     root = engine.user_root
 

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import msgspec
 
+from pycodex.core.host import TurnSettings
 from pycodex.protocol.types.goals import ThreadGoal, ThreadGoalStatus
 from pycodex.store.goals import Goal
 
@@ -37,6 +38,20 @@ def goal_wire(goal: Goal) -> ThreadGoal:
 
 def works_on_goals(collaboration_mode: str) -> bool:
     return collaboration_mode not in _GOALLESS_MODES
+
+
+def goals_enabled(config: dict[str, Any]) -> bool:
+    """``features.goals`` is not switched off (the TUI's title threads do)."""
+    features = config.get("features")
+    return not (isinstance(features, dict) and features.get("goals") is False)
+
+
+def continues(goal: Goal | None, settings: TurnSettings, turn_status: str) -> bool:
+    """Whether another turn on ``goal`` follows a turn that ended with ``turn_status``:
+    only after a completed turn, while the goal is active, outside plan mode, with goals
+    switched on."""
+    return (goal is not None and goal.status == "active" and turn_status == "completed"
+            and works_on_goals(settings.collaboration_mode) and goals_enabled(settings.config))
 
 
 def remaining_tokens(goal: Goal) -> int | None:

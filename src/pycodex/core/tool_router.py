@@ -44,6 +44,9 @@ _SWITCHES: dict[str, tuple[str, ...]] = {
     "update_plan": ("tools.update_plan.enabled",),
     "view_image": ("features.view_image",),
     "request_user_input": ("tools.experimental_request_user_input.enabled",),
+    "get_goal": ("features.goals",),
+    "create_goal": ("features.goals",),
+    "update_goal": ("features.goals",),
 }
 
 

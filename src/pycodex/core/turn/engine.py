@@ -19,6 +19,7 @@ import msgspec
 
 from pycodex.core import item_events, review
 from pycodex.core.errors import TurnNotActive
+from pycodex.core.goals import continues
 from pycodex.core.hooks import turn_points
 from pycodex.core.host import TurnHost, TurnSettings
 from pycodex.core.ids import now_ms, uuid7
@@ -61,7 +62,7 @@ from pycodex.protocol.types.turns import (
     TurnDiffUpdatedNotification,
     TurnStartedNotification,
 )
-from pycodex.store import events
+from pycodex.store import events, goals
 
 logger = logging.getLogger(__name__)
 
@@ -288,7 +289,8 @@ class ThreadEngine:
                 if not waiter.done():
                     waiter.set_result(None)
             await asyncio.sleep(0)  # let the interrupt answer go out first
-            if turn.kind in ("regular", "review") and status != "failed":
+            if turn.kind in ("regular", "review") and status != "failed" \
+                    and not self._goal_follows(status):
                 with contextlib.suppress(Exception):
                     await host.emit(ThreadReadStateChangedNotification(
                         thread_id=host.thread_id,
@@ -299,6 +301,17 @@ class ThreadEngine:
             await host.emit(TurnCompletedNotification(thread_id=host.thread_id, turn=turn_snapshot(
                 turn, status=status, error=error, completed_at=completed_at,
                 duration_ms=duration_ms, with_items=True)))
+
+    def _goal_follows(self, status: TurnStatus) -> bool:
+        """Another goal turn follows this one: as the reference, the thread is marked read
+        only once its goal's chain of turns stops."""
+        if not (self.host.codex_home / goals.FILE_NAME).exists():
+            return False
+        try:
+            goal = self.host.goals().get(self.host.thread_id)
+        except Exception:  # an unreadable goal store never holds up the turn's end
+            return False
+        return continues(goal, self.settings, status)
 
     async def _review(self, turn: ActiveTurn, prompt: str, hint: str) -> None:
         """The review: entered/exited review mode items around a model conversation on a

@@ -21,7 +21,7 @@ from tests.support.mock_responses import (
     text_reply,
 )
 from tests.test_interop_reference import REFERENCE
-from tests.test_surface_threads import mock, new_thread, start
+from tests.test_surface_threads import mock, new_thread, start, thread_with_goal
 
 __all__ = ["mock"]  # the fixture: a mock Responses API answering "on it"
 
@@ -50,9 +50,7 @@ async def test_an_active_goal_keeps_working_until_its_budget_is_spent(
     spawn: ServerFactory, workdir: Path, mock: MockResponses
 ) -> None:
     client = await start(spawn, workdir)
-    thread_id = await new_thread(client)
-    await client.request("thread/goal/set", {"threadId": thread_id, "objective": "write a haiku",
-                                             "tokenBudget": 1000})
+    thread_id = await thread_with_goal(client, "write a haiku", 1000)
     # each mock answer costs 290 tokens (1290 total less 1000 cached): 4 turns pass 1000
     turns = [await client.wait_notification("turn/completed") for _ in range(4)]
     assert [t["turn"]["status"] for t in turns] == ["completed"] * 4
@@ -245,10 +243,7 @@ def server_home(server: str, tmp_path: Path) -> tuple[Path, list[str] | None]:
 async def goal_thread(client: AppServerClient, budget: int) -> str:
     """Initialize, start a thread and give it a goal with a token ``budget``."""
     await client.initialize(experimental=True)
-    thread_id = await new_thread(client)
-    await client.request("thread/goal/set", {"threadId": thread_id, "objective": "go",
-                                             "tokenBudget": budget})
-    return thread_id
+    return await thread_with_goal(client, "go", budget)
 
 async def _goal_chain(home: Path, workdir: Path, command: list[str] | None) -> dict[str, Any]:
     """A goal with a 1000-token budget run to its end, then a resume by a new client: what

@@ -36,6 +36,17 @@ async def new_thread(client: AppServerClient) -> str:
     return str(answer["thread"]["id"])
 
 
+async def thread_with_goal(client: AppServerClient, objective: str,
+                           budget: int | None = None) -> str:
+    """A new thread given a goal (``budget`` tokens, if any); its first turn starts."""
+    thread_id = await new_thread(client)
+    goal: dict[str, Any] = {"threadId": thread_id, "objective": objective}
+    if budget is not None:
+        goal["tokenBudget"] = budget
+    await client.request("thread/goal/set", goal)
+    return thread_id
+
+
 async def materialized_thread(client: AppServerClient) -> str:
     """A thread with one finished turn, so it is stored and listed after a restart."""
     thread_id = await new_thread(client)
@@ -209,17 +220,14 @@ async def test_goal_over_budget_or_failed_turn(
     spawn: ServerFactory, workdir: Path, mock: MockResponses
 ) -> None:
     client = await start(spawn, workdir)
-    small = await new_thread(client)
-    await client.request("thread/goal/set", {"threadId": small, "objective": "tiny",
-                                             "tokenBudget": 100})
+    await thread_with_goal(client, "tiny", 100)
     limited = await client.wait_notification(
         "thread/goal/updated", where=lambda p: p["turnId"] is not None)
     assert (limited["goal"]["status"], limited["goal"]["tokensUsed"]) == ("budgetLimited", 290)
     await client.wait_notification("turn/completed")
 
     mock.push(http_error(400))
-    failing = await new_thread(client)
-    await client.request("thread/goal/set", {"threadId": failing, "objective": "doomed"})
+    failing = await thread_with_goal(client, "doomed")
     blocked = await client.wait_notification(
         "thread/goal/updated", where=lambda p: p["threadId"] == failing and p["turnId"])
     assert blocked["goal"]["status"] == "blocked"

@@ -11,26 +11,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycodex.api.context import AppState, RequestContext
 from pycodex.api.local_stores import goal_store, require_thread
 from pycodex.api.router import route
-from pycodex.core.goals import (
-    continues,
-    goal_prompt,
-    goal_wire,
-    goals_enabled,
-    works_on_goals,
-)
+from pycodex.core.goals import continues, goal_prompt, goal_wire, pursues_goals
 from pycodex.protocol.base import is_set
 from pycodex.protocol.errors import invalid_request
 from pycodex.protocol.types import goals as t
 from pycodex.store.goals import FILE_NAME, KEEP, Goal, NoGoal
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from pycodex.core.turn.engine import ThreadEngine
 
-to_wire = goal_wire
+logger = logging.getLogger(__name__)
 
 
 class GoalClocks:
@@ -62,20 +57,20 @@ def goal_clocks(app: AppState) -> GoalClocks:
 
 def _publish(app: AppState, goal: Goal, turn_id: str | None) -> None:
     app.outgoing.notify("thread/goal/updated", t.ThreadGoalUpdatedNotification(
-        thread_id=goal.thread_id, turn_id=turn_id, goal=to_wire(goal)))
+        thread_id=goal.thread_id, turn_id=turn_id, goal=goal_wire(goal)))
 
 
-def _engine(app: AppState, thread_id: str) -> Any:
+def _engine(app: AppState, thread_id: str) -> ThreadEngine | None:
+    """The engine of a loaded, persisted thread (ephemeral threads keep no goals)."""
     from pycodex.api.threads import thread_manager
 
     thread = app.get(thread_manager).get(thread_id)
-    return None if thread is None or thread.ephemeral else thread.engine
+    engine: ThreadEngine | None = None if thread is None or thread.ephemeral else thread.engine
+    return engine
 
 
-def _start_goal_turn(engine: Any, goal: Goal, root_id: str | None) -> None:
-    settings = engine.settings
-    if engine.running or not works_on_goals(settings.collaboration_mode) \
-            or not goals_enabled(settings.config):
+def _start_goal_turn(engine: ThreadEngine, goal: Goal, root_id: str | None) -> None:
+    if engine.running or not pursues_goals(engine.settings):
         return
     try:
         engine.start_turn([], hidden=[goal_prompt(goal)], root_id=root_id)
@@ -110,14 +105,14 @@ def goal_on_resume(app: AppState, thread_id: str) -> tuple[str, Any]:
     if goal.status == "active":
         app.get(goal_clocks).start(thread_id)
     return "thread/goal/updated", t.ThreadGoalUpdatedNotification(
-        thread_id=thread_id, turn_id=None, goal=to_wire(goal))
+        thread_id=thread_id, turn_id=None, goal=goal_wire(goal))
 
 
 @route("thread/goal/get")
 async def goal_get(ctx: RequestContext, params: t.ThreadGoalGetParams) -> t.ThreadGoalGetResponse:
     thread = require_thread(ctx, params.thread_id)
     goal = ctx.app.get(goal_store).get(thread.id)
-    return t.ThreadGoalGetResponse(goal=to_wire(goal) if goal else None)
+    return t.ThreadGoalGetResponse(goal=goal_wire(goal) if goal else None)
 
 
 @route("thread/goal/set")
@@ -145,7 +140,7 @@ async def goal_set(ctx: RequestContext, params: t.ThreadGoalSetParams) -> t.Thre
     elif not thread.archived:
         clocks.start(thread.id)
         await _pursue(ctx, goal)
-    return t.ThreadGoalSetResponse(goal=to_wire(goal))
+    return t.ThreadGoalSetResponse(goal=goal_wire(goal))
 
 
 @route("thread/goal/clear")
@@ -164,8 +159,8 @@ async def goal_clear(
 async def account_turn(app: AppState, thread_id: str, method: str, params: dict[str, Any]) -> None:
     """A turn of a thread with a goal reported progress: its tokens and time count against
     an active goal (``thread/goal/updated`` with the turn id), a final error blocks it (a
-    usage limit makes it ``usageLimited``), and
-    a turn that completed with the goal still active is followed by the next goal turn."""
+    usage limit makes it ``usageLimited``), and a turn that completed with the goal still
+    active is followed by the next goal turn."""
     store = app.get(goal_store)
     clocks = app.get(goal_clocks)
     turn_id = params.get("turnId") or (params.get("turn") or {}).get("id")
@@ -183,8 +178,7 @@ async def account_turn(app: AppState, thread_id: str, method: str, params: dict[
         goal = None if params.get("willRetry") else store.stop(thread_id, status)
     else:
         engine = _engine(app, thread_id)
-        if engine is not None and not (works_on_goals(engine.settings.collaboration_mode)
-                                       and goals_enabled(engine.settings.config)):
+        if engine is not None and not pursues_goals(engine.settings):
             return  # plan mode's turns, or with goals switched off, do not count
         last = (params.get("tokenUsage") or {}).get("last") or {}
         used = int(last.get("totalTokens") or 0) - int(last.get("cachedInputTokens") or 0)

@@ -46,12 +46,17 @@ def goals_enabled(config: dict[str, Any]) -> bool:
     return not (isinstance(features, dict) and features.get("goals") is False)
 
 
+def pursues_goals(settings: TurnSettings) -> bool:
+    """A thread with these settings works on its goal and counts its turns against it:
+    goals switched on, not in plan mode."""
+    return works_on_goals(settings.collaboration_mode) and goals_enabled(settings.config)
+
+
 def continues(goal: Goal | None, settings: TurnSettings, turn_status: str) -> bool:
     """Whether another turn on ``goal`` follows a turn that ended with ``turn_status``:
-    only after a completed turn, while the goal is active, outside plan mode, with goals
-    switched on."""
+    only after a completed turn, while the goal is active and the thread pursues goals."""
     return (goal is not None and goal.status == "active" and turn_status == "completed"
-            and works_on_goals(settings.collaboration_mode) and goals_enabled(settings.config))
+            and pursues_goals(settings))
 
 
 def remaining_tokens(goal: Goal) -> int | None:

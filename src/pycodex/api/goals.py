@@ -208,5 +208,6 @@ async def _after_turn(app: AppState, thread_id: str, turn: dict[str, Any]) -> No
         current = app.get(goal_store).get(thread_id)
         if current is not None and current.status == "active":
             _start_goal_turn(engine, current, root)
+            engine.user_root = root  # the chain keeps the user's turn as its root
 
     asyncio.get_running_loop().call_soon(continue_goal)

@@ -96,7 +96,8 @@ class ThreadEngine:
         self.tool_state = ThreadToolState()
         self._background: set[asyncio.Task[None]] = set()
         self.read_state = ReadState()
-        #: the last turn a user message started: the root of the goal turns that follow
+        #: the user's turn the goal turns that follow continue (their ``rootTurnId``); None
+        #: after a turn the goal started itself
         self.user_root: str | None = None
 
     # -- public API ----------------------------------------------------------------------
@@ -120,8 +121,8 @@ class ThreadEngine:
                           client_id=client_id, hidden_input=list(hidden or []),
                           root_id=root_id)
         self.turn = turn
-        if not hidden:
-            self.user_root = turn.id
+        if kind == "regular":  # a goal's own turn roots nothing (as the reference)
+            self.user_root = None if hidden else turn.id
         turn.task = asyncio.get_running_loop().create_task(
             self._run_turn(turn, inputs, output_schema), name=f"turn-{turn.id}"
         )

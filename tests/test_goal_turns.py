@@ -370,10 +370,33 @@ FAILED_GOAL_TURNS = [
 ]
 
 
+async def _ephemeral(home: Path, workdir: Path, command: list[str] | None) -> list[Any]:
+    """The goal methods on an ephemeral thread: refused, and no turn starts."""
+    from tests.test_turns import write_config
+
+    with MockResponses(default=lambda: text_reply("on it")) as mock:
+        write_config(home, mock)
+        async with scripted_client(home, workdir, command) as client:
+            await client.initialize(experimental=True)
+            thread_id = (await client.request("thread/start", {"ephemeral": True}))["thread"]["id"]
+            answers: list[Any] = []
+            for method, extra in (("thread/goal/get", {}), ("thread/goal/set", {"objective": "x"}),
+                                  ("thread/goal/clear", {})):
+                answer = await client.request_raw(method, {"threadId": thread_id, **extra})
+                error = answer["error"]
+                answers.append((error["code"], error["message"].replace(thread_id, "<id>")))
+            answers.append(len(client.notifications("turn/started")) + len(mock.requests))
+        return answers
+
+
+EPHEMERAL = [(-32600, "ephemeral thread does not support goals: <id>")] * 3 + [0]
+
+
 @pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize(("scenario", "expected"), [
     (_goal_chain, GOAL_CHAIN), (_interrupted_then_resumed, RESUMED_CHAIN),
-    (_failed_goal_turns, FAILED_GOAL_TURNS)], ids=["chain", "resumed", "failed"])
+    (_failed_goal_turns, FAILED_GOAL_TURNS), (_ephemeral, EPHEMERAL)],
+    ids=["chain", "resumed", "failed", "ephemeral"])
 async def test_goal_scenarios(server: str, scenario: Any, expected: Any, tmp_path: Path,
                               workdir: Path) -> None:
     """Each scenario gives what the reference gives (run on it too when installed)."""

@@ -163,8 +163,11 @@ class ThreadHost:
 
 
     def goals(self) -> GoalStore:
+        from pycodex.api.goals import no_goals
         from pycodex.api.local_stores import goal_store
 
+        if self.thread.ephemeral:
+            raise no_goals(self.thread_id)
         return self.app.get(goal_store)
 
 

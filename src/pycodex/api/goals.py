@@ -14,8 +14,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pycodex.api.context import AppState, RequestContext
-from pycodex.api.local_stores import goal_store, require_thread
+from pycodex.api.local_stores import ThreadRef, goal_store, require_thread
 from pycodex.api.router import route
+from pycodex.core.errors import InvalidInput
 from pycodex.core.goals import continues, goal_prompt, goal_wire, pursues_goals
 from pycodex.protocol.base import is_set
 from pycodex.protocol.errors import invalid_request
@@ -108,16 +109,32 @@ def goal_on_resume(app: AppState, thread_id: str) -> tuple[str, Any]:
         thread_id=thread_id, turn_id=None, goal=goal_wire(goal))
 
 
+def no_goals(thread_id: str) -> InvalidInput:
+    """The reference's refusal of goals on an ephemeral thread."""
+    return InvalidInput(f"ephemeral thread does not support goals: {thread_id}")
+
+
+def _goal_thread(ctx: RequestContext, text: str) -> ThreadRef:
+    """The named thread, which must be one that can keep a goal (not ephemeral)."""
+    from pycodex.api.threads import thread_manager
+
+    thread = require_thread(ctx, text)
+    loaded = ctx.app.get(thread_manager).get(thread.id)
+    if loaded is not None and loaded.ephemeral:
+        raise no_goals(thread.id)
+    return thread
+
+
 @route("thread/goal/get")
 async def goal_get(ctx: RequestContext, params: t.ThreadGoalGetParams) -> t.ThreadGoalGetResponse:
-    thread = require_thread(ctx, params.thread_id)
+    thread = _goal_thread(ctx, params.thread_id)
     goal = ctx.app.get(goal_store).get(thread.id)
     return t.ThreadGoalGetResponse(goal=goal_wire(goal) if goal else None)
 
 
 @route("thread/goal/set")
 async def goal_set(ctx: RequestContext, params: t.ThreadGoalSetParams) -> t.ThreadGoalSetResponse:
-    thread = require_thread(ctx, params.thread_id)
+    thread = _goal_thread(ctx, params.thread_id)
     if params.objective is not None and not params.objective.strip():
         raise invalid_request("goal objective must not be empty")
     if isinstance(params.token_budget, int) and params.token_budget <= 0:
@@ -147,7 +164,7 @@ async def goal_set(ctx: RequestContext, params: t.ThreadGoalSetParams) -> t.Thre
 async def goal_clear(
     ctx: RequestContext, params: t.ThreadGoalClearParams
 ) -> t.ThreadGoalClearResponse:
-    thread = require_thread(ctx, params.thread_id)
+    thread = _goal_thread(ctx, params.thread_id)
     cleared = ctx.app.get(goal_store).clear(thread.id)
     ctx.app.get(goal_clocks).stop(thread.id)
     if cleared:

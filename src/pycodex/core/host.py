@@ -79,7 +79,8 @@ class TurnHost(Protocol):
         """Credentials for the provider (``bearer()``/``on_unauthorized()``)."""
 
     def goals(self) -> GoalStore:
-        """The store of thread goals (the model's goal tools)."""
+        """The store of thread goals (the model's goal tools); raises
+        :class:`~pycodex.core.errors.InvalidInput` for a thread that keeps no goal."""
 
 
 class ClientAnswerError(Unavailable):

@@ -5,12 +5,20 @@ turn's id."""
 from __future__ import annotations
 
 from pycodex.core import tool_specs
+from pycodex.core.errors import InvalidInput
 from pycodex.core.goals import goal_report, goal_wire
 from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.protocol.types.goals import ThreadGoalUpdatedNotification
-from pycodex.store.goals import Goal, NoGoal, UnfinishedGoal
+from pycodex.store.goals import Goal, GoalStore, NoGoal, UnfinishedGoal
 
 MODEL_STATUSES = tool_specs.GOAL_STATUSES_FOR_MODEL
+
+
+def _store(ctx: ToolContext) -> GoalStore:
+    try:
+        return ctx.host.goals()
+    except InvalidInput as exc:  # an ephemeral thread keeps no goal
+        raise ToolError(exc.message) from None
 
 
 async def _announce(ctx: ToolContext, goal: Goal) -> ToolOutput:
@@ -20,7 +28,7 @@ async def _announce(ctx: ToolContext, goal: Goal) -> ToolOutput:
 
 
 async def get_goal(call: ToolCall, ctx: ToolContext) -> ToolOutput:
-    return goal_report(ctx.host.goals().get(ctx.thread_id))
+    return goal_report(_store(ctx).get(ctx.thread_id))
 
 
 async def create_goal(call: ToolCall, ctx: ToolContext) -> ToolOutput:
@@ -32,7 +40,7 @@ async def create_goal(call: ToolCall, ctx: ToolContext) -> ToolOutput:
     if budget is not None and (not isinstance(budget, int) or budget <= 0):
         raise ToolError("token_budget must be a positive integer")
     try:
-        goal = ctx.host.goals().create(ctx.thread_id, objective, budget)
+        goal = _store(ctx).create(ctx.thread_id, objective, budget)
     except UnfinishedGoal:
         raise ToolError("cannot create a new goal because this thread has an unfinished goal; "
                         "complete the existing goal first") from None
@@ -45,7 +53,7 @@ async def update_goal(call: ToolCall, ctx: ToolContext) -> ToolOutput:
         raise ToolError(f"failed to parse function arguments: status must be one of "
                         f"{', '.join(MODEL_STATUSES)}")
     try:
-        goal = ctx.host.goals().set(ctx.thread_id, objective=None, status=str(status))
+        goal = _store(ctx).set(ctx.thread_id, objective=None, status=str(status))
     except NoGoal:
         raise ToolError("this thread has no goal to update") from None
     return await _announce(ctx, goal)

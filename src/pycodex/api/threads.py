@@ -364,8 +364,9 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
 
 async def _resumed(ctx: RequestContext, response: ThreadResumeResponse, *,
                    loaded: bool = False) -> Any:
-    """Answer, then tell the resuming client about the thread's goal; a thread ``loaded``
-    here with an active goal goes back to work on it (as the reference)."""
+    """Answer, then tell the resuming client about the thread's goal (also when it joins a
+    running thread); a thread ``loaded`` here with an active goal goes back to work on it
+    (as the reference)."""
     from pycodex.api.goals import goal_on_resume, resume_goal
     from pycodex.api.thread_sections import with_sections
 

@@ -628,6 +628,7 @@ async def test_requirements(cfg_spawn: ServerFactory, system_config: Path) -> No
         "featureRequirements": {"memories": False},
         "enforceResidency": "us",
         "network": None,
+        "otel": None,
     }
     error = await write_error(
         client,

@@ -36,6 +36,17 @@ async def new_thread(client: AppServerClient) -> str:
     return str(answer["thread"]["id"])
 
 
+async def thread_with_goal(client: AppServerClient, objective: str,
+                           budget: int | None = None) -> str:
+    """A new thread given a goal (``budget`` tokens, if any); its first turn starts."""
+    thread_id = await new_thread(client)
+    goal: dict[str, Any] = {"threadId": thread_id, "objective": objective}
+    if budget is not None:
+        goal["tokenBudget"] = budget
+    await client.request("thread/goal/set", goal)
+    return thread_id
+
+
 async def materialized_thread(client: AppServerClient) -> str:
     """A thread with one finished turn, so it is stored and listed after a restart."""
     thread_id = await new_thread(client)
@@ -170,25 +181,30 @@ async def test_goal_set_starts_a_turn_and_survives_a_restart(
     assert code == -32600 and message.startswith("invalid thread id: ")
 
     goal = (await client.request("thread/goal/set", {
-        **tid, "objective": "write a haiku", "tokenBudget": 1000}))["goal"]
+        **tid, "objective": "write a haiku", "tokenBudget": 500}))["goal"]
     assert goal["objective"] == "write a haiku" and goal["status"] == "active"
-    assert (goal["tokenBudget"], goal["tokensUsed"], goal["timeUsedSeconds"]) == (1000, 0, 0)
+    assert (goal["tokenBudget"], goal["tokensUsed"], goal["timeUsedSeconds"]) == (500, 0, 0)
     updated = await client.wait_notification("thread/goal/updated")
     assert updated == {"threadId": thread_id, "turnId": None, "goal": goal}
     # the goal starts work at once: a real turn that sends the objective to the model
     completed = await client.wait_notification("turn/completed")
     assert completed["threadId"] == thread_id and completed["turn"]["status"] == "completed"
-    assert "write a haiku" in str(mock.requests[-1].body["input"])
+    assert "write a haiku" in str(mock.requests[0].body["input"])
     # the turn's tokens (total less cached: 1290 - 1000 in the mock's usage) count
     progress = await client.wait_notification(
         "thread/goal/updated", where=lambda p: p["turnId"] is not None)
     assert progress["turnId"] == completed["turn"]["id"]
     assert (progress["goal"]["tokensUsed"], progress["goal"]["status"]) == (290, "active")
+    # still active: the next turn follows and spends the budget
+    limited = await client.wait_notification(
+        "thread/goal/updated", where=lambda p: p["turnId"] is not None)
+    assert (limited["goal"]["tokensUsed"], limited["goal"]["status"]) == (580, "budgetLimited")
+    await client.wait_notification("turn/completed")
 
     paused = (await client.request("thread/goal/set", {**tid, "status": "paused",
                                                       "tokenBudget": None}))["goal"]
     assert paused["status"] == "paused" and paused["tokenBudget"] is None
-    assert paused["tokensUsed"] == 290
+    assert paused["tokensUsed"] == 580
     assert paused["createdAt"] == goal["createdAt"]
     await client.close()
     assert (codex_home / "goals_pycodex.sqlite").exists()
@@ -204,17 +220,14 @@ async def test_goal_over_budget_or_failed_turn(
     spawn: ServerFactory, workdir: Path, mock: MockResponses
 ) -> None:
     client = await start(spawn, workdir)
-    small = await new_thread(client)
-    await client.request("thread/goal/set", {"threadId": small, "objective": "tiny",
-                                             "tokenBudget": 100})
+    await thread_with_goal(client, "tiny", 100)
     limited = await client.wait_notification(
         "thread/goal/updated", where=lambda p: p["turnId"] is not None)
     assert (limited["goal"]["status"], limited["goal"]["tokensUsed"]) == ("budgetLimited", 290)
     await client.wait_notification("turn/completed")
 
     mock.push(http_error(400))
-    failing = await new_thread(client)
-    await client.request("thread/goal/set", {"threadId": failing, "objective": "doomed"})
+    failing = await thread_with_goal(client, "doomed")
     blocked = await client.wait_notification(
         "thread/goal/updated", where=lambda p: p["threadId"] == failing and p["turnId"])
     assert blocked["goal"]["status"] == "blocked"

@@ -13,7 +13,7 @@ from typing import Any
 from pycodex.api.context import ClientRequestError, RequestContext
 from pycodex.api.event_methods import method_of
 from pycodex.api.local_stores import read_receipt_store
-from pycodex.api.turn_events import turn_event
+from pycodex.api.turn_events import REACT_FIRST, turn_event
 from pycodex.core.errors import NotFound
 from pycodex.core.host import ClientAnswerError, Notification, ServerRequest
 from pycodex.core.platform import user_agent
@@ -24,6 +24,7 @@ from pycodex.core.token_usage import TokenLedger
 from pycodex.core.tool_router import ToolRouter
 from pycodex.core.turn.engine import ThreadEngine
 from pycodex.protocol.types.turns import ServerRequestResolvedNotification
+from pycodex.store.goals import GoalStore
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +51,14 @@ class ThreadHost:
 
     async def emit(self, notification: Notification) -> None:
         method = method_of(notification)
+        first = method in REACT_FIRST
+        if first:
+            await turn_event(self.app, self.thread_id, method, notification)
         subscribers = list(self.thread.subscribers)
         if subscribers:
             await self.app.outgoing.notify_async(method, notification, subscribers)
-        await turn_event(self.app, self.thread_id, method, notification)
+        if not first:
+            await turn_event(self.app, self.thread_id, method, notification)
 
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
         await self.thread.writer.append(lines)
@@ -120,6 +125,15 @@ class ThreadHost:
             return self.app.get(auth_manager)
         provider = resolve_provider(self.thread.settings.config, provider_id)
         return provider_token_source(provider, self.codex_home)
+
+
+    def goals(self) -> GoalStore:
+        from pycodex.api.goals import no_goals
+        from pycodex.api.local_stores import goal_store
+
+        if self.thread.ephemeral:
+            raise no_goals(self.thread_id)
+        return self.app.get(goal_store)
 
 
 def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:

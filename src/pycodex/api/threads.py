@@ -328,7 +328,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
     asyncio.get_running_loop().call_soon(warm_up_model_client, None)
     loaded = mgr.get(thread_id)
     if loaded is not None:
-        return await _rejoin(ctx, mgr, loaded, params)
+        return await _resumed(ctx, await _rejoin(ctx, mgr, loaded, params))
     if params.history is not None and not params.history:
         raise invalid_request("history must not be empty")
     path: Path | None
@@ -350,7 +350,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
         and bool(summary.preview))
     raced = mgr.get(thread_id)
     if raced is not None:  # another connection loaded it while the file was read
-        return await _rejoin(ctx, mgr, raced, params)
+        return await _resumed(ctx, await _rejoin(ctx, mgr, raced, params))
     thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False,
                             persisted=thread_service.recorded_settings(stored), resume=True)
     await require_servers(ctx, thread.settings.config, "resuming")
@@ -368,7 +368,25 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
 
         items = [item for item in params.history if isinstance(item, dict)]
         await thread.writer.append([events.compacted("", items)])
-    return _resume_response(mgr, thread, turns, exclude_turns=bool(params.exclude_turns))
+    return await _resumed(ctx, _resume_response(mgr, thread, turns,
+                                                exclude_turns=bool(params.exclude_turns)),
+                          loaded=True)
+
+
+async def _resumed(ctx: RequestContext, response: ThreadResumeResponse, *,
+                   loaded: bool = False) -> Any:
+    """Answer, then tell the resuming client about the thread's goal (also when it joins a
+    running thread); a thread ``loaded`` here with an active goal goes back to work on it
+    (as the reference)."""
+    from pycodex.api.goals import goal_on_resume, resume_goal
+    from pycodex.api.thread_sections import with_sections
+
+    with_sections(ctx.app, [response.thread])
+    ctx.respond(response)
+    ctx.outgoing.notify(*goal_on_resume(ctx.app, response.thread.id), [ctx.connection_id])
+    if loaded:
+        await resume_goal(ctx, response.thread.id)
+    return DEFERRED
 
 
 async def _rejoin(
@@ -449,7 +467,7 @@ def _included_ids(raw: list[str] | None) -> list[str] | None:
         raise invalid_params(f"invalid included thread id: {exc}") from None
 
 
-def _list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
+def list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
     """The page ``params`` asks for, plus one row to learn whether more follow."""
     limit = min(
         max(params.limit if params.limit is not None else DEFAULT_LIST_LIMIT, 1), MAX_LIST_LIMIT
@@ -472,7 +490,7 @@ def _list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
     )
 
 
-async def _list_rows(mgr: ThreadManager, query: ListQuery) -> list[ThreadSummary]:
+async def list_rows(mgr: ThreadManager, query: ListQuery) -> list[ThreadSummary]:
     """Rows from the index; while it is still being built, from the files when their order
     serves the page (the rebuild pauses meanwhile), else once the index is ready."""
     index = mgr.index
@@ -491,25 +509,49 @@ async def _list_rows(mgr: ThreadManager, query: ListQuery) -> list[ThreadSummary
     return index.list(**query.index_kwargs())
 
 
-@route("thread/list")
-async def thread_list(ctx: RequestContext, params: ThreadListParams) -> ThreadListResponse:
-    mgr = ctx.app.get(thread_manager)
-    query = _list_query(ctx, params)
-    rows = await _list_rows(mgr, query)
+def row_key(row: ThreadSummary, query: ListQuery) -> tuple[int, str]:
+    """Where ``row`` sits in the order of ``query`` (the ``after`` of the next page)."""
+    return (row.updated_at_ms if query.sort_key == "updated_at" else row.created_at_ms), row.id
+
+
+def page_of(rows: list[ThreadSummary], query: ListQuery
+            ) -> tuple[list[ThreadSummary], str | None]:
+    """The page out of ``rows`` (one more than the page when more follow) and its cursor."""
     limit = query.limit - 1
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
-        last = rows[-1]
-        stamp_ms = last.updated_at_ms if query.sort_key == "updated_at" else last.created_at_ms
-        next_cursor = f"{utc_timestamp(stamp_ms / 1000)}|{last.id}"
+        stamp_ms, last_id = row_key(rows[-1], query)
+        next_cursor = f"{utc_timestamp(stamp_ms / 1000)}|{last_id}"
+    return rows, next_cursor
+
+
+def list_response(ctx: RequestContext, rows: list[ThreadSummary], next_cursor: str | None
+                  ) -> ThreadListResponse:
+    """A ``thread/list`` page: the threads with their sections, and their read receipts."""
     from pycodex.api.read_states import read_states_of
+    from pycodex.api.thread_sections import with_sections
     from pycodex.protocol.types.thread_read_states import ThreadListResponseWithReadStates
 
-    return ThreadListResponseWithReadStates(
+    mgr = ctx.app.get(thread_manager)
+    response = ThreadListResponseWithReadStates(
         data=[mgr.wire_summary(row) for row in rows], next_cursor=next_cursor,
         read_states=read_states_of(ctx.app, (row.id for row in rows)))
+    with_sections(ctx.app, response.data)
+    return response
+
+
+@route("thread/list")
+async def thread_list(ctx: RequestContext, params: ThreadListParams) -> ThreadListResponse:
+    from pycodex.api.thread_sections import by_section, section_page
+
+    if by_section(params):
+        return await section_page(ctx, params)
+    mgr = ctx.app.get(thread_manager)
+    query = list_query(ctx, params)
+    rows, next_cursor = page_of(await list_rows(mgr, query), query)
+    return list_response(ctx, rows, next_cursor)
 
 
 @route("thread/loaded/list")
@@ -550,21 +592,23 @@ async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadRe
                     "includeTurns is unavailable before first user message"
                 )
             turns = await _load_turns(loaded.writer.path, thread_id, loaded.active_turn_id)
-        return _with_read_state(ctx, mgr.wire_thread(loaded, turns=turns))
+        return _read_answer(ctx, mgr.wire_thread(loaded, turns=turns))
     summary = await thread_service.locate(mgr, thread_id)
     if summary is None:
         raise invalid_request(f"thread not loaded: {thread_id}")
     turns = await _load_turns(Path(summary.path), thread_id) if params.include_turns else []
     thread = mgr.wire_summary(summary, turns)
     thread.history_mode = await thread_service.stored_history_mode(Path(summary.path))
-    return _with_read_state(ctx, thread)
+    return _read_answer(ctx, thread)
 
 
-def _with_read_state(ctx: RequestContext, thread: Thread) -> ThreadResponse:
-    """The ``thread/read`` answer: the thread and its read receipt."""
+def _read_answer(ctx: RequestContext, thread: Thread) -> ThreadResponse:
+    """The ``thread/read`` answer: the thread with its section, and its read receipt."""
     from pycodex.api.read_states import read_state_of
+    from pycodex.api.thread_sections import with_sections
     from pycodex.protocol.types.thread_read_states import ThreadResponseWithReadState
 
+    with_sections(ctx.app, [thread])
     return ThreadResponseWithReadState(thread=thread, read_state=read_state_of(ctx.app, thread.id))
 
 

@@ -1,5 +1,6 @@
 """What the server does on its own when a turn reports progress: a thread's goal counts
-the turn's tokens and becomes ``budgetLimited`` or ``blocked`` (``thread/goal/updated``).
+the turn's tokens and time and becomes ``budgetLimited`` or ``blocked``
+(``thread/goal/updated``), and an active goal's next turn starts when one completes.
 Called by the thread host for every notification a turn emits."""
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from pycodex.store import goals
 
 logger = logging.getLogger(__name__)
 
-_WATCHED = ("thread/tokenUsage/updated", "error")
+_WATCHED = ("thread/tokenUsage/updated", "error", "turn/started", "turn/completed")
+#: Reported after the server's own reaction (a goal blocked by a failed turn is announced
+#: before the turn's ``error``, as the reference orders them).
+REACT_FIRST = frozenset({"error"})
 
 
 async def turn_event(app: AppState, thread_id: str, method: str, notification: Any) -> None:

@@ -63,6 +63,54 @@ def _network(raw: Any) -> dict[str, Any] | None:
     return out
 
 
+#: ``[otel]`` keys reported as they are (booleans and strings); the exporters and the
+#: tables are shaped below.
+_OTEL_PLAIN = ("environment", "headers_helper", "headers_helper_refresh_interval_ms",
+               "log_agent_responses", "log_guardian_assessments", "log_sse_deltas",
+               "log_user_prompt")
+_OTEL_EXPORTERS = ("exporter", "trace_exporter", "metrics_exporter")
+_TLS_KEYS = ("ca-certificate", "client-certificate", "client-private-key")
+REDACTED = "[redacted]"
+
+
+def _otel_exporter(raw: Any) -> Any:
+    """An ``OtelExporter``: ``"none"``/``"statsig"``, or an OTLP endpoint whose header
+    values are redacted (the names stay), as the reference reports it."""
+    if isinstance(raw, str) or not isinstance(raw, dict) or len(raw) != 1:
+        return raw if isinstance(raw, str) else None
+    (kind, table), = raw.items()
+    if kind not in ("otlp-http", "otlp-grpc") or not isinstance(table, dict):
+        return None
+    headers = table.get("headers")
+    tls = table.get("tls")
+    out: dict[str, Any] = {
+        "endpoint": table.get("endpoint"),
+        "headers": {str(name): REDACTED for name in headers} if isinstance(headers, dict)
+        else {},
+        "tls": {key: tls.get(key) for key in _TLS_KEYS} if isinstance(tls, dict) else None,
+    }
+    if kind == "otlp-http":
+        out["protocol"] = table.get("protocol", "binary")
+    return {kind: out}
+
+
+def _otel(raw: Any) -> dict[str, Any] | None:
+    """The ``OtelRequirements`` of an ``[otel]`` table."""
+    if not isinstance(raw, dict):
+        return None
+    out: dict[str, Any] = {key: raw.get(key) for key in _OTEL_PLAIN}
+    out.update({key: _otel_exporter(raw.get(key)) for key in _OTEL_EXPORTERS})
+    attributes = raw.get("span_attributes")
+    out["span_attributes"] = ({str(k): str(v) for k, v in attributes.items()}
+                              if isinstance(attributes, dict) else None)
+    tracestate = raw.get("tracestate")
+    out["tracestate"] = tracestate if isinstance(tracestate, dict) else None
+    tool_result = raw.get("tool_result")
+    out["tool_result"] = ({"max_bytes": tool_result.get("max_bytes")}
+                          if isinstance(tool_result, dict) else None)
+    return out
+
+
 def requirements_wire(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     """The ``ConfigRequirements`` object, or ``None`` when nothing is required."""
     if not raw:
@@ -83,4 +131,5 @@ def requirements_wire(raw: dict[str, Any] | None) -> dict[str, Any] | None:
         "featureRequirements": pins or None,
         "enforceResidency": residency if residency == "us" else None,
         "network": _network(raw.get("network") or raw.get("experimental_network")),
+        "otel": _otel(raw.get("otel")),
     }

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import msgspec
 
 from pycodex.core.errors import Unavailable
+from pycodex.store.goals import GoalStore
 
 
 class TurnSettings(msgspec.Struct):
@@ -76,6 +77,10 @@ class TurnHost(Protocol):
 
     def token_source(self, provider_id: str) -> Any:
         """Credentials for the provider (``bearer()``/``on_unauthorized()``)."""
+
+    def goals(self) -> GoalStore:
+        """The store of thread goals (the model's goal tools); raises
+        :class:`~pycodex.core.errors.InvalidInput` for a thread that keeps no goal."""
 
 
 class ClientAnswerError(Unavailable):

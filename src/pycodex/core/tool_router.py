@@ -14,7 +14,7 @@ from typing import Any
 
 from pycodex.core import tool_specs
 from pycodex.core.host import TurnSettings
-from pycodex.core.tools import basic_tools, exec_tools, patch_tool
+from pycodex.core.tools import basic_tools, exec_tools, goal_tools, patch_tool
 from pycodex.core.tools.context import (
     ThreadToolState,
     Tool,
@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 #: Every built-in tool by name.
 _BUILTINS: dict[str, Tool] = {
-    tool.name: tool for tool in (*basic_tools.TOOLS, *exec_tools.TOOLS, *patch_tool.TOOLS)}
+    tool.name: tool for tool in (*basic_tools.TOOLS, *exec_tools.TOOLS, *patch_tool.TOOLS,
+                                 *goal_tools.TOOLS)}
 
 
 #: Config switches (dotted keys, as ``thread/start.config`` sends them) that take a
@@ -43,6 +44,9 @@ _SWITCHES: dict[str, tuple[str, ...]] = {
     "update_plan": ("tools.update_plan.enabled",),
     "view_image": ("features.view_image",),
     "request_user_input": ("tools.experimental_request_user_input.enabled",),
+    "get_goal": ("features.goals",),
+    "create_goal": ("features.goals",),
+    "update_goal": ("features.goals",),
 }
 
 

@@ -166,3 +166,30 @@ def dynamic_tool_spec(tool: dict[str, Any]) -> dict[str, Any]:
         "strict": False,
         "parameters": tool.get("inputSchema") or {"type": "object", "properties": {}},
     }
+
+#: Goal statuses the model may set; resuming and the limits belong to the user and the
+#: system.
+GOAL_STATUSES_FOR_MODEL = ("complete", "blocked", "paused")
+
+GET_GOAL = _function(
+    "get_goal",
+    "Read this thread's goal: objective, status, token budget, tokens and time used so far, "
+    "and tokens remaining.",
+    {}, [])
+CREATE_GOAL = _function(
+    "create_goal",
+    "Start a goal for this thread, only when the user or the instructions explicitly ask for "
+    "one. Fails while an unfinished goal exists.",
+    {"objective": {"type": "string", "description": "What the goal is to achieve."},
+     "token_budget": {"type": "integer",
+                      "description": "A positive token budget, only when one was asked for."}},
+    ["objective"])
+UPDATE_GOAL = _function(
+    "update_goal",
+    "Change the status of this thread's goal: `complete` once the objective is achieved and "
+    "verified, `blocked` when no progress is possible without the user, `paused` only when "
+    "the user asks for it.",
+    {"status": {"type": "string", "enum": list(GOAL_STATUSES_FOR_MODEL),
+                "description": "The goal's new status."}},
+    ["status"])
+

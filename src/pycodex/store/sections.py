@@ -153,9 +153,18 @@ class SectionStore:
 
     def members(self, section_id: str) -> list[str]:
         """Thread ids of a section in their order."""
-        return [tid for (tid,) in self.conn.execute(
-            "SELECT thread_id FROM thread_section_members WHERE section_id = ? "
-            "ORDER BY position", (section_id,))]
+        return [tid for tid, _ in self.positions(section_id)]
+
+    def positions(self, section_id: str) -> list[tuple[str, float]]:
+        """``(thread id, position)`` of a section's threads in their order."""
+        return [(tid, float(pos)) for tid, pos in self.conn.execute(
+            "SELECT thread_id, position FROM thread_section_members WHERE section_id = ? "
+            "ORDER BY position, thread_id", (section_id,))]
+
+    def sectioned(self) -> set[str]:
+        """Every thread that is in some section."""
+        return {tid for (tid,) in self.conn.execute(
+            "SELECT thread_id FROM thread_section_members")}
 
 
 def _check_name(name: str) -> None:

@@ -44,6 +44,10 @@ class ActiveTurn(msgspec.Struct):
     items_closed: bool = False
     #: the user's shell commands that joined the turn (a ``userShell`` turn waits for them)
     shell_tasks: list[asyncio.Task[None]] = msgspec.field(default_factory=list)
+    #: model-only input of a turn no user message started (a goal's prompt)
+    hidden_input: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    #: the turn whose work this one continues (``rootTurnId``); None: itself
+    root_id: str | None = None
 
 
 def turn_snapshot(turn: ActiveTurn, *, status: TurnStatus = "inProgress",
@@ -53,7 +57,7 @@ def turn_snapshot(turn: ActiveTurn, *, status: TurnStatus = "inProgress",
     """The ``Turn`` wire object of a running or finished turn (``started=False`` for the
     ``turn/start`` answer, which goes out before the turn has started)."""
     items = list(turn.items) if with_items else []
-    return Turn(id=turn.id, root_turn_id=turn.id, items=list(items),
+    return Turn(id=turn.id, root_turn_id=turn.root_id or turn.id, items=list(items),
                 items_view="summary" if items else "notLoaded", status=status, error=error,
                 started_at=turn.started_at if started else None,
                 completed_at=completed_at, duration_ms=duration_ms)

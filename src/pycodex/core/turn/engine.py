@@ -19,6 +19,7 @@ import msgspec
 
 from pycodex.core import item_events, review
 from pycodex.core.errors import TurnNotActive
+from pycodex.core.goals import continues
 from pycodex.core.hooks import turn_points
 from pycodex.core.host import TurnHost, TurnSettings
 from pycodex.core.ids import now_ms, uuid7
@@ -61,7 +62,7 @@ from pycodex.protocol.types.turns import (
     TurnDiffUpdatedNotification,
     TurnStartedNotification,
 )
-from pycodex.store import events
+from pycodex.store import events, goals
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ class ThreadEngine:
         self.tool_state = ThreadToolState()
         self._background: set[asyncio.Task[None]] = set()
         self.read_state = read_state or ReadState()
+        #: the user's turn the goal turns that follow continue (their ``rootTurnId``); None
+        #: after a turn the goal started itself
+        self.user_root: str | None = None
 
     # -- public API ----------------------------------------------------------------------
     @property
@@ -105,15 +109,21 @@ class ThreadEngine:
     def start_turn(self, inputs: list[dict[str, Any]], *, kind: str = "regular",
                    output_schema: Any = None,
                    client_metadata: dict[str, str] | None = None,
-                   client_id: str | None = None) -> Turn:
+                   client_id: str | None = None,
+                   hidden: list[ResponseItem] | None = None,
+                   root_id: str | None = None) -> Turn:
         """Start a turn now; returns the ``Turn`` for the ``turn/start`` answer.
 
         ``client_metadata`` is added to the ``client_metadata`` of the turn's model requests;
-        ``client_id`` is echoed in the user message item.
+        ``client_id`` is echoed in the user message item. A turn on ``hidden`` input (a
+        goal's prompt) shows no user message; ``root_id`` is the turn it continues.
         """
         turn = ActiveTurn(id=uuid7(), kind=kind, client_metadata=dict(client_metadata or {}),
-                          client_id=client_id)
+                          client_id=client_id, hidden_input=list(hidden or []),
+                          root_id=root_id)
         self.turn = turn
+        if kind == "regular":  # a goal's own turn roots nothing (as the reference)
+            self.user_root = None if hidden else turn.id
         turn.task = asyncio.get_running_loop().create_task(
             self._run_turn(turn, inputs, output_schema), name=f"turn-{turn.id}"
         )
@@ -236,7 +246,10 @@ class ThreadEngine:
                 await self._record_initial_context()
                 await host.persist([turn_context_line(self.settings, turn.id)])
                 if not hooks.blocked:  # hooks: a refused prompt ends the turn here
-                    await self._record_user_input(turn, inputs)
+                    if turn.hidden_input:
+                        await self._record_items(turn.hidden_input)
+                    else:
+                        await self._record_user_input(turn, inputs)
                     await self._record_items(await asyncio.to_thread(  # skills
                         skill_context.invoked_skill_items, host.codex_home,
                         self.settings.cwd, inputs))
@@ -287,7 +300,8 @@ class ThreadEngine:
                 if not waiter.done():
                     waiter.set_result(None)
             await asyncio.sleep(0)  # let the interrupt answer go out first
-            if turn.kind in ("regular", "review") and status != "failed":
+            if turn.kind in ("regular", "review") and status != "failed" \
+                    and not self._goal_follows(status):
                 with contextlib.suppress(Exception):
                     await host.emit(ThreadReadStateChangedNotification(
                         thread_id=host.thread_id,
@@ -298,6 +312,17 @@ class ThreadEngine:
             await host.emit(TurnCompletedNotification(thread_id=host.thread_id, turn=turn_snapshot(
                 turn, status=status, error=error, completed_at=completed_at,
                 duration_ms=duration_ms, with_items=True)))
+
+    def _goal_follows(self, status: TurnStatus) -> bool:
+        """Another goal turn follows this one: as the reference, the thread is marked read
+        only once its goal's chain of turns stops."""
+        if not (self.host.codex_home / goals.FILE_NAME).exists():
+            return False
+        try:
+            goal = self.host.goals().get(self.host.thread_id)
+        except Exception:  # an unreadable goal store never holds up the turn's end
+            return False
+        return continues(goal, self.settings, status)
 
     async def _review(self, turn: ActiveTurn, prompt: str, hint: str) -> None:
         """The review: entered/exited review mode items around a model conversation on a
@@ -461,7 +486,8 @@ class ThreadEngine:
         specs = self.router.specs(self.settings, info) if tools else []
         request = self.requests.build(turn, self.settings, self.history.for_request(extra),
                                       info, specs, output_schema)
-        consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce)
+        consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce,
+                                  plans=self.settings.collaboration_mode == "plan")
         try:
             async with contextlib.aclosing(client.stream(request,
                                                          self.requests.headers(request))

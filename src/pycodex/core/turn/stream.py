@@ -26,9 +26,12 @@ from pycodex.core.model_events import (
 from pycodex.core.tools.context import ToolCall
 from pycodex.core.turn.active import ActiveTurn, full_turn_error
 from pycodex.core.turn.history import ResponseItem, message_text
+from pycodex.core.turn.plan_blocks import PlanSplitter
 from pycodex.protocol.types.items import (
     AgentMessageDeltaNotification,
     AgentMessageItem,
+    PlanDeltaNotification,
+    PlanItem,
     ReasoningItem,
     ReasoningSummaryPartAddedNotification,
     ReasoningSummaryTextDeltaNotification,
@@ -53,6 +56,10 @@ class LiveItem(msgspec.Struct):
     kind: str  # "message" | "reasoning"
     started: int
     deltas: list[str] = msgspec.field(default_factory=list)
+    #: plan mode: splits ``<proposed_plan>`` blocks off the message
+    plans: PlanSplitter | None = None
+    #: its plan items so far, ``(item, startedAtMs)``; the last one grows while open
+    plan_items: list[tuple[PlanItem, int]] = msgspec.field(default_factory=list)
 
 
 def agent_message(item_id: str, text: str, started_ms: int | None,
@@ -78,8 +85,9 @@ class StreamConsumer:
     (``announce=False``: records only, the client sees no items or deltas)."""
 
     def __init__(self, host: TurnHost, turn: ActiveTurn, *, model: str,
-                 announce: bool = True) -> None:
+                 announce: bool = True, plans: bool = False) -> None:
         self.host = host
+        self.plans = plans
         self.turn = turn
         self.model = model
         self.announce = announce
@@ -100,7 +108,9 @@ class StreamConsumer:
                                               * 1000)
                 state = live.get(event.item_id or "") or self._ensure_message(event)
                 state.deltas.append(event.delta)  # not str +=: that copies (quadratic)
-                if self.announce:  # the hot path: no extra call per delta
+                if state.plans is not None:
+                    await self._plan_pieces(state, state.plans.push(event.delta))
+                elif self.announce:  # the hot path: no extra call per delta
                     await host.emit(AgentMessageDeltaNotification(
                         thread_id=self.thread_id, turn_id=turn.id, item_id=state.id,
                         delta=event.delta))
@@ -159,16 +169,52 @@ class StreamConsumer:
 
     def _ensure_message(self, event: OutputTextDelta) -> LiveItem:
         key = event.item_id or "msg"
-        state = LiveItem(id=key, kind="message", started=now_ms())
+        state = self._message(key, now_ms())
         self.live[key] = state
         return state
+
+    def _message(self, item_id: str, started: int) -> LiveItem:
+        return LiveItem(id=item_id, kind="message", started=started,
+                        plans=PlanSplitter() if self.plans else None)
+
+    async def _plan_pieces(self, state: LiveItem, pieces: list[tuple[str, str]]) -> None:
+        """Plan mode: the message's visible text as agent message deltas, each plan block
+        as a ``plan`` item with its deltas (completed with the message)."""
+        turn_id = self.turn.id
+        for kind, text in pieces:
+            if kind == "text":
+                await self._emit(AgentMessageDeltaNotification(
+                    thread_id=self.thread_id, turn_id=turn_id, item_id=state.id, delta=text))
+            elif kind == "open":
+                started = now_ms()
+                item = PlanItem(id=uuid7(), text="")
+                state.plan_items.append((item, started))
+                await self._emit(item_events.started(self.thread_id, turn_id, item, started))
+            elif kind == "plan" and state.plan_items:
+                item, started = state.plan_items[-1]
+                state.plan_items[-1] = (PlanItem(id=item.id, text=item.text + text), started)
+                await self._emit(PlanDeltaNotification(
+                    thread_id=self.thread_id, turn_id=turn_id, item_id=item.id, delta=text))
+
+    async def _plans_done(self, state: LiveItem, now: int) -> str | None:
+        """Plan mode, at the message's end: its plan items complete; the message's text
+        without them (None when the message had no plan splitter)."""
+        if state.plans is None:
+            return None
+        await self._plan_pieces(state, state.plans.finish())
+        for item, started in state.plan_items:
+            if self.announce:
+                await self.host.persist(item_events.item_lines(
+                    self.thread_id, self.turn.id, item, started, now))
+            await self._emit(item_events.completed(self.thread_id, self.turn.id, item, now))
+        return "".join(state.plans.visible)
 
     async def _item_added(self, item: dict[str, Any]) -> None:
         kind = item.get("type")
         item_id = item.get("id") or uuid7()
         started = now_ms()
         if kind == "message" and item.get("role", "assistant") == "assistant":
-            self.live[item_id] = LiveItem(id=item_id, kind="message", started=started)
+            self.live[item_id] = self._message(item_id, started)
             shown: ThreadItem = agent_message(item_id, "", started, None)
         elif kind == "reasoning":
             self.live[item_id] = LiveItem(id=item_id, kind="reasoning", started=started)
@@ -207,6 +253,11 @@ class StreamConsumer:
         if state is None:  # no output_item.added seen: start it now
             await self._item_added({**item, "id": item_id})
             state = self.live.pop(item_id, LiveItem(id=item_id, kind="message", started=now))
+        if state.plans is not None and not state.deltas and text:  # not streamed: split now
+            await self._plan_pieces(state, state.plans.push(text))
+        visible = await self._plans_done(state, now)
+        if visible is not None:
+            text = visible
         done = agent_message(item_id, text, state.started, now)
         turn.items.append(done)
         if text:

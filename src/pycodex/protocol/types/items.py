@@ -65,10 +65,62 @@ class UserMessageItem(WireStruct, tag_field="type", tag="userMessage"):
     completed_at_ms: int | None = None
 
 
+# -- moderation of an agent message (0.171: ``AgentMessageDisplay`` tagged by ``mode``) --
+
+TrustedContacts = Literal["check", "skip"]
+HelplineSubject = Literal["answer", "prompt"]
+
+
+class WellbeingHelplineAnswerAnnotation(WireStruct, tag_field="kind", tag="wellbeingHelpline"):
+    subject: HelplineSubject
+
+
+class WellbeingPromptHelplineAnswerReplacement(WireStruct, tag_field="kind",
+                                               tag="wellbeingPromptHelpline"):
+    pass
+
+
+class ProtectionBlockReason(WireStruct, tag_field="kind", tag="protection"):
+    protection_type: str
+
+
+class CyberBlockReason(WireStruct, tag_field="kind", tag="cyber"):
+    trusted_access: bool | None = None
+
+
+AnswerAnnotation = WellbeingHelplineAnswerAnnotation
+AnswerReplacement = WellbeingPromptHelplineAnswerReplacement
+BlockReason = ProtectionBlockReason | CyberBlockReason
+
+
+class ShowAgentMessageDisplay(WireStruct, tag_field="mode", tag="show"):
+    trusted_contacts: TrustedContacts
+    version: Literal[1] = 1
+    annotation: AnswerAnnotation | None = None
+
+
+class HideAgentMessageDisplay(WireStruct, tag_field="mode", tag="hide"):
+    replacement: AnswerReplacement
+    version: Literal[1] = 1
+
+
+class BlockAgentMessageDisplay(WireStruct, tag_field="mode", tag="block"):
+    reason: BlockReason
+    version: Literal[1] = 1
+
+
+AgentMessageDisplay = ShowAgentMessageDisplay | HideAgentMessageDisplay | BlockAgentMessageDisplay
+
+
+class AgentMessageModeration(WireStruct):
+    moderated: bool
+    display: AgentMessageDisplay | None = None
+
+
 class AgentMessageItem(WireStruct, tag_field="type", tag="agentMessage"):
     id: str
     text: str
-    moderation: Any | None = None
+    moderation: AgentMessageModeration | None = None
     phase: str | None = None
     memory_citation: Any | None = None
     delivery: Any | None = None
@@ -275,10 +327,21 @@ TurnStatus = Literal["completed", "interrupted", "failed", "inProgress"]
 TurnItemsView = Literal["notLoaded", "summary", "full"]
 
 
+#: The plain kinds of ``CodexErrorInfo`` (0.171 added ``bioPolicy``); the others are
+#: one-key objects such as ``{"httpConnectionFailed": {"httpStatusCode": 502}}``.
+CodexErrorKind = Literal[
+    "contextWindowExceeded", "sessionBudgetExceeded", "usageLimitExceeded",
+    "rateLimitExceeded", "flexUnavailable", "serverOverloaded", "modelNotFound",
+    "policyCapacityUnavailable", "cyberPolicy", "bioPolicy", "misalignmentPolicyViolation",
+    "tooManyDenials", "internalServerError", "unauthorized", "badRequest",
+    "threadRollbackFailed", "sandboxError", "other", "inferenceHookDenied",
+]
+CodexErrorInfo = CodexErrorKind | dict[str, Any]
+
+
 class TurnError(WireStruct):
     message: str
-    #: ``"internalServerError"`` or ``{"httpConnectionFailed": {"httpStatusCode": 502}}``…
-    codex_error_info: Any | None = None
+    codex_error_info: CodexErrorInfo | None = None
     additional_details: str | None = None
     #: Always sent (null) by running turns; absent from turns rebuilt from rollouts.
     misalignment: Any | UnsetType | None = UNSET

@@ -285,6 +285,8 @@ class ThreadListParams(WireStruct):
     cwd: str | list[str] | None = None
     search_term: str | None = None
     included_thread_ids: list[str] | None = None
+    section_id: str | UnsetType | None = UNSET
+    """Omitted: every thread; ``null``: threads in no section; an id: that section's."""
 
 
 class ThreadListResponse(WireStruct):

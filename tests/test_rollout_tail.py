@@ -44,7 +44,8 @@ def write_modern(path: Path, turns: int, *, rollback_every: int = 0, legacy_at: 
     ``legacy_at`` records its reply as an older ``agent_message`` event (an id counted
     from the file's start)."""
     out = [_line("session_meta", {"id": THREAD, "timestamp": "2026-01-01T00:00:00.000Z",
-                                  "cwd": "/w", "source": "vscode"}, 0)]
+                                  "cwd": "/w", "source": "vscode",
+                                  "history_mode": "paginated"}, 0)]
 
     def add(kind: str, payload: Any) -> None:
         out.append(_line(kind, payload, len(out)))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pycodex.api.context import ClientRequestError, RequestContext
-from pycodex.api.turn_events import turn_event
+from pycodex.api.turn_events import WATCHED, turn_event
 from pycodex.core.errors import NotFound
 from pycodex.core.host import ClientAnswerError, Notification, ServerRequest
 from pycodex.core.platform import user_agent
@@ -84,11 +84,15 @@ class ThreadHost:
         return self.thread.path
 
     async def emit(self, notification: Notification) -> None:
-        method = method_of(notification)
-        subscribers = list(self.thread.subscribers)
-        if subscribers:
-            await self.app.outgoing.notify_async(method, notification, subscribers)
-        await turn_event(self.app, self.thread_id, method, notification)
+        await self.emit_many([notification])
+
+    async def emit_many(self, notifications: list[Notification]) -> None:
+        messages = [(method_of(notification), notification) for notification in notifications]
+        if self.thread.subscribers:
+            await self.app.outgoing.notify_many(messages, list(self.thread.subscribers))
+        for method, notification in messages:
+            if method in WATCHED:
+                await turn_event(self.app, self.thread_id, method, notification)
 
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
         await self.thread.writer.append(lines)

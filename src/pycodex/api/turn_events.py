@@ -14,12 +14,13 @@ from pycodex.store import goals
 
 logger = logging.getLogger(__name__)
 
-_WATCHED = ("thread/tokenUsage/updated", "error")
+#: The methods :func:`turn_event` reacts to (the host skips the call for any other).
+WATCHED = frozenset(("thread/tokenUsage/updated", "error"))
 
 
 async def turn_event(app: AppState, thread_id: str, method: str, notification: Any) -> None:
     """React to one turn notification (cheap for the methods nothing watches)."""
-    if method not in _WATCHED or not (app.options.codex_home / goals.FILE_NAME).exists():
+    if method not in WATCHED or not (app.options.codex_home / goals.FILE_NAME).exists():
         return
     from pycodex.api.goals import account_turn
 

@@ -25,6 +25,17 @@ def encode(message: Any) -> bytes:
     return _encoder.encode(message)
 
 
+_HEADS: dict[str, bytes] = {}
+
+
+def _head(method: str) -> bytes:
+    """``{"method":"<method>","params":`` (cached: a stream sends the same few methods)."""
+    head = _HEADS.get(method)
+    if head is None:
+        head = _HEADS[method] = b'{"method":' + encode(method) + b',"params":'
+    return head
+
+
 @dataclass(slots=True)
 class Peer:
     """What the sender knows of one connection."""
@@ -86,33 +97,45 @@ class OutgoingSender:
         self.send_raw(connection_id, {"id": request_id, "error": error})
 
     # -- notifications -----------------------------------------------------------------
-    def _targets(self, method: str, to: Iterable[int] | None) -> list[Peer]:
+    def _targets(self, to: Iterable[int] | None) -> list[Peer]:
         if to is None:
-            peers = [p for p in self._peers.values() if p.state.initialized]
-        else:
-            peers = [p for cid in to if (p := self._peers.get(cid)) is not None]
-        return [p for p in peers if method not in p.state.opt_out]
+            return [p for p in self._peers.values() if p.state.initialized]
+        return [p for cid in to if (p := self._peers.get(cid)) is not None]
+
+    def _push_notifications(self, messages: list[tuple[str, Any]],
+                            to: Iterable[int] | None) -> list[Peer]:
+        """Queue ``(method, params)`` notifications, in order, for the connections ``to``
+        that did not opt out of them; returns the connections written to.
+
+        Each message is ``{"method":…,"params":…,"emittedAtMs":…}``: its params are encoded
+        once, between a cached per-method head and a per-call tail."""
+        peers = self._targets(to)
+        if not peers:
+            return []
+        bodies = [(method, _encoder.encode(params)) for method, params in messages]
+        tail = b',"emittedAtMs":%d}' % int(time.time() * 1000)
+        written: list[Peer] = []
+        for peer in peers:
+            opt_out = peer.state.opt_out
+            end = tail + b"\n" if peer.newline else tail
+            frames = [b"".join((_head(method), body, end)) for method, body in bodies
+                      if method not in opt_out]
+            if frames:
+                peer.writer.push_many(frames)
+                written.append(peer)
+        return written
 
     def notify(self, method: str, params: Any, to: Iterable[int] | None = None) -> None:
-        targets = self._targets(method, to)
-        if not targets:
-            return
-        payload = encode(
-            {"method": method, "params": params, "emittedAtMs": int(time.time() * 1000)}
-        )
-        for peer in targets:
-            peer.writer.push(peer.frame(payload))
+        self._push_notifications([(method, params)], to)
 
     async def notify_async(self, method: str, params: Any, to: Iterable[int] | None = None) -> None:
-        targets = self._targets(method, to)
-        if not targets:
-            return
-        payload = encode(
-            {"method": method, "params": params, "emittedAtMs": int(time.time() * 1000)}
-        )
-        for peer in targets:
-            peer.writer.push(peer.frame(payload))
-        for peer in targets:
+        await self.notify_many([(method, params)], to)
+
+    async def notify_many(self, messages: list[tuple[str, Any]],
+                          to: Iterable[int] | None = None) -> None:
+        """Like :meth:`notify` for each ``(method, params)``, in order; then waits while a
+        receiving connection is backed up."""
+        for peer in self._push_notifications(messages, to):
             if peer.writer.backed_up:
                 await peer.writer.wait_writable()
 

@@ -78,10 +78,14 @@ class ConnectionWriter:
         return self._unsent
 
     def push(self, frame: bytes) -> None:
+        self.push_many([frame])
+
+    def push_many(self, frames: list[bytes]) -> None:
+        """Queue ``frames`` in order."""
         if self._closing or self._failed:
             return
-        self._queue.append(frame)
-        self._unsent += len(frame)
+        self._queue.extend(frames)
+        self._unsent += sum(map(len, frames))
         self._wake.set()
         if len(self._queue) >= self._high_water and self._writable.is_set():
             self._writable.clear()

@@ -450,9 +450,8 @@ class ThreadEngine:
                                       info, specs, output_schema)
         consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce)
         try:
-            async with contextlib.aclosing(client.stream(request,
-                                                         self.requests.headers(request))
-                                           ) as stream:
+            async with contextlib.aclosing(client.stream_batches(
+                    request, self.requests.headers(request))) as stream:
                 result = await consumer.consume(stream)
         except ModelError:
             # the reference reports the answer's rate-limit headers even when the stream

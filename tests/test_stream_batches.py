@@ -1,6 +1,6 @@
 """A model stream handled a network read at a time: the SSE decoder's fast path for plain
 events, the model client's event lists, and a turn whose whole answer arrives in one read
-(notifications in order, opt-outs honoured)."""
+(notifications in order, opt-outs honoured), and websocket frames written in batches."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from pycodex.core.model_client import (
 )
 from pycodex.core.providers import ProviderInfo, StaticTokenSource
 from pycodex.core.sse import SseDecoder
+from pycodex.transport.websocket import BINARY_FRAME, TEXT_FRAME, data_frames
 from tests.conftest import ServerFactory
 from tests.support.mock_responses import (
     MockResponses,
@@ -149,3 +150,18 @@ async def test_an_answer_in_one_read_is_announced_in_order(
     assert quiet.notifications("item/agentMessage/delta") == []
     assert [n["params"]["item"]["text"] for n in quiet.notifications("item/completed")
             if n["params"]["item"]["type"] == "agentMessage"] == ["quiet"]
+
+
+@pytest.mark.parametrize("first", [TEXT_FRAME, BINARY_FRAME])
+def test_batched_websocket_frames_parse_back_to_the_messages(first: int) -> None:
+    from websockets.frames import Opcode
+    from websockets.protocol import Protocol, Side, State
+
+    messages = [b"", b"x" * 125, "é".encode() * 63, b"y" * 126, b"z" * 65535, b"w" * 65536]
+    reader = Protocol(Side.CLIENT, state=State.OPEN, max_size=None)
+    reader.receive_data(data_frames(first, messages))
+    frames = reader.events_received()
+    assert [bytes(frame.data) for frame in frames] == messages
+    opcode = Opcode.TEXT if first == TEXT_FRAME else Opcode.BINARY
+    assert all(frame.fin and frame.opcode is opcode for frame in frames)
+    assert reader.data_to_send() == []  # nothing malformed to complain about

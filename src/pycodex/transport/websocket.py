@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import struct
 import sys
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -151,14 +152,13 @@ def make_handler(server: RpcServer) -> Any:
             await send_frames([data])
 
         async def send_frames(frames: list[bytes]) -> None:
-            async with ws.send_context():  # checks the state, then flushes with drain()
+            # checks the state; on leaving, writes what the library queued (a pong...), drains
+            async with ws.send_context():
                 if codec is None:
-                    for frame in frames:
-                        ws.protocol.send_text(frame)
+                    ws.transport.write(data_frames(TEXT_FRAME, frames))
                 else:
-                    for frame in frames:
-                        ws.protocol.send_binary(codec.compress(frame))
-                _write_coalesced(ws)
+                    ws.transport.write(data_frames(
+                        BINARY_FRAME, [codec.compress(frame) for frame in frames]))
 
         async def disconnect(code: int, reason: str) -> None:
             # Stop queueing output for it at once, then close without waiting long for a
@@ -221,20 +221,35 @@ def make_handler(server: RpcServer) -> Any:
 
 _background: set[asyncio.Task[None]] = set()
 
+#: First header byte of an unfragmented server data frame: FIN + the opcode (RFC 6455 §5.2).
+TEXT_FRAME = 0x81
+BINARY_FRAME = 0x82
 
-def _write_coalesced(ws: ServerConnection) -> None:
-    """Hand the frames serialized so far to the transport as one write (one system call
-    for a whole batch instead of one per frame, as the library's flush would do)."""
-    pending = ws.protocol.data_to_send()
-    eof = b"" in pending  # websockets.protocol.SEND_EOF
-    data = b"".join(pending)
-    if data:
-        ws.transport.write(data)
-    if eof:  # only a failing protocol asks for it; end the stream as the library would
-        if ws.transport.can_write_eof():
-            ws.transport.write_eof()
+
+def data_frames(first: int, messages: list[bytes]) -> bytes:
+    """``messages`` as consecutive unmasked, unfragmented data frames, in one buffer.
+
+    Server frames carry no mask and no extension is ever negotiated (``compression=None``),
+    so a frame is its 2-, 4- or 10-byte header and the payload, as the library's
+    ``Frame.serialize`` would write it; built here because the library's path (frame
+    object, checks, a ``BytesIO`` per frame) cost ~1.9 µs a message, most of a streamed
+    delta's transport cost.
+    """
+    parts: list[bytes] = []
+    for message in messages:
+        length = len(message)
+        if length < 126:
+            parts.append(_SHORT_HEADERS[first][length])
+        elif length < 65536:
+            parts.append(struct.pack("!BBH", first, 126, length))
         else:
-            ws.transport.close()
+            parts.append(struct.pack("!BBQ", first, 127, length))
+        parts.append(message)
+    return b"".join(parts)
+
+
+_SHORT_HEADERS = {first: [bytes((first, length)) for length in range(126)]
+                  for first in (TEXT_FRAME, BINARY_FRAME)}
 
 
 def _release_reader(conn: Connection) -> None:

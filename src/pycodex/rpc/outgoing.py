@@ -14,7 +14,9 @@ from typing import Any
 import msgspec
 
 from pycodex.api.context import ClientRequestError, ConnectionState
-from pycodex.rpc.writer import ConnectionWriter
+from pycodex.protocol.errors import INTERNAL_ERROR
+from pycodex.rpc import pieces
+from pycodex.rpc.writer import ConnectionWriter, Pieces
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,17 @@ _encoder = msgspec.json.Encoder()
 
 def encode(message: Any) -> bytes:
     return _encoder.encode(message)
+
+
+async def _encode_in_pieces(message: Any, path: list[pieces.Step], end: bytes) -> Pieces:
+    try:
+        return Pieces(await pieces.encode_in_pieces(message, path, end=end))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the request is still answered
+        logger.exception("could not encode an answer")
+        error = {"code": INTERNAL_ERROR, "message": str(exc) or repr(exc)}
+        return Pieces([encode({"id": message["id"], "error": error}) + end])
 
 
 _HEADS: dict[str, bytes] = {}
@@ -91,7 +104,17 @@ class OutgoingSender:
             peer.writer.push(peer.frame(encode(message)))
 
     def send_response(self, connection_id: int, request_id: int | str, result: Any) -> None:
-        self.send_raw(connection_id, {"id": request_id, "result": {} if result is None else result})
+        message = {"id": request_id, "result": {} if result is None else result}
+        path = pieces.long_list_path(result, pieces.MAX_DEPTH - 1)
+        peer = self._peers.get(connection_id)
+        if path is None or peer is None:
+            self.send_raw(connection_id, message)
+            return
+        # a big answer (a long thread's turns): encoded a slice at a time, in its place
+        path = [(False, "result"), *path]
+        end = b"\n" if peer.newline else b""
+        peer.writer.push_later(asyncio.get_running_loop().create_task(
+            _encode_in_pieces(message, path, end), name=f"encode-answer-{request_id}"))
 
     def send_error(self, connection_id: int, request_id: int | str, error: dict[str, Any]) -> None:
         self.send_raw(connection_id, {"id": request_id, "error": error})

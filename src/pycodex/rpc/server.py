@@ -35,7 +35,7 @@ from pycodex.protocol.errors import (
 )
 from pycodex.rpc.outgoing import OutgoingSender, Peer
 from pycodex.rpc.tracing import current_span, end_span, start_span
-from pycodex.rpc.writer import ConnectionWriter
+from pycodex.rpc.writer import ConnectionWriter, Pieces
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class RpcServer:
         *,
         newline: bool,
         on_backed_up: Callable[[], None] | None = None,
-        send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
+        send_frames: Callable[[list[bytes | Pieces]], Awaitable[None]] | None = None,
     ) -> Connection:
         """Register a connection; ``send`` writes one chunk to the peer (``send_frames``,
         when given, writes a batch of messages at once)."""

@@ -18,10 +18,12 @@ import logging
 import os
 import struct
 import sys
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from pycodex.rpc.server import Connection, RpcServer
+from pycodex.rpc.writer import Pieces
 from pycodex.transport.listen import ListenError
 from pycodex.transport.ws_auth import WsAuth, WsAuthError, authorize, format_host_port, is_loopback
 
@@ -151,14 +153,25 @@ def make_handler(server: RpcServer) -> Any:
         async def send(data: bytes) -> None:
             await send_frames([data])
 
-        async def send_frames(frames: list[bytes]) -> None:
+        async def send_frames(frames: list[bytes | Pieces]) -> None:
             # checks the state; on leaving, writes what the library queued (a pong...), drains
             async with ws.send_context():
-                if codec is None:
-                    ws.transport.write(data_frames(TEXT_FRAME, frames))
-                else:
+                plain: list[bytes] = []
+                for frame in frames:
+                    if not isinstance(frame, Pieces):
+                        plain.append(frame if codec is None else codec.compress(frame))
+                    elif codec is not None:
+                        plain.append(codec.compress(b"".join(frame.parts)))
+                    else:  # a big answer: one fragment per piece, the loop free in between
+                        ws.transport.write(data_frames(TEXT_FRAME, plain))
+                        plain = []
+                        for header, part in fragments(frame.parts):
+                            ws.transport.write(header)
+                            ws.transport.write(part)
+                            await asyncio.sleep(0)
+                if plain:
                     ws.transport.write(data_frames(
-                        BINARY_FRAME, [codec.compress(frame) for frame in frames]))
+                        TEXT_FRAME if codec is None else BINARY_FRAME, plain))
 
         async def disconnect(code: int, reason: str) -> None:
             # Stop queueing output for it at once, then close without waiting long for a
@@ -222,8 +235,9 @@ def make_handler(server: RpcServer) -> Any:
 _background: set[asyncio.Task[None]] = set()
 
 #: First header byte of an unfragmented server data frame: FIN + the opcode (RFC 6455 §5.2).
-TEXT_FRAME = 0x81
-BINARY_FRAME = 0x82
+_FIN, _CONTINUATION, _TEXT, _BINARY = 0x80, 0x0, 0x1, 0x2
+TEXT_FRAME = _FIN | _TEXT
+BINARY_FRAME = _FIN | _BINARY
 
 
 def data_frames(first: int, messages: list[bytes]) -> bytes:
@@ -238,14 +252,27 @@ def data_frames(first: int, messages: list[bytes]) -> bytes:
     parts: list[bytes] = []
     for message in messages:
         length = len(message)
-        if length < 126:
-            parts.append(_SHORT_HEADERS[first][length])
-        elif length < 65536:
-            parts.append(struct.pack("!BBH", first, 126, length))
-        else:
-            parts.append(struct.pack("!BBQ", first, 127, length))
+        parts.append(_SHORT_HEADERS[first][length] if length < 126 else _header(first, length))
         parts.append(message)
     return b"".join(parts)
+
+
+def fragments(parts: list[bytes | bytearray]) -> Iterator[tuple[bytes, bytes | bytearray]]:
+    """(header, payload) of the frames carrying one text message in ``parts``: a text
+    frame, then continuation frames, FIN on the last (RFC 6455 §5.4)."""
+    last = len(parts) - 1
+    for index, part in enumerate(parts):
+        fin = _FIN if index == last else 0
+        opcode = _TEXT if index == 0 else _CONTINUATION
+        yield _header(fin | opcode, len(part)), part
+
+
+def _header(first: int, length: int) -> bytes:
+    if length < 126:
+        return bytes((first, length))
+    if length < 65536:
+        return struct.pack("!BBH", first, 126, length)
+    return struct.pack("!BBQ", first, 127, length)
 
 
 _SHORT_HEADERS = {first: [bytes((first, length)) for length in range(126)]

@@ -87,7 +87,13 @@ class ThreadHost:
         await self.emit_many([notification])
 
     async def emit_many(self, notifications: list[Notification]) -> None:
-        messages = [(method_of(notification), notification) for notification in notifications]
+        messages: list[tuple[str, Notification]] = []
+        kind: type | None = None
+        method = ""
+        for notification in notifications:  # (a stream's deltas: all of one type)
+            if type(notification) is not kind:
+                kind, method = type(notification), method_of(notification)
+            messages.append((method, notification))
         if self.thread.subscribers:
             await self.app.outgoing.notify_many(messages, list(self.thread.subscribers))
         for method, notification in messages:

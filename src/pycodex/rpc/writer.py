@@ -39,10 +39,6 @@ class Pieces:
 Queued = bytes | Pieces | asyncio.Task[Pieces]
 
 
-def _size(item: bytes | Pieces) -> int:
-    return item.size if isinstance(item, Pieces) else len(item)
-
-
 class ConnectionWriter:
     """Queued frames for one connection.
 
@@ -151,31 +147,40 @@ class ConnectionWriter:
         if not self._failed:
             await self._writable.wait()
 
-    async def _take_batch(self) -> list[bytes | Pieces]:
-        """Messages from the head of the queue, up to :data:`BATCH_BYTES` (at least one);
-        a message still being encoded is waited for first."""
+    async def _take_batch(self) -> tuple[list[bytes | Pieces], int, bool]:
+        """Messages from the head of the queue, up to :data:`BATCH_BYTES` (at least one; a
+        message still being encoded is waited for first), their size, and whether they
+        are all plain bytes."""
+        queue = self._queue
+        head = queue[0]
+        if isinstance(head, asyncio.Task):
+            pieces = await head  # (it never fails: see OutgoingSender.send_response)
+            queue[0] = pieces
+            self._unsent += pieces.size
         frames: list[bytes | Pieces] = []
         size = 0
-        queue = self._queue
+        plain = True
         while queue and size < BATCH_BYTES:
-            head = queue[0]
-            if isinstance(head, asyncio.Task):
-                if frames:
-                    break
-                pieces = await head  # (it never fails: see OutgoingSender.send_response)
-                queue[0] = pieces
-                self._unsent += pieces.size
-                continue
             frame = queue.popleft()
-            assert not isinstance(frame, asyncio.Task)
+            if type(frame) is bytes:
+                size += len(frame)
+            elif isinstance(frame, Pieces):
+                size += frame.size
+                plain = False
+            elif isinstance(frame, asyncio.Task):  # the next one still being encoded
+                queue.appendleft(frame)
+                break
+            else:
+                size += len(frame)
             frames.append(frame)
-            size += _size(frame)
-        return frames
+        return frames, size, plain
 
-    async def _write(self, frames: list[bytes | Pieces]) -> None:
+    async def _write(self, frames: list[bytes | Pieces], plain: bool) -> None:
         if self._send_frames is not None:
             await self._send_frames(frames)
-        elif self._batch:  # a stream: joined, a big answer's pieces in writes of BATCH_BYTES
+        elif plain and self._batch:
+            await self._send(b"".join(frames))  # type: ignore[arg-type]  # (all bytes)
+        elif self._batch:  # a stream: a big answer's pieces in writes of BATCH_BYTES
             group: list[bytes | bytearray] = []
             size = 0
             for frame in frames:
@@ -197,10 +202,10 @@ class ConnectionWriter:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue:
-                    frames = await self._take_batch()
-                    await self._write(frames)
+                    frames, size, plain = await self._take_batch()
+                    await self._write(frames, plain)
                     self._writes += 1
-                    self._unsent -= sum(map(_size, frames))
+                    self._unsent -= size
                     if len(self._queue) < self._high_water:
                         self._writable.set()
                 if self._closing:

@@ -1,11 +1,14 @@
 """Streaming client for the Responses API (and Chat Completions providers).
 
-Usage by the turn engine::
+Usage::
 
     client = ModelClient(provider, token_source)
     async with contextlib.aclosing(client.stream(body, headers=extra_headers)) as events:
         async for event in events:
             ...  # Created, OutputTextDelta, OutputItemDone, Completed, RateLimits, StreamRetry...
+
+The turn engine uses :meth:`ModelClient.stream_batches`: the same events, one list per
+network read.
 
 Two retry layers, as in the reference engine:
 

@@ -17,6 +17,7 @@ from pycodex.protocol.types.threads import ThreadResumeResponse
 from pycodex.rpc import pieces
 from tests.conftest import ServerFactory
 from tests.test_websocket import WsClient, WsServer, running
+from tests.test_ws_transports import COMPRESSION, ZstdWsClient
 
 TURNS = 300  # more than pieces.LONG_LIST
 
@@ -109,20 +110,22 @@ async def test_a_long_resume_and_fork_arrive_whole_and_in_order(
     assert order[-2:] == [request["id"], "thread/started"]
 
 
+@pytest.mark.parametrize("compressed", [False, True], ids=["text", "zstd-stream-v1"])
 async def test_a_long_resume_arrives_whole_over_a_websocket(
-    tmp_path: Path, workdir: Path
+    tmp_path: Path, workdir: Path, compressed: bool
 ) -> None:
     from websockets.asyncio.client import connect
 
     thread_id = write_long_rollout(tmp_path, workdir)
     with running(tmp_path) as server:
         assert isinstance(server, WsServer)
-        ws = await connect(server.url, proxy=None, max_size=None)
-        client = WsClient(ws)
+        ws = await connect(server.url, proxy=None, max_size=None,
+                           additional_headers=COMPRESSION if compressed else None)
+        client = ZstdWsClient(ws) if compressed else WsClient(ws)
         try:
             await client.initialize()
             resumed = await client.request_raw("thread/resume", {"threadId": thread_id})
-            probe = await client.request_raw("thread/loaded/list", {})
+            probe = await client.request_raw("thread/loaded/list", {})  # the stream goes on
         finally:
             await ws.close()
     assert not client.violations, client.violations

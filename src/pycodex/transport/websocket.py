@@ -18,7 +18,6 @@ import logging
 import os
 import struct
 import sys
-from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -160,15 +159,20 @@ def make_handler(server: RpcServer) -> Any:
                 for frame in frames:
                     if not isinstance(frame, Pieces):
                         plain.append(frame if codec is None else codec.compress(frame))
-                    elif codec is not None:
-                        plain.append(codec.compress(b"".join(frame.parts)))
-                    else:  # a big answer: one fragment per piece, the loop free in between
-                        ws.transport.write(data_frames(TEXT_FRAME, plain))
+                        continue
+                    # a big answer: one fragment per piece, the loop free in between
+                    if plain:
+                        ws.transport.write(data_frames(
+                            TEXT_FRAME if codec is None else BINARY_FRAME, plain))
                         plain = []
-                        for header, part in fragments(frame.parts):
-                            ws.transport.write(header)
-                            ws.transport.write(part)
-                            await asyncio.sleep(0)
+                    last = len(frame.parts) - 1
+                    for index, part in enumerate(frame.parts):
+                        if codec is not None:
+                            part = codec.compress_part(part, last=index == last)
+                        ws.transport.write(fragment_header(
+                            _TEXT if codec is None else _BINARY, index, last, len(part)))
+                        ws.transport.write(part)
+                        await asyncio.sleep(0)
                 if plain:
                     ws.transport.write(data_frames(
                         TEXT_FRAME if codec is None else BINARY_FRAME, plain))
@@ -257,14 +261,11 @@ def data_frames(first: int, messages: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def fragments(parts: list[bytes | bytearray]) -> Iterator[tuple[bytes, bytes | bytearray]]:
-    """(header, payload) of the frames carrying one text message in ``parts``: a text
-    frame, then continuation frames, FIN on the last (RFC 6455 §5.4)."""
-    last = len(parts) - 1
-    for index, part in enumerate(parts):
-        fin = _FIN if index == last else 0
-        opcode = _TEXT if index == 0 else _CONTINUATION
-        yield _header(fin | opcode, len(part)), part
+def fragment_header(opcode: int, index: int, last: int, length: int) -> bytes:
+    """The header of fragment ``index`` (of ``0..last``) of one data message: the message's
+    opcode on the first, continuation on the others, FIN on the last (RFC 6455 §5.4)."""
+    fin = _FIN if index == last else 0
+    return _header(fin | (opcode if index == 0 else _CONTINUATION), length)
 
 
 def _header(first: int, length: int) -> bytes:

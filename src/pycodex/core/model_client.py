@@ -397,17 +397,8 @@ def responses_event(data: dict[str, Any]) -> ModelEvent | None:
     return None
 
 
-class _TextDeltaPayload(msgspec.Struct):
-    """The fields of an ``output_text.delta`` payload (other keys are skipped unread)."""
-
-    type: str = ""
-    delta: str = ""
-    item_id: str | None = None
-    output_index: int | None = None
-    content_index: int | None = None
-
-
-_TEXT_DELTA_DECODER = msgspec.json.Decoder(_TextDeltaPayload)
+#: A text delta's payload decoded straight into its event (any other ``type`` fails).
+_TEXT_DELTA_DECODER = msgspec.json.Decoder(OutputTextDelta)
 _JSON_DECODER = msgspec.json.Decoder()
 
 
@@ -419,11 +410,9 @@ def decode_responses_event(payload: bytes) -> ModelEvent | None:
     that is not a JSON object is ignored.
     """
     try:
-        head = _TEXT_DELTA_DECODER.decode(payload)
+        return _TEXT_DELTA_DECODER.decode(payload)
     except msgspec.DecodeError:
-        head = None
-    if head is not None and head.type == "response.output_text.delta":
-        return OutputTextDelta(head.delta, head.item_id, head.output_index, head.content_index)
+        pass
     try:
         data = _JSON_DECODER.decode(payload)
     except msgspec.DecodeError:

@@ -130,19 +130,20 @@ class OutgoingSender:
         """Queue ``(method, params)`` notifications, in order, for the connections ``to``
         that did not opt out of them; returns the connections written to.
 
-        Each message is ``{"method":…,"params":…,"emittedAtMs":…}``: its params are encoded
-        once, between a cached per-method head and a per-call tail."""
+        Each message is ``{"method":…,"params":…,"emittedAtMs":…}``: its params encoded
+        between a cached per-method head and a per-call tail (per connection: a thread
+        has one subscriber far more often than several)."""
         peers = self._targets(to)
         if not peers:
             return []
-        bodies = [(method, _encoder.encode(params)) for method, params in messages]
         tail = b',"emittedAtMs":%d}' % int(time.time() * 1000)
+        encode_params = _encoder.encode
         written: list[Peer] = []
         for peer in peers:
             opt_out = peer.state.opt_out
             end = tail + b"\n" if peer.newline else tail
-            frames = [b"".join((_head(method), body, end)) for method, body in bodies
-                      if method not in opt_out]
+            frames = [b"".join((_head(method), encode_params(params), end))
+                      for method, params in messages if method not in opt_out]
             if frames:
                 peer.writer.push_many(frames)
                 written.append(peer)

@@ -14,7 +14,6 @@ import pytest
 from pycodex.core.model_client import (
     Completed,
     Created,
-    ModelClient,
     ModelError,
     ModelEvent,
     OutputItemAdded,
@@ -22,7 +21,6 @@ from pycodex.core.model_client import (
     OutputTextDelta,
     RateLimits,
 )
-from pycodex.core.providers import ProviderInfo, StaticTokenSource
 from pycodex.core.sse import SseDecoder
 from pycodex.transport.websocket import BINARY_FRAME, TEXT_FRAME, data_frames
 from tests.conftest import ServerFactory
@@ -33,6 +31,7 @@ from tests.support.mock_responses import (
     message_events,
     response_reply,
 )
+from tests.test_model_client import client_for
 from tests.test_turns import run_turn, start_thread, write_config
 
 #: Plain events around every shape the line-by-line path handles.
@@ -79,13 +78,6 @@ def one_read(*deltas: str) -> Reply:
 def mock() -> Iterator[MockResponses]:
     with MockResponses() as server:
         yield server
-
-
-def client_for(mock: MockResponses) -> ModelClient:
-    provider = ProviderInfo(id="mock", name="mock", base_url=mock.base_url,
-                            request_max_retries=0, stream_max_retries=0,
-                            stream_idle_timeout_ms=10_000)
-    return ModelClient(provider, StaticTokenSource("sk-test"))
 
 
 REQUEST: dict[str, Any] = {"model": "gpt-5.5", "input": [], "tools": []}

@@ -33,6 +33,10 @@ class Outgoing(Protocol):
     async def notify_async(self, method: str, params: Any, to: Iterable[int] | None = None) -> None:
         """Like :meth:`notify` but waits while a receiving stdio connection is backed up."""
 
+    async def notify_many(self, messages: list[tuple[str, Any]],
+                          to: Iterable[int] | None = None) -> None:
+        """:meth:`notify_async` for each ``(method, params)``, in order, with one wait."""
+
     async def request(
         self,
         connection_id: int,

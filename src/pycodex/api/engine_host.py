@@ -13,7 +13,7 @@ from typing import Any
 from pycodex.api.context import ClientRequestError, RequestContext
 from pycodex.api.event_methods import method_of
 from pycodex.api.local_stores import read_receipt_store
-from pycodex.api.turn_events import REACT_FIRST, turn_event
+from pycodex.api.turn_events import REACT_FIRST, WATCHED, turn_event
 from pycodex.core.errors import NotFound
 from pycodex.core.host import ClientAnswerError, Notification, ServerRequest
 from pycodex.core.platform import user_agent
@@ -50,15 +50,24 @@ class ThreadHost:
         return self.thread.path
 
     async def emit(self, notification: Notification) -> None:
-        method = method_of(notification)
-        first = method in REACT_FIRST
-        if first:
-            await turn_event(self.app, self.thread_id, method, notification)
-        subscribers = list(self.thread.subscribers)
-        if subscribers:
-            await self.app.outgoing.notify_async(method, notification, subscribers)
-        if not first:
-            await turn_event(self.app, self.thread_id, method, notification)
+        await self.emit_many([notification])
+
+    async def emit_many(self, notifications: list[Notification]) -> None:
+        messages: list[tuple[str, Notification]] = []
+        kind: type | None = None
+        method = ""
+        for notification in notifications:  # (a stream's deltas: all of one type)
+            if type(notification) is not kind:
+                kind, method = type(notification), method_of(notification)
+            messages.append((method, notification))
+        for method, notification in messages:
+            if method in REACT_FIRST:
+                await turn_event(self.app, self.thread_id, method, notification)
+        if self.thread.subscribers:
+            await self.app.outgoing.notify_many(messages, list(self.thread.subscribers))
+        for method, notification in messages:
+            if method in WATCHED and method not in REACT_FIRST:
+                await turn_event(self.app, self.thread_id, method, notification)
 
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
         await self.thread.writer.append(lines)

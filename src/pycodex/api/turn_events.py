@@ -15,7 +15,8 @@ from pycodex.store import goals
 
 logger = logging.getLogger(__name__)
 
-_WATCHED = ("thread/tokenUsage/updated", "error", "turn/started", "turn/completed")
+#: The methods :func:`turn_event` reacts to (the host skips the call for any other).
+WATCHED = frozenset(("thread/tokenUsage/updated", "error", "turn/started", "turn/completed"))
 #: Reported after the server's own reaction (a goal blocked by a failed turn is announced
 #: before the turn's ``error``, as the reference orders them).
 REACT_FIRST = frozenset({"error"})
@@ -23,7 +24,7 @@ REACT_FIRST = frozenset({"error"})
 
 async def turn_event(app: AppState, thread_id: str, method: str, notification: Any) -> None:
     """React to one turn notification (cheap for the methods nothing watches)."""
-    if method not in _WATCHED or not (app.options.codex_home / goals.FILE_NAME).exists():
+    if method not in WATCHED or not (app.options.codex_home / goals.FILE_NAME).exists():
         return
     from pycodex.api.goals import account_turn
 

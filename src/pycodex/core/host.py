@@ -57,6 +57,10 @@ class TurnHost(Protocol):
     async def emit(self, notification: Notification) -> None:
         """Send a thread-scoped notification to the thread's subscribers."""
 
+    async def emit_many(self, notifications: list[Notification]) -> None:
+        """:meth:`emit` each, in order (a stream's deltas: one wait for a backed-up
+        client per list instead of one per delta)."""
+
     async def persist(self, lines: list[tuple[str, dict[str, Any]]]) -> None:
         """Append rollout lines ``(type, payload)``; returns once they are on disk."""
 

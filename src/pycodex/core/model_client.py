@@ -1,11 +1,14 @@
 """Streaming client for the Responses API (and Chat Completions providers).
 
-Usage by the turn engine::
+Usage::
 
     client = ModelClient(provider, token_source)
     async with contextlib.aclosing(client.stream(body, headers=extra_headers)) as events:
         async for event in events:
             ...  # Created, OutputTextDelta, OutputItemDone, Completed, RateLimits, StreamRetry...
+
+The turn engine uses :meth:`ModelClient.stream_batches`: the same events, one list per
+network read.
 
 Two retry layers, as in the reference engine:
 
@@ -54,7 +57,7 @@ from pycodex.core.model_events import (
     ToolCallInputDelta,
 )
 from pycodex.core.providers import ProviderInfo
-from pycodex.core.sse import SseDecoder
+from pycodex.core.sse import SseDecoder, SseEvent
 
 if TYPE_CHECKING:
     from pycodex.core.http_stream import StreamResponse, StreamTransport
@@ -394,17 +397,8 @@ def responses_event(data: dict[str, Any]) -> ModelEvent | None:
     return None
 
 
-class _TextDeltaPayload(msgspec.Struct):
-    """The fields of an ``output_text.delta`` payload (other keys are skipped unread)."""
-
-    type: str = ""
-    delta: str = ""
-    item_id: str | None = None
-    output_index: int | None = None
-    content_index: int | None = None
-
-
-_TEXT_DELTA_DECODER = msgspec.json.Decoder(_TextDeltaPayload)
+#: A text delta's payload decoded straight into its event (any other ``type`` fails).
+_TEXT_DELTA_DECODER = msgspec.json.Decoder(OutputTextDelta)
 _JSON_DECODER = msgspec.json.Decoder()
 
 
@@ -416,16 +410,44 @@ def decode_responses_event(payload: bytes) -> ModelEvent | None:
     that is not a JSON object is ignored.
     """
     try:
-        head = _TEXT_DELTA_DECODER.decode(payload)
+        return _TEXT_DELTA_DECODER.decode(payload)
     except msgspec.DecodeError:
-        head = None
-    if head is not None and head.type == "response.output_text.delta":
-        return OutputTextDelta(head.delta, head.item_id, head.output_index, head.content_index)
+        pass
     try:
         data = _JSON_DECODER.decode(payload)
     except msgspec.DecodeError:
         return None
     return responses_event(data) if isinstance(data, dict) else None
+
+
+def _responses_batch(payloads: list[bytes]) -> tuple[list[ModelEvent], ModelError | None]:
+    """The events of one read's payloads, up to ``Completed`` or the first failure (the
+    events before a failure still reach the turn, then the failure is raised)."""
+    batch: list[ModelEvent] = []
+    for payload in payloads:
+        try:
+            parsed = decode_responses_event(payload)
+        except ModelError as err:
+            return batch, err
+        if parsed is not None:
+            batch.append(parsed)
+            if isinstance(parsed, Completed):
+                break
+    return batch, None
+
+
+def _chat_batch(state: chat_wire.ChatStream,
+                events: list[SseEvent]) -> tuple[list[ModelEvent], ModelError | None]:
+    """:func:`_responses_batch` for a Chat Completions stream (up to ``[DONE]``)."""
+    batch: list[ModelEvent] = []
+    for sse in events:
+        try:
+            batch += state.feed_data(sse.data)
+        except ModelError as err:
+            return batch, err
+        if state.done:
+            break
+    return batch, None
 
 
 # --------------------------------------------------------------------------- client
@@ -467,14 +489,25 @@ class ModelClient:
         ``headers`` are added to every HTTP request (``originator``, ``session-id``...).
         Ends after :class:`Completed`; raises :class:`ModelError` on a final failure.
         """
+        async with contextlib.aclosing(self.stream_batches(request, headers)) as batches:
+            async for batch in batches:
+                for event in batch:
+                    yield event
+
+    async def stream_batches(
+        self, request: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> AsyncGenerator[list[ModelEvent], None]:
+        """:meth:`stream`'s events, in lists: the events decoded from one network read
+        come together (a fast stream's hundreds of deltas cost one step of the
+        generator, not one each). Never yields an empty list."""
         max_retries = self.provider.stream_max_retries
         attempt = 0
         while True:
             failure: ModelError | None = None
             try:
-                async with contextlib.aclosing(self._attempt(request, headers)) as events:
-                    async for event in events:
-                        yield event
+                async with contextlib.aclosing(self._attempt(request, headers)) as batches:
+                    async for batch in batches:
+                        yield batch
                 return
             except ModelError as err:
                 if not err.retryable or attempt >= max_retries:
@@ -482,12 +515,12 @@ class ModelClient:
                 failure = err
             attempt += 1
             delay = self._delay(attempt, failure)
-            yield StreamRetry(attempt, max_retries, delay, failure)
+            yield [StreamRetry(attempt, max_retries, delay, failure)]
             await asyncio.sleep(delay)
 
     async def _attempt(
         self, request: dict[str, Any], headers: Mapping[str, str] | None
-    ) -> AsyncGenerator[ModelEvent, None]:
+    ) -> AsyncGenerator[list[ModelEvent], None]:
         from pycodex.core.http_stream import HttpTimeout, HttpTransportError, release_later
 
         chat = self.provider.wire_api == "chat"
@@ -500,37 +533,35 @@ class ModelClient:
         released = False
         try:
             if not chat:
-                for snapshot in parse_rate_limits(response.headers):
-                    yield RateLimits(snapshot)
+                head: list[ModelEvent] = [
+                    RateLimits(snapshot) for snapshot in parse_rate_limits(response.headers)]
                 served = served_model(response.headers)
                 if served:
-                    yield ServedModel(served)
+                    head.append(ServedModel(served))
+                if head:
+                    yield head
             decoder = SseDecoder()
             chat_state = chat_wire.ChatStream(custom_tools) if chat else None
             try:
                 chunks = response.aiter_raw()
                 async for chunk in chunks:
                     if chat_state is not None:
-                        for sse in decoder.feed(chunk):
-                            for event in chat_state.feed_data(sse.data):
-                                yield event
-                            if chat_state.done:
-                                break
-                        if chat_state.done:
-                            break
-                        continue
-                    for payload in decoder.feed_data(chunk):
-                        parsed = decode_responses_event(payload)
-                        if parsed is None:
-                            continue
-                        if isinstance(parsed, Completed):
+                        batch, failure = _chat_batch(chat_state, decoder.feed(chunk))
+                    else:
+                        batch, failure = _responses_batch(decoder.feed_data(chunk))
+                        if batch and isinstance(batch[-1], Completed):
                             # The rest of the body is read in the background, so that the
                             # connection is reused without waiting for its last bytes.
                             release_later(response, chunks)
                             released = True
-                            yield parsed
+                            yield batch
                             return
-                        yield parsed
+                    if batch:
+                        yield batch
+                    if failure is not None:
+                        raise failure
+                    if chat_state is not None and chat_state.done:
+                        break
             except HttpTimeout:
                 raise ModelError(IDLE_TIMEOUT, "other", kind="stream", retryable=True) from None
             except HttpTransportError:
@@ -538,8 +569,9 @@ class ModelClient:
             if chat_state is not None:
                 release_later(response, chunks)
                 released = True
-                for event in chat_state.finish():
-                    yield event
+                tail = chat_state.finish()
+                if tail:
+                    yield tail
                 return
             raise ModelError(CLOSED_EARLY, "other", kind="stream", retryable=True)
         finally:

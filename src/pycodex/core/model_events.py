@@ -61,7 +61,10 @@ class OutputItemAdded(msgspec.Struct, frozen=True):
     item: dict[str, Any]
 
 
-class OutputTextDelta(msgspec.Struct, frozen=True):
+class OutputTextDelta(msgspec.Struct, frozen=True, tag_field="type",
+                      tag="response.output_text.delta"):
+    """``response.output_text.delta`` (tagged: its payload decodes straight into it)."""
+
     delta: str
     item_id: str | None = None
     output_index: int | None = None

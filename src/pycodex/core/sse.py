@@ -13,9 +13,15 @@ per-delta path of a model stream.
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 _BOM = b"\xef\xbb\xbf"
+#: Complete events of the plain shape, ``[event: <name>\\n]data: <payload>\\n\\n``, back to back.
+_PLAIN_EVENTS = re.compile(rb"(?:(?:event:[^\n]*\n)?data: [^\n]*\n\n)*")
+#: One such event; the group is its payload.
+_PLAIN_EVENT = re.compile(rb"(?:event:[^\n]*\n)?data: ([^\n]*)\n\n")
 
 
 class SseEvent(msgspec.Struct, frozen=True):
@@ -60,20 +66,34 @@ class SseDecoder:
     def feed_data(self, chunk: bytes) -> list[bytes]:
         """The data payloads (undecoded UTF-8) of the events completed by ``chunk``.
 
-        Same parsing as :meth:`feed`; the event names and ids are tracked but not returned.
+        Same parsing as :meth:`feed`, but nothing is parsed before its event is complete
+        (the incomplete tail waits in the buffer): a run of plain ``event:``/``data:``
+        events, a model stream's every delta, is matched by one regular expression; any
+        other shape goes line by line. Event names and ids are not returned. Use either
+        this or :meth:`feed` on one decoder, not both.
         """
+        buf = self._normalized(chunk)
+        end = buf.rfind(b"\n\n") + 2
+        if end < 2:
+            self._buffer = buf
+            return []
+        self._buffer = buf[end:]
+        body = buf[:end] if end < len(buf) else buf
+        if _PLAIN_EVENTS.fullmatch(body):
+            return _PLAIN_EVENT.findall(body)
         payloads: list[bytes] = []
-        data = self._data
-        for line in self._lines(chunk):
+        data: list[bytes] = []
+        for line in body.split(b"\n"):
             if not line:
                 if data:
                     payloads.append(data[0] if len(data) == 1 else b"\n".join(data))
                     data.clear()
-                self._event = b""
-            elif line.startswith(b"data:"):
-                data.append(line[6:] if line.startswith(b" ", 5) else line[5:])
             else:
-                self._field(line)
+                name, _, value = line.partition(b":")
+                if name == b"data":
+                    data.append(value[1:] if value.startswith(b" ") else value)
+                elif name:  # (an empty name is a comment)
+                    self._field(line)
         return payloads
 
     def close(self) -> list[SseEvent]:
@@ -84,6 +104,13 @@ class SseDecoder:
 
     def _lines(self, chunk: bytes) -> list[bytes]:
         """The complete lines in ``chunk`` (after what was buffered), without line ends."""
+        lines = self._normalized(chunk).split(b"\n")
+        self._buffer = lines.pop()
+        return lines
+
+    def _normalized(self, chunk: bytes) -> bytes:
+        """What was buffered followed by ``chunk``: line ends made ``\\n``, the BOM gone.
+        The caller stores back what it leaves unparsed."""
         if self._pending_cr:
             self._pending_cr = False
             if chunk.startswith(b"\n"):
@@ -91,17 +118,14 @@ class SseDecoder:
         buf = self._buffer + chunk if self._buffer else chunk
         if not self._started:
             if len(buf) < len(_BOM) and _BOM.startswith(buf):
-                self._buffer = buf
-                return []
+                return buf
             self._started = True
             if buf.startswith(_BOM):
                 buf = buf[len(_BOM):]
         if b"\r" in buf:
             self._pending_cr = buf.endswith(b"\r")
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = buf.split(b"\n")
-        self._buffer = lines.pop()
-        return lines
+        return buf
 
     def _field(self, line: bytes) -> None:
         if line.startswith(b":"):

@@ -1,6 +1,6 @@
 """The one outgoing sender: responses, notifications (with per-connection opt-outs) and
 server→client requests with futures, timeouts and cancellation. Built before the event loop
-exists (``asyncio`` is imported when a request is sent)."""
+exists (``asyncio``, the writer and the piecewise encoder are imported when first used)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,44 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pycodex.api.context import ClientRequestError, ConnectionState
+from pycodex.protocol.errors import INTERNAL_ERROR
 from pycodex.rpc.jsonrpc import encode, response
 
 if TYPE_CHECKING:
     import asyncio
 
-    from pycodex.rpc.writer import ConnectionWriter
+    from pycodex.rpc import pieces
+    from pycodex.rpc.writer import ConnectionWriter, Pieces
 
 logger = logging.getLogger(__name__)
+
+
+async def _encode_in_pieces(message: Any, path: list[pieces.Step], end: bytes) -> Pieces:
+    import asyncio
+
+    from pycodex.rpc import pieces
+    from pycodex.rpc.writer import Pieces
+
+    try:
+        return Pieces(await pieces.encode_in_pieces(message, path, end=end))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the request is still answered
+        logger.exception("could not encode an answer")
+        error = {"code": INTERNAL_ERROR, "message": str(exc) or repr(exc)}
+        return Pieces([encode({"id": message["id"], "error": error}) + end])
+
+
+_HEADS: dict[str, bytes] = {}
+
+
+def _head(method: str) -> bytes:
+    """``{"method":"<method>","params":`` (cached: a stream sends the same few methods)."""
+    head = _HEADS.get(method)
+    if head is None:
+        head = _HEADS[method] = b'{"method":' + encode(method) + b',"params":'
+    return head
+
 
 @dataclass(slots=True)
 class Peer:
@@ -76,39 +106,66 @@ class OutgoingSender:
             peer.writer.push(peer.frame(encode(message)))
 
     def send_response(self, connection_id: int, request_id: int | str, result: Any) -> None:
-        self.send_raw(connection_id, response(request_id, result))
+        import asyncio
+
+        from pycodex.rpc import pieces
+
+        message = response(request_id, result)
+        path = pieces.long_list_path(result, pieces.MAX_DEPTH - 1)
+        peer = self._peers.get(connection_id)
+        if path is None or peer is None:
+            self.send_raw(connection_id, message)
+            return
+        # a big answer (a long thread's turns): encoded a slice at a time, in its place
+        path = [(False, "result"), *path]
+        end = b"\n" if peer.newline else b""
+        peer.writer.push_later(asyncio.get_running_loop().create_task(
+            _encode_in_pieces(message, path, end), name=f"encode-answer-{request_id}"))
 
     def send_error(self, connection_id: int, request_id: int | str, error: dict[str, Any]) -> None:
         self.send_raw(connection_id, {"id": request_id, "error": error})
 
     # -- notifications -----------------------------------------------------------------
-    def _targets(self, method: str, to: Iterable[int] | None) -> list[Peer]:
+    def _targets(self, to: Iterable[int] | None) -> list[Peer]:
         if to is None:
-            peers = [p for p in self._peers.values() if p.state.initialized]
-        else:
-            peers = [p for cid in to if (p := self._peers.get(cid)) is not None]
-        return [p for p in peers if method not in p.state.opt_out]
+            return [p for p in self._peers.values() if p.state.initialized]
+        return [p for cid in to if (p := self._peers.get(cid)) is not None]
+
+    def _push_notifications(self, messages: list[tuple[str, Any]],
+                            to: Iterable[int] | None) -> list[Peer]:
+        """Queue ``(method, params)`` notifications, in order, for the connections ``to``
+        that did not opt out of them; returns the connections written to.
+
+        Each message is ``{"method":…,"params":…,"emittedAtMs":…}``: its params encoded
+        between a cached per-method head and a per-call tail (per connection: a thread
+        has one subscriber far more often than several)."""
+        peers = self._targets(to)
+        if not peers:
+            return []
+        tail = b',"emittedAtMs":%d}' % int(time.time() * 1000)
+        encode_params = encode
+        written: list[Peer] = []
+        for peer in peers:
+            opt_out = peer.state.opt_out
+            end = tail + b"\n" if peer.newline else tail
+            frames = [b"".join((_head(method), encode_params(params), end))
+                      for method, params in messages if method not in opt_out]
+            if frames:
+                peer.writer.push_many(frames)
+                written.append(peer)
+        return written
 
     def notify(self, method: str, params: Any, to: Iterable[int] | None = None) -> None:
-        targets = self._targets(method, to)
-        if not targets:
-            return
-        payload = encode(
-            {"method": method, "params": params, "emittedAtMs": int(time.time() * 1000)}
-        )
-        for peer in targets:
-            peer.writer.push(peer.frame(payload))
+        self._push_notifications([(method, params)], to)
 
     async def notify_async(self, method: str, params: Any, to: Iterable[int] | None = None) -> None:
-        targets = self._targets(method, to)
-        if not targets:
-            return
-        payload = encode(
-            {"method": method, "params": params, "emittedAtMs": int(time.time() * 1000)}
-        )
-        for peer in targets:
-            peer.writer.push(peer.frame(payload))
-        for peer in targets:
+        await self.notify_many([(method, params)], to)
+
+    async def notify_many(self, messages: list[tuple[str, Any]],
+                          to: Iterable[int] | None = None) -> None:
+        """Like :meth:`notify` for each ``(method, params)``, in order; then waits while a
+        receiving connection is backed up."""
+        for peer in self._push_notifications(messages, to):
             if peer.writer.backed_up:
                 await peer.writer.wait_writable()
 

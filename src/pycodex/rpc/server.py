@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from pycodex.protocol.errors import (
 from pycodex.rpc.jsonrpc import DECODE_ERRORS, decode, log_unreadable, valid_request_id
 from pycodex.rpc.outgoing import OutgoingSender, Peer
 from pycodex.rpc.tracing import current_span, end_span, start_span
-from pycodex.rpc.writer import ConnectionWriter
+from pycodex.rpc.writer import ConnectionWriter, Pieces
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +73,20 @@ class Connection:
         self.in_flight -= 1
 
 
+#: Seconds a thread may hold the GIL while another waits for it (CPython's default: 0.005).
+LOOP_SWITCH_INTERVAL = 0.001
+
+
 class RpcServer:
     """Owns the connections and dispatches their messages to the api dispatcher."""
 
     def __init__(
         self, app: AppState, sender: OutgoingSender, dispatcher: ApiDispatcher | None = None
     ) -> None:
+        # The loop gets the GIL back within 1 ms (not 5) of asking while a worker thread
+        # computes (a long rollout read): a trivial request during a 200 MB resume took
+        # 8.5-11 ms at the median before, 4-8 ms after, the resume itself no slower.
+        sys.setswitchinterval(LOOP_SWITCH_INTERVAL)
         self.app = app
         self.sender = sender
         self.dispatcher = dispatcher or ApiDispatcher(app)
@@ -92,7 +101,7 @@ class RpcServer:
         *,
         newline: bool,
         on_backed_up: Callable[[], None] | None = None,
-        send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
+        send_frames: Callable[[list[bytes | Pieces]], Awaitable[None]] | None = None,
         state: ConnectionState | None = None,
     ) -> Connection:
         """Register a connection; ``send`` writes one chunk to the peer (``send_frames``,

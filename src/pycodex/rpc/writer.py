@@ -22,6 +22,23 @@ BATCH_BYTES = 1024 * 1024
 STALL_SECONDS = 10.0
 
 
+class Pieces:
+    """One message in several pieces (a big answer, :mod:`pycodex.rpc.pieces`): written
+    a piece at a time, never joined into one buffer (a stream transport writes them back
+    to back; the websocket transport as the fragments of one message)."""
+
+    __slots__ = ("parts", "size")
+
+    def __init__(self, parts: list[bytes | bytearray]) -> None:
+        self.parts = parts
+        self.size = sum(map(len, parts))
+
+
+#: What a connection's queue holds: a message, a message in pieces, or one still being
+#: encoded (everything queued after it waits for it: order is kept).
+Queued = bytes | Pieces | asyncio.Task[Pieces]
+
+
 class ConnectionWriter:
     """Queued frames for one connection.
 
@@ -43,7 +60,7 @@ class ConnectionWriter:
         high_water: int = HIGH_WATER,
         max_unsent_bytes: int = MAX_UNSENT_BYTES,
         on_backed_up: Callable[[], None] | None = None,
-        send_frames: Callable[[list[bytes]], Awaitable[None]] | None = None,
+        send_frames: Callable[[list[bytes | Pieces]], Awaitable[None]] | None = None,
         stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self._send = send
@@ -52,7 +69,7 @@ class ConnectionWriter:
         self._high_water = high_water
         self._max_unsent = max_unsent_bytes
         self._on_backed_up = on_backed_up
-        self._queue: deque[bytes] = deque()
+        self._queue: deque[Queued] = deque()
         self._unsent = 0
         self._wake = asyncio.Event()
         self._writable = asyncio.Event()
@@ -78,10 +95,25 @@ class ConnectionWriter:
         return self._unsent
 
     def push(self, frame: bytes) -> None:
+        self.push_many([frame])
+
+    def push_many(self, frames: list[bytes]) -> None:
+        """Queue ``frames`` in order."""
         if self._closing or self._failed:
             return
-        self._queue.append(frame)
-        self._unsent += len(frame)
+        self._queue.extend(frames)
+        self._unsent += sum(map(len, frames))
+        self._after_push()
+
+    def push_later(self, message: asyncio.Task[Pieces]) -> None:
+        """Queue a message still being encoded; what is queued after it waits for it."""
+        if self._closing or self._failed:
+            message.cancel()
+            return
+        self._queue.append(message)
+        self._after_push()
+
+    def _after_push(self) -> None:
         self._wake.set()
         if len(self._queue) >= self._high_water and self._writable.is_set():
             self._writable.clear()
@@ -115,23 +147,54 @@ class ConnectionWriter:
         if not self._failed:
             await self._writable.wait()
 
-    def _take_batch(self) -> list[bytes]:
-        frames = [self._queue.popleft()]
-        size = len(frames[0])
-        while self._queue and size < BATCH_BYTES:
-            frame = self._queue.popleft()
+    async def _take_batch(self) -> tuple[list[bytes | Pieces], int, bool]:
+        """Messages from the head of the queue, up to :data:`BATCH_BYTES` (at least one; a
+        message still being encoded is waited for first), their size, and whether they
+        are all plain bytes."""
+        queue = self._queue
+        head = queue[0]
+        if isinstance(head, asyncio.Task):
+            pieces = await head  # (it never fails: see OutgoingSender.send_response)
+            queue[0] = pieces
+            self._unsent += pieces.size
+        frames: list[bytes | Pieces] = []
+        size = 0
+        plain = True
+        while queue and size < BATCH_BYTES:
+            frame = queue.popleft()
+            if type(frame) is bytes:
+                size += len(frame)
+            elif isinstance(frame, Pieces):
+                size += frame.size
+                plain = False
+            elif isinstance(frame, asyncio.Task):  # the next one still being encoded
+                queue.appendleft(frame)
+                break
+            else:
+                size += len(frame)
             frames.append(frame)
-            size += len(frame)
-        return frames
+        return frames, size, plain
 
-    async def _write(self, frames: list[bytes]) -> None:
+    async def _write(self, frames: list[bytes | Pieces], plain: bool) -> None:
         if self._send_frames is not None:
             await self._send_frames(frames)
-        elif self._batch:
-            await self._send(b"".join(frames))
+        elif plain and self._batch:
+            await self._send(b"".join(frames))  # type: ignore[arg-type]  # (all bytes)
+        elif self._batch:  # a stream: a big answer's pieces in writes of BATCH_BYTES
+            group: list[bytes | bytearray] = []
+            size = 0
+            for frame in frames:
+                for part in frame.parts if isinstance(frame, Pieces) else (frame,):
+                    group.append(part)
+                    size += len(part)
+                    if size >= BATCH_BYTES:
+                        await self._send(b"".join(group))
+                        group, size = [], 0
+            if group:
+                await self._send(b"".join(group))
         else:
             for frame in frames:
-                await self._send(frame)
+                await self._send(frame if isinstance(frame, bytes) else b"".join(frame.parts))
 
     async def _run(self) -> None:
         try:
@@ -139,10 +202,10 @@ class ConnectionWriter:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue:
-                    frames = self._take_batch()
-                    await self._write(frames)
+                    frames, size, plain = await self._take_batch()
+                    await self._write(frames, plain)
                     self._writes += 1
-                    self._unsent -= sum(map(len, frames))
+                    self._unsent -= size
                     if len(self._queue) < self._high_water:
                         self._writable.set()
                 if self._closing:
@@ -152,6 +215,9 @@ class ConnectionWriter:
         except Exception as exc:  # the peer went away
             logger.info("connection writer stopped: %s", exc)
             self._failed = True
+            for item in self._queue:
+                if isinstance(item, asyncio.Task):
+                    item.cancel()
             self._queue.clear()
             self._unsent = 0
             self._writable.set()
@@ -170,6 +236,9 @@ class ConnectionWriter:
                 pass
         if self._stall_watch is not None:
             self._stall_watch.cancel()
+        for item in self._queue:
+            if isinstance(item, asyncio.Task):
+                item.cancel()
         self._queue.clear()
         self._unsent = 0
         self._writable.set()

@@ -70,9 +70,13 @@ class ZstdStreamCodec:
 
     def compress(self, message: bytes) -> bytes:
         """``message`` as the next binary frame of the outgoing stream."""
-        return self._compressor.compress(message) + self._compressor.flush(
-            zstandard.COMPRESSOBJ_FLUSH_BLOCK
-        )
+        return self.compress_part(message, last=True)
+
+    def compress_part(self, part: bytes | bytearray, *, last: bool) -> bytes:
+        """A part of the next message (a big answer's piece): what the stream has ready,
+        everything once ``last`` (the message's fragments, joined, decompress to it)."""
+        data = self._compressor.compress(part)
+        return data + self._compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK) if last else data
 
     def decompress(self, frame: bytes) -> bytes:
         """The message carried by the next binary frame of the incoming stream."""

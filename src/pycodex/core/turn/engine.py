@@ -489,9 +489,8 @@ class ThreadEngine:
         consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce,
                                   plans=self.settings.collaboration_mode == "plan")
         try:
-            async with contextlib.aclosing(client.stream(request,
-                                                         self.requests.headers(request))
-                                           ) as stream:
+            async with contextlib.aclosing(client.stream_batches(
+                    request, self.requests.headers(request))) as stream:
                 result = await consumer.consume(stream)
         except ModelError:
             # the reference reports the answer's rate-limit headers even when the stream

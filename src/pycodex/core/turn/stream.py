@@ -99,59 +99,86 @@ class StreamConsumer:
         if self.announce:
             await self.host.emit(notification)
 
-    async def consume(self, stream: AsyncIterator[Any]) -> StreamResult:
-        host, turn, result, live = self.host, self.turn, self.result, self.live
-        async for event in stream:
-            if isinstance(event, OutputTextDelta):
-                if turn.first_token_ms is None:
-                    turn.first_token_ms = int((time.perf_counter() - turn.started_perf)
-                                              * 1000)
-                state = live.get(event.item_id or "") or self._ensure_message(event)
-                state.deltas.append(event.delta)  # not str +=: that copies (quadratic)
-                if state.plans is not None:
-                    await self._plan_pieces(state, state.plans.push(event.delta))
-                elif self.announce:  # the hot path: no extra call per delta
-                    await host.emit(AgentMessageDeltaNotification(
-                        thread_id=self.thread_id, turn_id=turn.id, item_id=state.id,
-                        delta=event.delta))
-            elif isinstance(event, OutputItemAdded):
-                await self._item_added(event.item)
-            elif isinstance(event, ReasoningSummaryTextDelta):
-                found = live.get(event.item_id or "")
-                if found is not None:
-                    await self._emit(ReasoningSummaryTextDeltaNotification(
-                        thread_id=self.thread_id, turn_id=turn.id, item_id=found.id,
-                        delta=event.delta, summary_index=event.summary_index))
-            elif isinstance(event, ReasoningSummaryPartAdded):
-                found = live.get(event.item_id or "")
-                if found is not None:
-                    await self._emit(ReasoningSummaryPartAddedNotification(
-                        thread_id=self.thread_id, turn_id=turn.id, item_id=found.id,
-                        summary_index=event.summary_index))
-            elif isinstance(event, ReasoningTextDelta):
-                found = live.get(event.item_id or "")
-                if found is not None:
-                    await self._emit(ReasoningTextDeltaNotification(
-                        thread_id=self.thread_id, turn_id=turn.id, item_id=found.id,
-                        delta=event.delta, content_index=event.content_index))
-            elif isinstance(event, OutputItemDone):
-                call = await self._item_done(event.item)
-                if call is not None:
-                    result.calls.append(call)
-            elif isinstance(event, RateLimits):
-                result.rate_limits.append(event.snapshot)
-            elif isinstance(event, ServedModel):
-                await self._served(event.model)
-            elif isinstance(event, Completed):
-                result.completed = event
-            elif isinstance(event, StreamRetry):
-                result.outputs.clear()
-                result.calls.clear()
-                live.clear()
-                await host.emit(ErrorNotification(
-                    error=full_turn_error(event.to_turn_error()), will_retry=True,
-                    thread_id=self.thread_id, turn_id=turn.id))
-        return result
+    async def consume(self, stream: AsyncIterator[list[Any]]) -> StreamResult:
+        """Handle the model's events, one list per network read
+        (:meth:`~pycodex.core.model_client.ModelClient.stream_batches`). The deltas of a list
+        go out together, in order with the other notifications."""
+        for_client = self.announce
+        async for batch in stream:
+            deltas: list[msgspec.Struct] = []
+            for event in batch:
+                notification = self._delta(event)
+                if notification is not None:
+                    if for_client:
+                        deltas.append(notification)
+                    continue
+                if deltas:
+                    await self.host.emit_many(deltas)
+                    deltas = []
+                await self._event(event)
+            if deltas:
+                await self.host.emit_many(deltas)
+        return self.result
+
+    def _delta(self, event: Any) -> msgspec.Struct | None:
+        """The notification of a text delta (recorded on its live item), or None when
+        ``event`` is not a delta or its item is unknown."""
+        turn, live = self.turn, self.live
+        if type(event) is OutputTextDelta:
+            if turn.first_token_ms is None:
+                turn.first_token_ms = int((time.perf_counter() - turn.started_perf) * 1000)
+            state = live.get(event.item_id or "") or self._ensure_message(event)
+            if state.plans is not None:  # plan mode: :meth:`_event` splits out the plan
+                return None
+            state.deltas.append(event.delta)  # not str +=: that copies (quadratic)
+            return AgentMessageDeltaNotification(
+                thread_id=self.thread_id, turn_id=turn.id, item_id=state.id,
+                delta=event.delta)
+        if type(event) is ReasoningSummaryTextDelta:
+            found = live.get(event.item_id or "")
+            return None if found is None else ReasoningSummaryTextDeltaNotification(
+                thread_id=self.thread_id, turn_id=turn.id, item_id=found.id,
+                delta=event.delta, summary_index=event.summary_index)
+        if type(event) is ReasoningTextDelta:
+            found = live.get(event.item_id or "")
+            return None if found is None else ReasoningTextDeltaNotification(
+                thread_id=self.thread_id, turn_id=turn.id, item_id=found.id,
+                delta=event.delta, content_index=event.content_index)
+        return None
+
+    async def _event(self, event: Any) -> None:
+        """Any other event of the stream."""
+        result, live = self.result, self.live
+        if type(event) is OutputTextDelta:  # a delta of a plan-mode message
+            state = live.get(event.item_id or "") or self._ensure_message(event)
+            state.deltas.append(event.delta)
+            if state.plans is not None:
+                await self._plan_pieces(state, state.plans.push(event.delta))
+        elif isinstance(event, OutputItemAdded):
+            await self._item_added(event.item)
+        elif isinstance(event, ReasoningSummaryPartAdded):
+            found = live.get(event.item_id or "")
+            if found is not None:
+                await self._emit(ReasoningSummaryPartAddedNotification(
+                    thread_id=self.thread_id, turn_id=self.turn.id, item_id=found.id,
+                    summary_index=event.summary_index))
+        elif isinstance(event, OutputItemDone):
+            call = await self._item_done(event.item)
+            if call is not None:
+                result.calls.append(call)
+        elif isinstance(event, RateLimits):
+            result.rate_limits.append(event.snapshot)
+        elif isinstance(event, ServedModel):
+            await self._served(event.model)
+        elif isinstance(event, Completed):
+            result.completed = event
+        elif isinstance(event, StreamRetry):
+            result.outputs.clear()
+            result.calls.clear()
+            live.clear()
+            await self.host.emit(ErrorNotification(
+                error=full_turn_error(event.to_turn_error()), will_retry=True,
+                thread_id=self.thread_id, turn_id=self.turn.id))
 
     async def _served(self, model: str) -> None:
         """The service answered with another model than the one asked for: say so once

@@ -17,6 +17,8 @@ THREAD_SCOPED = frozenset({"SessionStart", "SessionEnd"})
 #: events that use a matcher (it is part of their trust hash; others ignore it)
 MATCHER_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse", "PreCompact",
                             "PostCompact", "SessionStart"})
+#: events around each model request (stateless: their output is only reported)
+MODEL_EVENTS = frozenset({"PreModelRequest", "PostModelRequest"})
 #: events whose matcher is tested against a tool name
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
 

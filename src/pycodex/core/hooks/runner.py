@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from pycodex.core.hooks.config import HookHandler, HookSet
-from pycodex.core.hooks.events import THREAD_SCOPED, TOOL_EVENTS, camel, kebab
+from pycodex.core.hooks.events import MODEL_EVENTS, THREAD_SCOPED, TOOL_EVENTS, camel, kebab
 from pycodex.core.hooks.model import HookContext, HookOutcome
 from pycodex.core.hooks.spill import limit_for, spill
 from pycodex.core.truncation import approx_tokens, truncate_middle
@@ -41,7 +41,9 @@ BLOCKING_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse",
 #: events whose stdout must be JSON when it is not empty
 JSON_ONLY_EVENTS = frozenset({"Interrupt"})
 #: events whose stdin object has no ``permission_mode``
-WITHOUT_PERMISSION_MODE = frozenset({"PreCompact", "PostCompact"})
+WITHOUT_PERMISSION_MODE = frozenset({"PreCompact", "PostCompact", "SessionEnd"})
+#: events whose stdin object has no ``model``
+WITHOUT_MODEL = frozenset({"SessionEnd"})
 #: Claude-Code-style events whose plain (non-JSON) stdout is context for the model
 _PLAIN_STDOUT_IS_CONTEXT = frozenset({"SessionStart", "UserPromptSubmit"})
 
@@ -56,16 +58,32 @@ class _Result(msgspec.Struct):
 
 
 def stdin_payload(event: str, ctx: HookContext, fields: dict[str, Any]) -> dict[str, Any]:
+    if event in MODEL_EVENTS:
+        return _model_payload(event, ctx, fields)
     payload: dict[str, Any] = {"session_id": ctx.thread_id}
     if event not in THREAD_SCOPED and ctx.turn_id is not None:
         payload["turn_id"] = ctx.turn_id
     payload.update({
         "transcript_path": str(ctx.transcript_path) if ctx.transcript_path else None,
-        "cwd": str(ctx.cwd), "hook_event_name": event, "model": ctx.model})
+        "cwd": str(ctx.cwd), "hook_event_name": event})
+    if event not in WITHOUT_MODEL:
+        payload["model"] = ctx.model
     if event not in WITHOUT_PERMISSION_MODE:
         payload["permission_mode"] = ctx.permission_mode
     payload.update(fields)
     return payload
+
+
+def _model_payload(event: str, ctx: HookContext, fields: dict[str, Any]) -> dict[str, Any]:
+    """``PreModelRequest`` / ``PostModelRequest``: the request's identity first, then the
+    thread's; ``fields`` holds ``request_id``, ``attempt_number`` and the answer's fields."""
+    head = {"kind": "sampling", "request_id": fields.get("request_id"),
+            "attempt_number": fields.get("attempt_number", 1)}
+    rest = {k: v for k, v in fields.items() if k not in head}
+    return {**head, "session_id": ctx.thread_id, "thread_id": ctx.thread_id,
+            "turn_id": ctx.turn_id, "cwd": str(ctx.cwd),
+            "transcript_path": str(ctx.transcript_path) if ctx.transcript_path else None,
+            "model": ctx.model, "hook_event_name": event, **rest}
 
 
 def matching(hooks: HookSet, event: str, subjects: list[str]) -> list[HookHandler]:
@@ -126,6 +144,7 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
             combined.block_reason = (None if outcome.block_reason is None else
                                      await _within_limit(outcome.block_reason, handler, ctx))
             combined.block_run_id = summary.id
+        combined.allowed = combined.allowed or outcome.allowed
         if outcome.stop and not combined.stop:
             combined.stop, combined.stop_reason = True, outcome.stop_reason
     return combined
@@ -168,7 +187,7 @@ def _summary(handler: HookHandler, call_id: str | None, status: Any, started_at:
              completed_at: int | None = None, duration_ms: int | None = None,
              entries: list[HookOutputEntry] | None = None) -> HookRunSummary:
     run_id = f"{kebab(handler.event)}:{handler.display_order}:{handler.source_path}"
-    if call_id is not None and handler.event in TOOL_EVENTS:
+    if call_id is not None and (handler.event in TOOL_EVENTS or handler.event in MODEL_EVENTS):
         run_id += f":{call_id}"
     return HookRunSummary(
         id=run_id, event_name=camel(handler.event),  # type: ignore[arg-type]
@@ -229,14 +248,16 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
     if exit_code == 2 and event in BLOCKING_EVENTS:
         reason = stderr.strip()
         if not reason:
-            text = (f"{event} hook exited with code 2 but did not write a blocking reason "
-                    "to stderr")
+            what = "a denial" if event == "PermissionRequest" else "a blocking"
+            text = f"{event} hook exited with code 2 but did not write {what} reason to stderr"
             return "failed", [HookOutputEntry(kind="error", text=text)], outcome
         outcome.blocked, outcome.block_reason = True, reason
         return "blocked", [HookOutputEntry(kind="feedback", text=reason)], outcome
     if exit_code != 0:
         text = ("hook exited without a status code" if exit_code is None
                 else f"hook exited with code {exit_code}")
+        if event in MODEL_EVENTS and stderr.strip():
+            text = stderr.strip()  # the model events report the hook's own words
         return "failed", [HookOutputEntry(kind="error", text=text)], outcome
     text = stdout.strip()
     if not text:
@@ -256,16 +277,63 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
             outcome.additional_contexts.append(text)
             entries.append(HookOutputEntry(kind="context", text=text))
         return "completed", entries, outcome
+    if event == "PermissionRequest":
+        return _interpret_permission(parsed, outcome)
+    if event in MODEL_EVENTS:
+        return _interpret_stateless(event, parsed, outcome)
     return _interpret_json(event, parsed, outcome)
+
+
+def _universal_entries(data: dict[str, Any]) -> list[HookOutputEntry]:
+    message = data.get("systemMessage")
+    if isinstance(message, str) and message:
+        return [HookOutputEntry(kind="warning", text=message)]
+    return []
+
+
+def _interpret_permission(data: dict[str, Any], outcome: HookOutcome
+                          ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    """``hookSpecificOutput.decision {behavior: allow|deny, message?}``: approve or refuse
+    the request without asking; no decision lets the normal approval go on."""
+    entries = _universal_entries(data)
+    specific = data.get("hookSpecificOutput")
+    decision = specific.get("decision") if isinstance(specific, dict) else None
+    decision = decision if isinstance(decision, dict) else {}
+    unsupported = ("continue:false" if data.get("continue") is False
+                   else "stopReason" if "stopReason" in data
+                   else "suppressOutput" if data.get("suppressOutput") is True
+                   else "updatedInput" if "updatedInput" in decision
+                   else "updatedPermissions" if "updatedPermissions" in decision
+                   else "interrupt:true" if decision.get("interrupt") is True else None)
+    if unsupported is not None:
+        text = f"PermissionRequest hook returned unsupported {unsupported}"
+        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
+    behavior = decision.get("behavior")
+    if behavior == "allow":
+        outcome.allowed = True
+    elif behavior == "deny":
+        message = decision.get("message")
+        reason = (message.strip() if isinstance(message, str) and message.strip()
+                  else "PermissionRequest hook denied approval")
+        outcome.blocked, outcome.block_reason = True, reason
+        return "blocked", [*entries, HookOutputEntry(kind="feedback", text=reason)], outcome
+    return "completed", entries, outcome
+
+
+def _interpret_stateless(event: str, data: dict[str, Any], outcome: HookOutcome
+                         ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    """Events whose output is only reported (a model request cannot be stopped)."""
+    entries = _universal_entries(data)
+    if data.get("continue") is False:
+        text = f"{event} hook returned unsupported continue:false"
+        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
+    return "completed", entries, outcome
 
 
 def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
                     ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
-    entries: list[HookOutputEntry] = []
+    entries = _universal_entries(data)
     status = "completed"
-    message = data.get("systemMessage")
-    if isinstance(message, str) and message:
-        entries.append(HookOutputEntry(kind="warning", text=message))
     specific = data.get("hookSpecificOutput")
     specific = specific if isinstance(specific, dict) else {}
     context = specific.get("additionalContext")

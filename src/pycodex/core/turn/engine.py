@@ -200,6 +200,8 @@ class ThreadEngine:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(turn.done.wait(), 5)
         await self.router.close(self.tool_state)
+        with contextlib.suppress(Exception):
+            await turn_points.session_end(self)  # hooks
 
     # -- the turn ------------------------------------------------------------------------
     async def _run_turn(self, turn: ActiveTurn, inputs: list[dict[str, Any]],
@@ -449,16 +451,19 @@ class ThreadEngine:
         request = self.requests.build(turn, self.settings, self.history.for_request(extra),
                                       info, specs, output_schema)
         consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce)
+        request_id = await turn_points.model_request(self, turn)  # hooks
         try:
             async with contextlib.aclosing(client.stream(request,
                                                          self.requests.headers(request))
                                            ) as stream:
                 result = await consumer.consume(stream)
-        except ModelError:
+        except ModelError as exc:
+            turn_points.model_response(self, turn, request_id, error=exc)  # hooks
             # the reference reports the answer's rate-limit headers even when the stream
             # then fails, before the error itself
             await self._rate_limits(consumer.result.rate_limits)
             raise
+        turn_points.model_response(self, turn, request_id, result=result)  # hooks
         self.history.extend(result.outputs)
         completed = result.completed
         if completed is not None and completed.usage is not None:

@@ -1,0 +1,243 @@
+"""Hook events beyond the tool and prompt ones (extensions.md §3), as the reference 0.171
+runs them: ``PermissionRequest`` deciding an approval instead of the client,
+``PreModelRequest``/``PostModelRequest`` around every model request, ``SessionEnd`` when a
+thread is unloaded, and ``continue: false`` ending a turn. Real hook scripts (their output
+chosen per event) run in turns against the mock model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.support.client import AppServerClient
+from tests.support.mock_responses import MockResponses, text_reply
+from tests.test_hooks import handler_groups, runs, trust_all
+from tests.test_tools_exec import (  # noqa: F401  (fixtures)
+    begin_turn,
+    client_fixture,
+    exec_call,
+    finish_turn,
+    mock_fixture,
+    start_thread,
+    tool_output,
+)
+
+#: logs its stdin to LOG/<event>.jsonl and answers as OUTPUTS[event] says
+#: (``stdout``, ``stderr``, ``exit``)
+SCRIPT = """\
+import json, os, sys
+data = json.loads(sys.stdin.read())
+event = data["hook_event_name"]
+with open(os.path.join(LOG, event + ".jsonl"), "a") as fh:
+    fh.write(json.dumps(data) + "\\n")
+out = OUTPUTS.get(event, {})
+if "stdout" in out:
+    print(out["stdout"] if isinstance(out["stdout"], str) else json.dumps(out["stdout"]))
+if "stderr" in out:
+    sys.stderr.write(out["stderr"])
+sys.exit(out.get("exit", 0))
+"""
+
+
+async def install(client: AppServerClient, codex_home: Path, cwd: Path, tmp_path: Path,
+                  events: list[str], outputs: dict[str, Any] | None = None) -> Path:
+    """The script for ``events`` in the user hooks.json, trusted; returns its log folder."""
+    log = tmp_path / "hook-log"
+    log.mkdir(exist_ok=True)
+    script = tmp_path / "lifecycle_hook.py"
+    script.write_text(f"LOG = {str(log)!r}\nOUTPUTS = {outputs or {}!r}\n" + SCRIPT)
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        f"{sys.executable} {script}", dict.fromkeys(events))))
+    await trust_all(client, cwd)
+    return log
+
+
+def stdin_of(log: Path, event: str) -> list[dict[str, Any]]:
+    path = log / f"{event}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def completed(client: AppServerClient, event: str) -> list[tuple[str, list[Any]]]:
+    return [(r["status"], r["entries"]) for r in runs(client, "hook/completed")
+            if r["eventName"] == event]
+
+
+def escalated(cmd: str, call_id: str) -> Any:
+    return exec_call(cmd, call_id, sandbox_permissions="require_escalated",
+                     justification="needs to write")
+
+
+def deny(message: str) -> dict[str, Any]:
+    return {"hookSpecificOutput": {"hookEventName": "PermissionRequest",
+                                   "decision": {"behavior": "deny", "message": message}}}
+
+
+# -- PermissionRequest -------------------------------------------------------------------------
+async def test_permission_hook_denial_replaces_the_approval_request(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path,
+                        ["PreToolUse", "PermissionRequest", "PostToolUse"],
+                        {"PermissionRequest": {"stdout": deny("not on this repo")}})
+    thread_id = await start_thread(client, workdir, approval="on-request", sandbox="read-only")
+    mock.push(escalated("touch made.txt", "c1"), text_reply("ok"))
+    turn_id = await begin_turn(client, thread_id)
+    await finish_turn(client, turn_id)
+    assert not (workdir / "made.txt").exists()
+    assert not [m for m in client.received if m.get("method", "").endswith("requestApproval")]
+    assert not [n for n in client.notifications("item/started")
+                if n["params"]["item"]["type"] == "commandExecution"]
+    assert tool_output(mock, "c1") == (
+        'exec_command failed: CreateProcess { message: "Rejected(\\"not on this repo\\")" }')
+    run = [r for r in runs(client, "hook/completed") if r["eventName"] == "permissionRequest"]
+    assert [(r["id"].rsplit(":", 1)[-1], r["status"], r["entries"]) for r in run] == [
+        ("c1", "blocked", [{"kind": "feedback", "text": "not on this repo"}])]
+    (received,) = stdin_of(log, "PermissionRequest")
+    assert received == {
+        "session_id": thread_id, "turn_id": turn_id, "transcript_path": received[
+            "transcript_path"], "cwd": str(workdir), "hook_event_name": "PermissionRequest",
+        "model": "gpt-5.5", "permission_mode": "default", "tool_name": "Bash",
+        "tool_input": {"command": "touch made.txt", "description": "needs to write"}}
+    assert list(received) == ["session_id", "turn_id", "transcript_path", "cwd",
+                              "hook_event_name", "model", "permission_mode", "tool_name",
+                              "tool_input"]
+    # the tool never ran: PreToolUse saw it, PostToolUse did not
+    assert (len(stdin_of(log, "PreToolUse")), stdin_of(log, "PostToolUse")) == (1, [])
+
+
+async def test_permission_hook_approval_runs_without_asking_and_exit_2_denies(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    allow = {"hookSpecificOutput": {"hookEventName": "PermissionRequest",
+                                    "decision": {"behavior": "allow"}}}
+    await install(client, codex_home, workdir, tmp_path, ["PermissionRequest"],
+                  {"PermissionRequest": {"stdout": allow}})
+    thread_id = await start_thread(client, workdir, approval="on-request", sandbox="read-only")
+    mock.push(escalated("touch made.txt", "c1"), text_reply("ok"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert (workdir / "made.txt").exists()
+    assert not [m for m in client.received if m.get("method", "").endswith("requestApproval")]
+    assert completed(client, "permissionRequest") == [("completed", [])]
+    # exit code 2 with a reason on stderr denies; without one the run fails and the
+    # client is asked as usual
+    await install(client, codex_home, workdir, tmp_path, ["PermissionRequest"],
+                  {"PermissionRequest": {"stderr": "blocked by policy", "exit": 2}})
+    mock.push(escalated("touch second.txt", "c2"), text_reply("ok"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert not (workdir / "second.txt").exists()
+    assert tool_output(mock, "c2") == (
+        'exec_command failed: CreateProcess { message: "Rejected(\\"blocked by policy\\")" }')
+    await install(client, codex_home, workdir, tmp_path, ["PermissionRequest"],
+                  {"PermissionRequest": {"exit": 2}})
+    client.auto_answers["item/commandExecution/requestApproval"] = lambda _: {
+        "decision": "accept"}
+    mock.push(escalated("touch third.txt", "c3"), text_reply("ok"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert (workdir / "third.txt").exists()
+    assert completed(client, "permissionRequest")[1:] == [
+        ("blocked", [{"kind": "feedback", "text": "blocked by policy"}]),
+        ("failed", [{"kind": "error", "text": "PermissionRequest hook exited with code 2 but "
+                                              "did not write a denial reason to stderr"}])]
+
+
+# -- PreModelRequest / PostModelRequest ------------------------------------------------------
+async def test_model_request_hooks_run_around_each_request(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path,
+                        ["PreModelRequest", "PostModelRequest"],
+                        {"PreModelRequest": {"stdout": "plain words are ignored"},
+                         "PostModelRequest": {"stderr": "post broke", "exit": 1}})
+    thread_id = await start_thread(client, workdir)
+    mock.push(exec_call("true", "c1"), text_reply("done", response_id="resp_last"))
+    turn_id = await begin_turn(client, thread_id)
+    await finish_turn(client, turn_id)
+    pre, post = stdin_of(log, "PreModelRequest"), stdin_of(log, "PostModelRequest")
+    assert len(pre) == len(post) == 2
+    assert [p["request_id"] for p in pre] == [p["request_id"] for p in post]
+    assert pre[0] == {
+        "kind": "sampling", "request_id": pre[0]["request_id"], "attempt_number": 1,
+        "session_id": thread_id, "thread_id": thread_id, "turn_id": turn_id,
+        "cwd": str(workdir), "transcript_path": pre[0]["transcript_path"], "model": "gpt-5.5",
+        "hook_event_name": "PreModelRequest"}
+    assert list(pre[0]) == ["kind", "request_id", "attempt_number", "session_id",
+                            "thread_id", "turn_id", "cwd", "transcript_path", "model",
+                            "hook_event_name"]
+    assert post[1] == {**pre[1], "hook_event_name": "PostModelRequest", "status": "completed",
+                       "error": None, "token_usage": post[1]["token_usage"],
+                       "response_id": "resp_last"}
+    assert set(post[1]["token_usage"]) == {
+        "input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens",
+        "reasoning_output_tokens", "total_tokens"}
+    ids = {(r["eventName"], r["id"]) for r in runs(client, "hook/started")}
+    source = codex_home / "hooks.json"
+    assert ids == {(event, f"{kebab}:{order}:{source}:{p['request_id']}")
+                   for event, kebab, order in (("preModelRequest", "pre-model-request", 0),
+                                               ("postModelRequest", "post-model-request", 1))
+                   for p in pre}
+    assert completed(client, "preModelRequest") == [("completed", [])] * 2
+    assert completed(client, "postModelRequest") == [
+        ("failed", [{"kind": "error", "text": "post broke"}])] * 2
+
+
+# -- SessionEnd --------------------------------------------------------------------------------
+async def test_session_end_runs_when_the_server_exits(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path, ["SessionStart", "SessionEnd"])
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("hi"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert stdin_of(log, "SessionEnd") == []
+    assert await client.close() == 0
+    (start,) = stdin_of(log, "SessionStart")
+    (end,) = stdin_of(log, "SessionEnd")
+    assert end == {
+        "session_id": thread_id, "transcript_path": start["transcript_path"],
+        "cwd": str(workdir), "hook_event_name": "SessionEnd", "reason": "other"}
+
+
+# -- continue: false ---------------------------------------------------------------------------
+async def test_continue_false_ends_the_turn_before_the_prompt(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    halt = {"continue": False, "stopReason": "halt now"}
+    log = await install(client, codex_home, workdir, tmp_path,
+                        ["SessionStart", "UserPromptSubmit", "Stop"],
+                        {"UserPromptSubmit": {"stdout": halt}, "SessionStart": {"stdout": {
+                            "continue": False, "stopReason": "no session"}}})
+    thread_id = await start_thread(client, workdir)
+    # SessionStart stops the first turn before UserPromptSubmit even runs
+    turn = await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+    assert (turn["status"], turn["items"]) == ("completed", [])
+    assert completed(client, "sessionStart") == [
+        ("stopped", [{"kind": "stop", "text": "no session"}])]
+    assert stdin_of(log, "UserPromptSubmit") == []
+    # then UserPromptSubmit stops the next one; SessionStart does not run again
+    turn = await finish_turn(client, await begin_turn(client, thread_id, "hello"))
+    assert (turn["status"], turn["items"]) == ("completed", [])
+    assert mock.requests == [] and stdin_of(log, "Stop") == []
+    assert not client.notifications("item/started")
+    assert len(stdin_of(log, "SessionStart")) == 1
+    assert completed(client, "userPromptSubmit") == [
+        ("stopped", [{"kind": "stop", "text": "halt now"}])]
+
+
+async def test_stop_hook_continue_false_reports_the_reason(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    await install(client, codex_home, workdir, tmp_path, ["Stop"],
+                  {"Stop": {"stdout": {"continue": False, "stopReason": "enough"}}})
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("done"))
+    turn = await finish_turn(client, await begin_turn(client, thread_id))
+    assert turn["status"] == "completed" and len(mock.requests) == 1
+    assert completed(client, "stop") == [("stopped", [{"kind": "stop", "text": "enough"}])]

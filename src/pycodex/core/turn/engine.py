@@ -228,10 +228,7 @@ class ThreadEngine:
                 await self._record_initial_context()
                 await host.persist([turn_context_line(self.settings, turn.id)])
                 if not hooks.blocked:  # hooks: a refused prompt ends the turn here
-                    await self._record_user_input(turn, inputs)
-                    await self._record_items(await asyncio.to_thread(  # skills
-                        skill_context.invoked_skill_items, host.codex_home,
-                        self.settings.cwd, inputs))
+                    await self._record_prompt(turn, inputs)
                     await turn_points.record_contexts(self, hooks.contexts)  # hooks
                     await self._sampling_loop(turn, output_schema)
                     await self._stop_hooks(turn, output_schema)  # hooks
@@ -404,14 +401,21 @@ class ThreadEngine:
             if not first:
                 await self._record_injected(turn)
                 turn.client_id = None  # only the turn's own input echoes it
-                while turn.pending_input:
-                    await self._record_user_input(turn, turn.pending_input.pop(0))
+                while turn.pending_input:  # steered input, skills included
+                    await self._record_prompt(turn, turn.pending_input.pop(0))
             first = False
             needs_follow_up = await self._sample(turn, output_schema)
             if needs_follow_up and self._over_compact_limit():
                 await self._compact(turn)
             if not needs_follow_up and not turn.pending_input and not turn.pending_items:
                 return
+
+    async def _record_prompt(self, turn: ActiveTurn, inputs: list[dict[str, Any]]) -> None:
+        """The user's input, then the ``SKILL.md`` of each skill it names."""
+        await self._record_user_input(turn, inputs)
+        await self._record_items(await asyncio.to_thread(  # skills
+            skill_context.invoked_skill_items, self.host.codex_home, self.settings.cwd,
+            inputs))
 
     async def _record_injected(self, turn: ActiveTurn) -> None:
         if turn.pending_items:

@@ -241,3 +241,19 @@ async def test_stop_hook_continue_false_reports_the_reason(
     turn = await finish_turn(client, await begin_turn(client, thread_id))
     assert turn["status"] == "completed" and len(mock.requests) == 1
     assert completed(client, "stop") == [("stopped", [{"kind": "stop", "text": "enough"}])]
+
+
+# -- SessionStart source ---------------------------------------------------------------------
+async def test_session_start_source_follows_thread_start(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path, ["SessionStart"])
+    sources = []
+    for params in ({"sessionStartSource": "clear"}, {"sessionStartSource": None}, {}):
+        thread_id = await start_thread(client, workdir, **params)
+        mock.push(text_reply("hi"))
+        await finish_turn(client, await begin_turn(client, thread_id))
+        sources.append((stdin_of(log, "SessionStart")[-1]["session_id"] == thread_id,
+                        stdin_of(log, "SessionStart")[-1]["source"]))
+    assert sources == [(True, "clear"), (True, "startup"), (True, "startup")]

@@ -131,15 +131,17 @@ class TurnStart(msgspec.Struct):
 
 async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, Any]]
                      ) -> TurnStart:
-    """``SessionStart`` (first turn of this engine: ``startup``, or ``resume`` when the
-    thread had history) then ``UserPromptSubmit``."""
+    """``SessionStart`` (first turn of this engine: ``resume`` when the thread had history,
+    else the thread's ``sessionStartSource``: ``startup`` or ``clear``) then
+    ``UserPromptSubmit``."""
     hooks = _hooks(session, turn)
     emit = _emitter(session)
     ctx = _context(session, turn)
     contexts: list[str] = []
     if not _state(session.host).get(_STARTED_KEY):
         _state(session.host)[_STARTED_KEY] = True
-        source = "resume" if session.context_recorded else "startup"
+        source = ("resume" if session.context_recorded
+                  else str(getattr(session.host, "session_start_source", "startup")))
         outcome = await run_hooks(hooks, "SessionStart", ctx, {"source": source}, emit,
                                   subjects=[source])
         contexts += outcome.additional_contexts

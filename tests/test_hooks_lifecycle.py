@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses, text_reply
+from tests.support.mock_responses import MockResponses, custom_tool_call_reply, text_reply
 from tests.test_hooks import handler_groups, runs, trust_all
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
     begin_turn,
@@ -142,6 +142,28 @@ async def test_permission_hook_approval_runs_without_asking_and_exit_2_denies(
         ("blocked", [{"kind": "feedback", "text": "blocked by policy"}]),
         ("failed", [{"kind": "error", "text": "PermissionRequest hook exited with code 2 but "
                                               "did not write a denial reason to stderr"}])]
+
+
+async def test_permission_hook_decides_a_patch_approval(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    patch = "*** Begin Patch\n*** Add File: new.txt\n+hello\n*** End Patch"
+    log = await install(client, codex_home, workdir, tmp_path,
+                        ["PermissionRequest", "PostToolUse"],
+                        {"PermissionRequest": {"stdout": deny("no edits")}})
+    thread_id = await start_thread(client, workdir, approval="on-request", sandbox="read-only")
+    mock.push(custom_tool_call_reply("apply_patch", patch, call_id="p1"), text_reply("ok"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert not (workdir / "new.txt").exists()
+    assert not [m for m in client.received if m.get("method", "").endswith("requestApproval")]
+    change = [n["params"]["item"]["status"] for n in client.notifications("item/completed")
+              if n["params"]["item"]["type"] == "fileChange"]
+    assert (change, tool_output(mock, "p1")) == (["declined"], "no edits")
+    (received,) = stdin_of(log, "PermissionRequest")
+    assert (received["tool_name"], received["tool_input"]) == (
+        "apply_patch", {"command": patch})
+    assert stdin_of(log, "PostToolUse") == []
 
 
 # -- PreModelRequest / PostModelRequest ------------------------------------------------------

@@ -206,20 +206,29 @@ class PermissionVerdict(msgspec.Struct, frozen=True):
     message: str = ""
 
 
-async def permission_request(ctx: ToolContext, call_id: str, tool_input: dict[str, Any]
+async def permission_request(ctx: ToolContext, call_id: str, tool_input: dict[str, Any], *,
+                             tool_name: str = "Bash", aliases: list[str] | None = None
                              ) -> PermissionVerdict | None:
-    """``PermissionRequest`` where a command approval would be asked (the shell tools,
-    ``tool_name: "Bash"``): any denial wins, else an approval; ``None`` when no hook
+    """``PermissionRequest`` where an approval would be asked (commands as ``Bash``,
+    patches as ``apply_patch``): any denial wins, else an approval; ``None`` when no hook
     decided and the client must be asked."""
     hooks = _hooks_for(ctx.host, ctx.settings, ctx.turn_id)
     outcome = await run_hooks(
         hooks, "PermissionRequest", _context_for(ctx.host, ctx.settings, ctx.turn_id),
-        {"tool_name": "Bash", "tool_input": tool_input}, _emitter(ctx.host),
-        subjects=["Bash"], call_id=call_id)
+        {"tool_name": tool_name, "tool_input": tool_input}, _emitter(ctx.host),
+        subjects=aliases or [tool_name], call_id=call_id)
     if outcome.blocked:  # the tool never ran: no PostToolUse either
         _state(ctx.host).setdefault(_DENIED_KEY, set()).add(call_id)
         return PermissionVerdict(allow=False, message=outcome.block_reason or "")
     return PermissionVerdict(allow=True) if outcome.allowed else None
+
+
+async def patch_permission(ctx: ToolContext, call: ToolCall) -> PermissionVerdict | None:
+    """:func:`permission_request` for an ``apply_patch`` call (the patch text as input)."""
+    tool_input = tool_identity(call)[2]
+    return await permission_request(
+        ctx, call.call_id, tool_input if isinstance(tool_input, dict) else {},
+        tool_name="apply_patch", aliases=["apply_patch", "Edit", "Write"])
 
 
 async def model_request(session: Session, turn: ActiveTurn) -> str:

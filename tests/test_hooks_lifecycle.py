@@ -279,3 +279,26 @@ async def test_session_start_source_follows_thread_start(
         sources.append((stdin_of(log, "SessionStart")[-1]["session_id"] == thread_id,
                         stdin_of(log, "SessionStart")[-1]["source"]))
     assert sources == [(True, "clear"), (True, "startup"), (True, "startup")]
+
+
+# -- review ------------------------------------------------------------------------------------
+async def test_review_runs_prompt_and_model_hooks_but_not_session_or_stop(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path,
+                        ["SessionStart", "UserPromptSubmit", "PreModelRequest",
+                         "PostModelRequest", "Stop"])
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("plain words"))
+    answer = await client.request("review/start", {
+        "threadId": thread_id, "target": {"type": "custom", "instructions": "check typos"}})
+    await finish_turn(client, answer["turn"]["id"])
+    events = [n["params"]["run"]["eventName"] for n in client.received
+              if n.get("method") == "hook/completed"]
+    assert events == ["userPromptSubmit", "preModelRequest", "postModelRequest"]
+    last = [m.get("method") for m in client.received if "method" in m][-1]
+    assert last == "turn/completed"  # nothing of the review's hooks runs after it
+    (prompt,) = stdin_of(log, "UserPromptSubmit")
+    assert "check typos" in prompt["prompt"]
+    assert stdin_of(log, "SessionStart") == stdin_of(log, "Stop") == []

@@ -154,6 +154,14 @@ async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, 
     return TurnStart(contexts=contexts, blocked=outcome.blocked or outcome.stop)
 
 
+async def review_prompt(session: Session, turn: ActiveTurn, prompt: str) -> None:
+    """``UserPromptSubmit`` with a review's prompt (the reference runs its review as a
+    sub-agent turn: this hook and the model hooks run, ``SessionStart`` and ``Stop`` do
+    not). Reported only: the review's conversation stays its own."""
+    await run_hooks(_hooks(session, turn), "UserPromptSubmit", _context(session, turn),
+                    {"prompt": prompt}, _emitter(session))
+
+
 async def record_contexts(session: Session, contexts: list[str]) -> None:
     await _record(session, contexts)
 

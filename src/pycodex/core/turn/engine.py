@@ -218,6 +218,7 @@ class ThreadEngine:
             if turn.kind == "compact":
                 await self._compact(turn)
             elif turn.kind == "review" and turn.review is not None:
+                await turn_points.review_prompt(self, turn, turn.review[0])  # hooks
                 await self._review(turn, *turn.review)
             elif turn.kind == "userShell" and turn.shell_command is not None:
                 record = await run_user_shell(host, self.settings, turn.id,
@@ -232,6 +233,7 @@ class ThreadEngine:
                     await turn_points.record_contexts(self, hooks.contexts)  # hooks
                     await self._sampling_loop(turn, output_schema)
                     await self._stop_hooks(turn, output_schema)  # hooks
+            await turn_points.settle(self)  # hooks: those still running end with the turn
         except asyncio.CancelledError:
             status = "interrupted"
             with contextlib.suppress(Exception):

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses, custom_tool_call_reply, text_reply
+from tests.support.mock_responses import (
+    MockResponses,
+    custom_tool_call_reply,
+    slow_text_reply,
+    text_reply,
+)
 from tests.test_hooks import handler_groups, runs, trust_all
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
     begin_turn,
@@ -302,3 +307,49 @@ async def test_review_runs_prompt_and_model_hooks_but_not_session_or_stop(
     (prompt,) = stdin_of(log, "UserPromptSubmit")
     assert "check typos" in prompt["prompt"]
     assert stdin_of(log, "SessionStart") == stdin_of(log, "Stop") == []
+
+
+# -- tool hooks' universal fields, steering ----------------------------------------------------
+async def test_tool_hooks_continue_false(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    """PreToolUse cannot stop anything (the call runs); PostToolUse's ``stopReason``
+    replaces the tool's output and the turn goes on."""
+    await install(client, codex_home, workdir, tmp_path, ["PreToolUse", "PostToolUse"], {
+        "PreToolUse": {"stdout": {"continue": False, "stopReason": "pre halt"}},
+        "PostToolUse": {"stdout": {"continue": False, "stopReason": "post halt"}}})
+    thread_id = await start_thread(client, workdir)
+    mock.push(exec_call("touch ran.txt", "c1"), text_reply("done"))
+    turn = await finish_turn(client, await begin_turn(client, thread_id))
+    assert (workdir / "ran.txt").exists() and len(mock.requests) == 2
+    assert turn["status"] == "completed"
+    assert completed(client, "preToolUse") == [("failed", [
+        {"kind": "error", "text": "PreToolUse hook returned unsupported continue:false"}])]
+    assert completed(client, "postToolUse") == [("stopped", [
+        {"kind": "stop", "text": "post halt"}])]
+    assert tool_output(mock, "c1") == "post halt"
+
+
+async def test_steered_input_runs_user_prompt_submit(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    context = {"hookSpecificOutput": {"hookEventName": "UserPromptSubmit",
+                                      "additionalContext": "CTX"}}
+    log = await install(client, codex_home, workdir, tmp_path, ["UserPromptSubmit"],
+                        {"UserPromptSubmit": {"stdout": context}})
+    thread_id = await start_thread(client, workdir)
+    mock.push(slow_text_reply("a", "b", "c", "d", interval=0.3), text_reply("saw it"))
+    turn_id = await begin_turn(client, thread_id, "hello")
+    await client.wait_notification("item/agentMessage/delta")
+    await client.request("turn/steer", {"threadId": thread_id, "expectedTurnId": turn_id,
+                                        "input": [{"type": "text", "text": "steered"}]})
+    await finish_turn(client, turn_id)
+    assert [d["prompt"] for d in stdin_of(log, "UserPromptSubmit")] == ["hello", "steered"]
+    texts = [(i["role"], i["content"][0]["text"]) for i in mock.requests[-1].body["input"]
+             if i.get("type") == "message"]
+    for prompt in ("hello", "steered"):  # each prompt is followed by its hook's context
+        at = texts.index(("user", prompt))
+        assert texts[at + 1] == ("developer", "CTX")
+    assert texts[-1] == ("developer", "CTX")

@@ -291,6 +291,15 @@ def _universal_entries(data: dict[str, Any]) -> list[HookOutputEntry]:
     return []
 
 
+def _unsupported_universal(data: dict[str, Any]) -> str | None:
+    """Which universal field an event that cannot stop the turn was given, if any."""
+    if data.get("continue") is False:
+        return "continue:false"
+    if "stopReason" in data:
+        return "stopReason"
+    return "suppressOutput" if data.get("suppressOutput") is True else None
+
+
 def _interpret_permission(data: dict[str, Any], outcome: HookOutcome
                           ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
     """``hookSpecificOutput.decision {behavior: allow|deny, message?}``: approve or refuse
@@ -299,12 +308,10 @@ def _interpret_permission(data: dict[str, Any], outcome: HookOutcome
     specific = data.get("hookSpecificOutput")
     decision = specific.get("decision") if isinstance(specific, dict) else None
     decision = decision if isinstance(decision, dict) else {}
-    unsupported = ("continue:false" if data.get("continue") is False
-                   else "stopReason" if "stopReason" in data
-                   else "suppressOutput" if data.get("suppressOutput") is True
-                   else "updatedInput" if "updatedInput" in decision
-                   else "updatedPermissions" if "updatedPermissions" in decision
-                   else "interrupt:true" if decision.get("interrupt") is True else None)
+    unsupported = _unsupported_universal(data) or (
+        "updatedInput" if "updatedInput" in decision
+        else "updatedPermissions" if "updatedPermissions" in decision
+        else "interrupt:true" if decision.get("interrupt") is True else None)
     if unsupported is not None:
         text = f"PermissionRequest hook returned unsupported {unsupported}"
         return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
@@ -333,6 +340,10 @@ def _interpret_stateless(event: str, data: dict[str, Any], outcome: HookOutcome
 def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
                     ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
     entries = _universal_entries(data)
+    unsupported = _unsupported_universal(data) if event == "PreToolUse" else None
+    if unsupported is not None:  # the tool call goes on as if the hook said nothing
+        text = f"PreToolUse hook returned unsupported {unsupported}"
+        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
     status = "completed"
     specific = data.get("hookSpecificOutput")
     specific = specific if isinstance(specific, dict) else {}

@@ -134,24 +134,30 @@ async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, 
     """``SessionStart`` (first turn of this engine: ``resume`` when the thread had history,
     else the thread's ``sessionStartSource``: ``startup`` or ``clear``) then
     ``UserPromptSubmit``."""
-    hooks = _hooks(session, turn)
-    emit = _emitter(session)
-    ctx = _context(session, turn)
     contexts: list[str] = []
     if not _state(session.host).get(_STARTED_KEY):
         _state(session.host)[_STARTED_KEY] = True
         source = ("resume" if session.context_recorded
                   else str(getattr(session.host, "session_start_source", "startup")))
-        outcome = await run_hooks(hooks, "SessionStart", ctx, {"source": source}, emit,
-                                  subjects=[source])
+        outcome = await run_hooks(_hooks(session, turn), "SessionStart",
+                                  _context(session, turn), {"source": source},
+                                  _emitter(session), subjects=[source])
         contexts += outcome.additional_contexts
         if outcome.stop:  # ``continue: false``: the turn ends before the prompt
             return TurnStart(contexts=contexts, blocked=True)
+    submitted = await prompt_submit(session, turn, inputs)
+    return TurnStart(contexts=contexts + submitted.contexts, blocked=submitted.blocked)
+
+
+async def prompt_submit(session: Session, turn: ActiveTurn, inputs: list[dict[str, Any]]
+                        ) -> TurnStart:
+    """``UserPromptSubmit`` for a turn's input or for input steered into it."""
     prompt = "\n".join(str(item.get("text", "")) for item in inputs
                        if item.get("type") == "text")
-    outcome = await run_hooks(hooks, "UserPromptSubmit", ctx, {"prompt": prompt}, emit)
-    contexts += outcome.additional_contexts
-    return TurnStart(contexts=contexts, blocked=outcome.blocked or outcome.stop)
+    outcome = await run_hooks(_hooks(session, turn), "UserPromptSubmit",
+                              _context(session, turn), {"prompt": prompt}, _emitter(session))
+    return TurnStart(contexts=outcome.additional_contexts,
+                     blocked=outcome.blocked or outcome.stop)
 
 
 async def review_prompt(session: Session, turn: ActiveTurn, prompt: str) -> None:
@@ -387,13 +393,15 @@ def _rewritten(call: ToolCall, updated: dict[str, Any] | None) -> ToolCall:
 
 
 async def post_tool_use(session: Session, turn: ActiveTurn, call: ToolCall, output: Any
-                        ) -> HookOutcome:
+                        ) -> str | None:
     """``PostToolUse`` after the tool's item completed; contexts and feedback go to the
-    model right before the tool's output. Not run for a call a hook denied."""
+    model right before the tool's output. Returns the text that replaces that output
+    (``continue: false``: its ``stopReason``), else ``None``. Not run for a call a hook
+    denied."""
     denied: set[str] = _state(session.host).get(_DENIED_KEY, set())
     if call.call_id in denied:
         denied.discard(call.call_id)
-        return HookOutcome()
+        return None
     name, aliases, tool_input, command = tool_identity(call)
     outcome = await run_hooks(
         _hooks(session, turn), "PostToolUse", _context(session, turn),
@@ -405,7 +413,7 @@ async def post_tool_use(session: Session, turn: ActiveTurn, call: ToolCall, outp
     if outcome.blocked and outcome.block_reason:
         texts.append(outcome.block_reason)
     await _record(session, texts)
-    return outcome
+    return (outcome.stop_reason or "") if outcome.stop else None
 
 
 def _tool_response(output: Any, *, shell: bool) -> str:

@@ -403,8 +403,12 @@ class ThreadEngine:
             if not first:
                 await self._record_injected(turn)
                 turn.client_id = None  # only the turn's own input echoes it
-                while turn.pending_input:  # steered input, skills included
-                    await self._record_prompt(turn, turn.pending_input.pop(0))
+                while turn.pending_input:  # steered input: its hooks, then the prompt
+                    inputs = turn.pending_input.pop(0)
+                    hooks = await turn_points.prompt_submit(self, turn, inputs)  # hooks
+                    if not hooks.blocked:
+                        await self._record_prompt(turn, inputs)
+                        await turn_points.record_contexts(self, hooks.contexts)  # hooks
             first = False
             needs_follow_up = await self._sample(turn, output_schema)
             if needs_follow_up and self._over_compact_limit():
@@ -493,8 +497,11 @@ class ThreadEngine:
                     output = self.router.output_item(call, blocked)
                 else:
                     output = await self.router.dispatch(call, ctx)
-                    if turn_points.hookable(call):  # hooks
-                        await turn_points.post_tool_use(self, turn, call, output["output"])
+                    if turn_points.hookable(call):  # hooks: may replace the output
+                        replaced = await turn_points.post_tool_use(self, turn, call,
+                                                                   output["output"])
+                        if replaced is not None:
+                            output = self.router.output_item(call, replaced)
             except asyncio.CancelledError:
                 # Interrupted (or an approval was cancelled): the call still gets an output
                 # so the history stays valid for the next request.

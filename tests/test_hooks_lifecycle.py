@@ -353,3 +353,32 @@ async def test_steered_input_runs_user_prompt_submit(
         at = texts.index(("user", prompt))
         assert texts[at + 1] == ("developer", "CTX")
     assert texts[-1] == ("developer", "CTX")
+
+
+# -- trust and enablement persist ----------------------------------------------------------------
+async def test_trust_and_disabling_survive_a_restart(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path, ["UserPromptSubmit", "Stop"])
+    hooks = (await client.request("hooks/list", {"cwds": [str(workdir)]}))["data"][0]["hooks"]
+    prompt_key = next(h["key"] for h in hooks if h["eventName"] == "userPromptSubmit")
+    await client.request("config/value/write", {
+        "keyPath": f'hooks.state."{prompt_key}".enabled', "value": False,
+        "mergeStrategy": "replace"})
+    assert await client.close() == 0
+    again = AppServerClient(codex_home, cwd=workdir, env=client.env)
+    await again.start()
+    try:
+        await again.initialize()
+        listed = await again.request("hooks/list", {"cwds": [str(workdir)]})
+        assert [(h["eventName"], h["enabled"], h["trustStatus"])
+                for h in listed["data"][0]["hooks"]] == [
+            ("userPromptSubmit", False, "trusted"), ("stop", True, "trusted")]
+        thread_id = await start_thread(again, workdir)
+        mock.push(text_reply("hi"))
+        await finish_turn(again, await begin_turn(again, thread_id))
+    finally:
+        await again.close()
+    again.assert_valid()
+    assert (stdin_of(log, "UserPromptSubmit"), len(stdin_of(log, "Stop"))) == ([], 1)

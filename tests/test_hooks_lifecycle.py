@@ -218,14 +218,16 @@ async def test_session_end_runs_when_the_server_exits(
     tmp_path: Path
 ) -> None:
     log = await install(client, codex_home, workdir, tmp_path, ["SessionStart", "SessionEnd"])
+    idle = await start_thread(client, workdir)  # never ran anything: ends all the same
     thread_id = await start_thread(client, workdir)
     mock.push(text_reply("hi"))
     await finish_turn(client, await begin_turn(client, thread_id))
     assert stdin_of(log, "SessionEnd") == []
     assert await client.close() == 0
     (start,) = stdin_of(log, "SessionStart")
-    (end,) = stdin_of(log, "SessionEnd")
-    assert end == {
+    ends = {end["session_id"]: end for end in stdin_of(log, "SessionEnd")}
+    assert set(ends) == {idle, thread_id} and ends[idle]["reason"] == "other"
+    assert ends[thread_id] == {
         "session_id": thread_id, "transcript_path": start["transcript_path"],
         "cwd": str(workdir), "hook_event_name": "SessionEnd", "reason": "other"}
 

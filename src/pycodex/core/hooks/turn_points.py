@@ -285,14 +285,25 @@ async def settle(session: Session) -> None:
 
 
 async def session_end(session: Session, reason: str = "other") -> None:
-    """``SessionEnd`` when the thread's engine shuts down (idle unload, server exit). The
-    reference also ends threads that never ran anything; those have no engine here."""
+    """``SessionEnd`` when the thread's engine shuts down (idle unload, server exit)."""
     s = session.settings
-    hooks = discover(session.host.codex_home, s.cwd)
-    if hooks_off(s.config):
+    await end_session(session.host.codex_home, session.host.thread_id, s.cwd, s.config,
+                      getattr(session.host, "transcript_path", None), _emitter(session),
+                      reason)
+
+
+async def end_session(codex_home: Path, thread_id: str, cwd: Path, config: dict[str, Any],
+                      transcript_path: Path | None, emit: Any, reason: str = "other"
+                      ) -> None:
+    """``SessionEnd`` for a thread, also one that never built an engine (as the reference,
+    which ends every loaded thread)."""
+    if hooks_off(config):
         return
-    await run_hooks(hooks, "SessionEnd", _context(session, None), {"reason": reason},
-                    _emitter(session))
+    hooks = discover(codex_home, cwd)
+    ctx = HookContext(thread_id=thread_id, turn_id=None, cwd=cwd, model="",
+                      permission_mode="default", transcript_path=transcript_path,
+                      codex_home=codex_home)
+    await run_hooks(hooks, "SessionEnd", ctx, {"reason": reason}, emit)
 
 
 async def compact(session: Session, turn: ActiveTurn, event: str, *, auto: bool) -> None:

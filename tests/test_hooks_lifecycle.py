@@ -15,6 +15,7 @@ from tests.support.client import AppServerClient
 from tests.support.mock_responses import (
     MockResponses,
     custom_tool_call_reply,
+    failed_reply,
     slow_text_reply,
     text_reply,
 )
@@ -210,6 +211,22 @@ async def test_model_request_hooks_run_around_each_request(
     assert completed(client, "preModelRequest") == [("completed", [])] * 2
     assert completed(client, "postModelRequest") == [
         ("failed", [{"kind": "error", "text": "post broke"}])] * 2
+
+
+async def test_post_model_request_reports_a_failed_request_before_the_turn_ends(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path, ["PostModelRequest"])
+    thread_id = await start_thread(client, workdir)
+    mock.push(failed_reply())
+    turn = await finish_turn(client, await begin_turn(client, thread_id))
+    assert turn["status"] == "failed"
+    (post,) = stdin_of(log, "PostModelRequest")
+    assert (post["status"], post["error"], post["token_usage"], post["response_id"]) == (
+        "failed", turn["error"]["message"], None, None)
+    methods = [m["method"] for m in client.received if "method" in m]
+    assert methods.index("hook/completed") < methods.index("turn/completed")
 
 
 # -- SessionEnd --------------------------------------------------------------------------------

@@ -233,7 +233,6 @@ class ThreadEngine:
                     await turn_points.record_contexts(self, hooks.contexts)  # hooks
                     await self._sampling_loop(turn, output_schema)
                     await self._stop_hooks(turn, output_schema)  # hooks
-            await turn_points.settle(self)  # hooks: those still running end with the turn
         except asyncio.CancelledError:
             status = "interrupted"
             with contextlib.suppress(Exception):
@@ -250,6 +249,8 @@ class ThreadEngine:
                                      "codexErrorInfo": "other"})
         with contextlib.suppress(Exception):  # injected after the last request: keep them
             await self._record_injected(turn)
+        with contextlib.suppress(Exception):  # hooks: those still running end with the turn
+            await turn_points.settle(self)
         await self._finish_turn(turn, status, error)
 
     async def _finish_turn(self, turn: ActiveTurn, status: TurnStatus,

@@ -328,6 +328,23 @@ async def test_review_runs_prompt_and_model_hooks_but_not_session_or_stop(
     assert stdin_of(log, "SessionStart") == stdin_of(log, "Stop") == []
 
 
+async def test_pre_compact_continue_false_stops_the_compaction(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path,
+                        ["PreCompact", "PostCompact", "Interrupt"],
+                        {"PreCompact": {"stdout": {"continue": False, "stopReason": "keep"}}})
+    thread_id = await start_thread(client, workdir)
+    assert await client.request("thread/compact/start", {"threadId": thread_id}) == {}
+    done = await client.wait_notification("turn/completed")
+    assert (done["turn"]["status"], mock.requests) == ("interrupted", [])
+    assert not client.notifications("item/started")
+    assert completed(client, "preCompact") == [("stopped", [{"kind": "stop", "text": "keep"}])]
+    assert completed(client, "interrupt") == [("completed", [])]
+    assert stdin_of(log, "PostCompact") == []
+
+
 # -- tool hooks' universal fields, steering ----------------------------------------------------
 async def test_tool_hooks_continue_false(
     client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,

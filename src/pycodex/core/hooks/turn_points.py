@@ -308,10 +308,13 @@ async def end_session(codex_home: Path, thread_id: str, cwd: Path, config: dict[
 
 async def compact(session: Session, turn: ActiveTurn, event: str, *, auto: bool) -> None:
     """``PreCompact`` / ``PostCompact`` around a compaction (``trigger`` ``auto`` for one
-    the context limit started, else ``manual``; matchers test the trigger)."""
+    the context limit started, else ``manual``; matchers test the trigger). A
+    ``PreCompact`` ``continue: false`` stops it: the turn ends interrupted."""
     trigger = "auto" if auto else "manual"
-    await run_hooks(_hooks(session, turn), event, _context(session, turn),
-                    {"trigger": trigger}, _emitter(session), subjects=[trigger])
+    outcome = await run_hooks(_hooks(session, turn), event, _context(session, turn),
+                              {"trigger": trigger}, _emitter(session), subjects=[trigger])
+    if event == "PreCompact" and outcome.stop:
+        raise asyncio.CancelledError("compaction stopped by a PreCompact hook")
 
 
 async def interrupted(session: Session, turn: ActiveTurn) -> None:

@@ -367,6 +367,24 @@ async def test_tool_hooks_continue_false(
     assert tool_output(mock, "c1") == "post halt"
 
 
+async def test_post_tool_use_block_replaces_the_output(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    await install(client, codex_home, workdir, tmp_path, ["PostToolUse"], {"PostToolUse": {
+        "stdout": {"decision": "block", "reason": "bad output", "hookSpecificOutput": {
+            "hookEventName": "PostToolUse", "additionalContext": "more ctx"}}}})
+    thread_id = await start_thread(client, workdir)
+    mock.push(exec_call("echo hi", "c1"), text_reply("done"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert completed(client, "postToolUse") == [("blocked", [
+        {"kind": "context", "text": "more ctx"}, {"kind": "feedback", "text": "bad output"}])]
+    last = mock.requests[-1].body["input"]
+    assert [(i["type"], i.get("role")) for i in last[-2:]] == [
+        ("message", "developer"), ("function_call_output", None)]
+    assert (last[-2]["content"][0]["text"], last[-1]["output"]) == ("more ctx", "bad output")
+
+
 async def test_steered_input_runs_user_prompt_submit(
     client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
     tmp_path: Path

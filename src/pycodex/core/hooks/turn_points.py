@@ -408,10 +408,10 @@ def _rewritten(call: ToolCall, updated: dict[str, Any] | None) -> ToolCall:
 
 async def post_tool_use(session: Session, turn: ActiveTurn, call: ToolCall, output: Any
                         ) -> str | None:
-    """``PostToolUse`` after the tool's item completed; contexts and feedback go to the
-    model right before the tool's output. Returns the text that replaces that output
-    (``continue: false``: its ``stopReason``), else ``None``. Not run for a call a hook
-    denied."""
+    """``PostToolUse`` after the tool's item completed; contexts go to the model right
+    before the tool's output. Returns the text that replaces that output (a block's
+    reason, or ``continue: false``'s ``stopReason``), else ``None``. Not run for a call a
+    hook denied."""
     denied: set[str] = _state(session.host).get(_DENIED_KEY, set())
     if call.call_id in denied:
         denied.discard(call.call_id)
@@ -423,10 +423,9 @@ async def post_tool_use(session: Session, turn: ActiveTurn, call: ToolCall, outp
          "tool_response": _tool_response(output, shell=command is not None),
          "tool_use_id": call.call_id},
         _emitter(session), subjects=aliases, call_id=call.call_id)
-    texts = list(outcome.additional_contexts)
+    await _record(session, outcome.additional_contexts)
     if outcome.blocked and outcome.block_reason:
-        texts.append(outcome.block_reason)
-    await _record(session, texts)
+        return outcome.block_reason
     return (outcome.stop_reason or "") if outcome.stop else None
 
 

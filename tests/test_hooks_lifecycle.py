@@ -436,3 +436,66 @@ async def test_trust_and_disabling_survive_a_restart(
         await again.close()
     again.assert_valid()
     assert (stdin_of(log, "UserPromptSubmit"), len(stdin_of(log, "Stop"))) == ([], 1)
+
+
+# -- what PreToolUse output the reference accepts ------------------------------------------------
+def _pre(**specific: Any) -> dict[str, Any]:
+    return {"hookSpecificOutput": {"hookEventName": "PreToolUse", **specific}}
+
+
+PRE_TOOL_CASES: list[tuple[Any, str, str | None]] = [
+    # (hook stdout, run status, error text); probed on the reference 0.171
+    (_pre(permissionDecision="allow"), "failed", "unsupported permissionDecision:allow"),
+    (_pre(permissionDecision="ask"), "failed", "unsupported permissionDecision:ask"),
+    ({"decision": "approve"}, "failed", "unsupported decision:approve"),
+    (_pre(permissionDecision="deny"), "failed",
+     "permissionDecision:deny without a non-empty permissionDecisionReason"),
+    ({"reason": "why"}, "failed", "reason without decision"),
+    (_pre(updatedInput={"command": "echo changed"}), "failed",
+     "updatedInput without permissionDecision:allow"),
+    ({"decision": "block"}, "failed", "decision:block without a non-empty reason"),
+    ({"suppressOutput": True}, "failed", "unsupported suppressOutput"),
+    (_pre(permissionDecision="deny", permissionDecisionReason="  nope  "), "blocked", None),
+    ("{not json", "failed", None),
+]
+
+
+async def test_pre_tool_use_output_is_validated_as_the_reference_does(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    thread_id = await start_thread(client, workdir)
+    for index, (stdout, status, error) in enumerate(PRE_TOOL_CASES):
+        await install(client, codex_home, workdir, tmp_path, ["PreToolUse"],
+                      {"PreToolUse": {"stdout": stdout}})
+        call_id = f"c{index}"
+        mock.push(exec_call("echo hi", call_id), text_reply("done"))
+        await finish_turn(client, await begin_turn(client, thread_id))
+        run = runs(client, "hook/completed")[-1]
+        output = tool_output(mock, call_id)
+        if status == "blocked":
+            assert run["entries"] == [{"kind": "feedback", "text": "nope"}]
+            assert output == "Command blocked by PreToolUse hook: nope. Command: echo hi"
+            continue
+        text = ("hook returned invalid pre-tool-use JSON output" if error is None
+                else f"PreToolUse hook returned {error}")
+        assert (run["status"], run["entries"]) == (status, [{"kind": "error", "text": text}])
+        assert output.endswith("Output:\nhi\n"), stdout  # the command ran unchanged
+
+
+async def test_a_block_needs_a_reason(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    await install(client, codex_home, workdir, tmp_path, ["UserPromptSubmit", "Stop"], {
+        "UserPromptSubmit": {"stdout": {"decision": "block", "reason": " "}},
+        "Stop": {"stdout": {"decision": "block"}}})
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("done"))
+    turn = await finish_turn(client, await begin_turn(client, thread_id))
+    assert turn["status"] == "completed" and len(mock.requests) == 1
+    assert [(r["eventName"], r["status"], r["entries"]) for r in runs(client, "hook/completed")
+            ] == [(event, "failed", [{"kind": "error", "text": f"{name} hook returned "
+                                      "decision:block without a non-empty reason"}])
+                  for event, name in (("userPromptSubmit", "UserPromptSubmit"),
+                                      ("stop", "Stop"))]

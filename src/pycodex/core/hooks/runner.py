@@ -339,29 +339,28 @@ def _interpret_stateless(event: str, data: dict[str, Any], outcome: HookOutcome
 
 def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
                     ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    if event == "PreToolUse":
+        return _interpret_pre_tool_use(data, outcome)
     entries = _universal_entries(data)
-    unsupported = _unsupported_universal(data) if event == "PreToolUse" else None
-    if unsupported is not None:  # the tool call goes on as if the hook said nothing
-        text = f"PreToolUse hook returned unsupported {unsupported}"
-        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
     status = "completed"
     specific = data.get("hookSpecificOutput")
     specific = specific if isinstance(specific, dict) else {}
+    decision, reason = data.get("decision"), data.get("reason")
+    if decision == "block" and not (isinstance(reason, str) and reason.strip()):
+        text = f"{event} hook returned decision:block without a non-empty reason"
+        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
+    if event == "PostToolUse" and decision is None and reason is not None \
+            and data.get("continue") is not False:
+        text = "PostToolUse hook returned reason without decision"
+        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
     context = specific.get("additionalContext")
     if isinstance(context, str) and context:
         outcome.additional_contexts.append(context)
         entries.append(HookOutputEntry(kind="context", text=context))
-    reason: str | None = None
-    if specific.get("permissionDecision") == "deny":
-        reason = str(specific.get("permissionDecisionReason") or "denied by hook")
-    elif data.get("decision") == "block":
-        reason = str(data.get("reason") or "blocked by hook")
-    if reason is not None:
+    if decision == "block":
         status = "blocked"
-        outcome.blocked, outcome.block_reason = True, reason
-        entries.append(HookOutputEntry(kind="feedback", text=reason))
-    elif event == "PreToolUse" and isinstance(specific.get("updatedInput"), dict):
-        outcome.updated_input = specific["updatedInput"]
+        outcome.blocked, outcome.block_reason = True, str(reason)
+        entries.append(HookOutputEntry(kind="feedback", text=str(reason)))
     if data.get("continue") is False:
         status = "stopped"
         stop_reason = data.get("stopReason")
@@ -370,3 +369,69 @@ def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
         if outcome.stop_reason:
             entries.append(HookOutputEntry(kind="stop", text=outcome.stop_reason))
     return status, entries, outcome
+
+
+_PRE_TOOL_DECISIONS = (None, "allow", "deny", "ask")
+_LEGACY_DECISIONS = (None, "approve", "block")
+
+
+def _interpret_pre_tool_use(data: dict[str, Any], outcome: HookOutcome
+                            ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    """``PreToolUse``: ``hookSpecificOutput.permissionDecision`` (``deny`` with a reason
+    blocks; ``allow`` only with an ``updatedInput`` rewrite) or the legacy ``decision:
+    block`` + ``reason``; anything the reference does not support fails the run and the
+    call goes on as if the hook had said nothing."""
+    entries = _universal_entries(data)
+    specific = data.get("hookSpecificOutput")
+    specific = specific if isinstance(specific, dict) else {}
+    permission = specific.get("permissionDecision")
+    if permission not in _PRE_TOOL_DECISIONS or data.get("decision") not in _LEGACY_DECISIONS:
+        text = "hook returned invalid pre-tool-use JSON output"
+        return "failed", [HookOutputEntry(kind="error", text=text)], outcome
+    problem, reason = _pre_tool_problem(data, specific)
+    if problem is not None:
+        return "failed", [*entries, HookOutputEntry(kind="error", text=problem)], outcome
+    context = specific.get("additionalContext")
+    if isinstance(context, str) and context:
+        outcome.additional_contexts.append(context)
+        entries.append(HookOutputEntry(kind="context", text=context))
+    if reason is not None:
+        outcome.blocked, outcome.block_reason = True, reason
+        return "blocked", [*entries, HookOutputEntry(kind="feedback", text=reason)], outcome
+    if permission == "allow":
+        outcome.updated_input = specific.get("updatedInput")
+    return "completed", entries, outcome
+
+
+def _pre_tool_problem(data: dict[str, Any], specific: dict[str, Any]
+                      ) -> tuple[str | None, str | None]:
+    """``(why the output is unsupported, the block reason)``; at most one is set."""
+    prefix = "PreToolUse hook returned"
+    unsupported = _unsupported_universal(data)
+    if unsupported is not None:
+        return f"{prefix} unsupported {unsupported}", None
+    permission = specific.get("permissionDecision")
+    given = specific.get("permissionDecisionReason")
+    updated = specific.get("updatedInput")
+    if permission is not None or given is not None or updated is not None:
+        reason = given.strip() if isinstance(given, str) else ""
+        if updated is not None and permission != "allow":
+            return f"{prefix} updatedInput without permissionDecision:allow", None
+        if permission == "allow":
+            return (None if isinstance(updated, dict)
+                    else f"{prefix} unsupported permissionDecision:allow"), None
+        if permission == "ask":
+            return f"{prefix} unsupported permissionDecision:ask", None
+        if permission == "deny":
+            return ((None, reason) if reason else (
+                f"{prefix} permissionDecision:deny without a non-empty "
+                "permissionDecisionReason", None))
+        return f"{prefix} permissionDecisionReason without permissionDecision", None
+    decision, legacy = data.get("decision"), data.get("reason")
+    reason = legacy.strip() if isinstance(legacy, str) else ""
+    if decision == "approve":
+        return f"{prefix} unsupported decision:approve", None
+    if decision == "block":
+        return ((None, reason) if reason
+                else (f"{prefix} decision:block without a non-empty reason", None))
+    return (f"{prefix} reason without decision" if legacy is not None else None), None

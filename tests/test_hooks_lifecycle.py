@@ -19,7 +19,7 @@ from tests.support.mock_responses import (
     slow_text_reply,
     text_reply,
 )
-from tests.test_hooks import handler_groups, runs, trust_all
+from tests.test_hooks import LOG_STDIN, handler_groups, runs, trust_all
 from tests.test_tools_exec import (  # noqa: F401  (fixtures)
     begin_turn,
     client_fixture,
@@ -32,12 +32,7 @@ from tests.test_tools_exec import (  # noqa: F401  (fixtures)
 
 #: logs its stdin to LOG/<event>.jsonl and answers as OUTPUTS[event] says
 #: (``stdout``, ``stderr``, ``exit``)
-SCRIPT = """\
-import json, os, sys
-data = json.loads(sys.stdin.read())
-event = data["hook_event_name"]
-with open(os.path.join(LOG, event + ".jsonl"), "a") as fh:
-    fh.write(json.dumps(data) + "\\n")
+SCRIPT = LOG_STDIN + """\
 out = OUTPUTS.get(event, {})
 if "stdout" in out:
     print(out["stdout"] if isinstance(out["stdout"], str) else json.dumps(out["stdout"]))

@@ -22,8 +22,7 @@ from tests.support.mock_responses import (
     text_reply,
 )
 from tests.test_interop_reference import REFERENCE
-from tests.test_skills_hooks_reference import relative
-from tests.test_turns import write_config
+from tests.test_skills_hooks_reference import relative, side_by_side
 
 pytestmark = pytest.mark.skipif(not REFERENCE.exists(),
                                 reason=f"reference binary not installed at {REFERENCE}")
@@ -58,8 +57,8 @@ def _shape(run: dict[str, Any]) -> tuple[str, str, str, str]:
     return run_id, run["status"], json.dumps(run["entries"]), run["scope"]
 
 
-async def session(client: AppServerClient, mock: MockResponses, repo: Path, log: Path
-                  ) -> dict[str, Any]:
+async def session(client: AppServerClient, mock: MockResponses, root: Path, repo: Path,
+                  log: Path) -> dict[str, Any]:
     await client.initialize()
     hooks = (await client.request("hooks/list", {"cwds": [str(repo)]}))["data"][0]["hooks"]
     for hook in hooks:
@@ -99,37 +98,26 @@ async def session(client: AppServerClient, mock: MockResponses, repo: Path, log:
         "requests": len(mock.requests),
         "approval_requests": [m["method"] for m in client.received
                               if m.get("method", "").endswith("requestApproval")],
-    }, repo.parent)
+    }, root)
+
+
+def setup_tree(root: Path, script: Path) -> tuple[Path, Path, Path]:
+    """A CODEX_HOME whose hooks.json runs ``script`` for every event, and a git repo."""
+    home, repo, log = root / "codex-home", root / "repo", root / "log"
+    for path in (home, repo, log, root / "user-home"):
+        path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    groups = {e: [{"hooks": [{"type": "command", "command": f"{sys.executable} {script}"}]}]
+              for e in EVENTS}
+    (home / "hooks.json").write_text(json.dumps({"hooks": groups}))
+    return home, repo, log
 
 
 async def test_every_event_runs_and_decides_as_in_the_reference(tmp_path: Path) -> None:
-    results = []
-    script = tmp_path / "hook.py"
-    script.write_text(HOOK)
-    for name, command in (("ref", [str(REFERENCE), "app-server", "--disable", "plugins"]),
-                          ("ours", None)):
-        root = tmp_path / name
-        home, repo, log = root / "codex-home", root / "repo", root / "log"
-        for path in (home, repo, log, root / "user-home"):
-            path.mkdir(parents=True)
-        subprocess.run(["git", "init", "-q", str(repo)], check=True)
-        groups = {e: [{"hooks": [{"type": "command", "command": f"{sys.executable} {script}"}]}]
-                  for e in EVENTS}
-        (home / "hooks.json").write_text(json.dumps({"hooks": groups}))
-        with MockResponses() as mock:
-            write_config(home, mock)
-            client = AppServerClient(home, cwd=repo, command=command, validate=name == "ours",
-                                     env={"MOCK_API_KEY": "k", "HOME": str(root / "user-home"),
-                                          "SHELL": "/bin/bash", "HOOK_LOG": str(log)})
-            await client.start()
-            try:
-                results.append(await session(client, mock, repo, log))
-            finally:
-                await client.close()
-    reference, ours = results
+    reference, ours = await side_by_side(tmp_path, HOOK, setup_tree, session)
     assert reference["files"] == ["allowed.txt"] and reference["approval_requests"] == []
     assert reference["session_end"] == ["other"]
-    assert {e for e in reference["stdin_keys"]} >= {"PermissionRequest", "PreModelRequest",
-                                                    "PostModelRequest", "SessionEnd"}
+    assert set(reference["stdin_keys"]) >= {"PermissionRequest", "PreModelRequest",
+                                            "PostModelRequest", "SessionEnd"}
     for key in reference:
         assert ours[key] == reference[key], key

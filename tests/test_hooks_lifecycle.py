@@ -300,6 +300,32 @@ async def test_session_start_source_follows_thread_start(
     assert sources == [(True, "clear"), (True, "startup"), (True, "startup")]
 
 
+async def test_session_start_source_after_a_restart_and_for_a_fork(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path, ["SessionStart"])
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("hi"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert await client.close() == 0
+    again = AppServerClient(codex_home, cwd=workdir, env=client.env)
+    await again.start()
+    try:
+        await again.initialize()
+        await again.request("thread/resume", {"threadId": thread_id})
+        mock.push(text_reply("resumed"))
+        await finish_turn(again, await begin_turn(again, thread_id))
+        fork = (await again.request("thread/fork", {"threadId": thread_id}))["thread"]["id"]
+        mock.push(text_reply("forked"))
+        await finish_turn(again, await begin_turn(again, fork))
+    finally:
+        await again.close()
+    again.assert_valid()
+    assert [(d["session_id"], d["source"]) for d in stdin_of(log, "SessionStart")] == [
+        (thread_id, "startup"), (thread_id, "resume"), (fork, "fork")]
+
+
 # -- review ------------------------------------------------------------------------------------
 async def test_review_runs_prompt_and_model_hooks_but_not_session_or_stop(
     client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,

@@ -120,7 +120,8 @@ class LoadedThread(msgspec.Struct, eq=False):
     _unload_timer: asyncio.TimerHandle | None = None
     #: The turn engine (``core.turn.engine.ThreadEngine``) once a turn ran on this thread.
     engine: Any = None
-    #: ``source`` of its ``SessionStart`` hooks (``thread/start``'s ``sessionStartSource``)
+    #: ``source`` of its ``SessionStart`` hooks (``thread/start``'s ``sessionStartSource``,
+    #: ``fork`` for a fork)
     session_start_source: str = "startup"
     #: The thread's MCP servers (``core.mcp.manager.McpManager``), started on load.
     mcp: Any = None

@@ -131,14 +131,15 @@ class TurnStart(msgspec.Struct):
 
 async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, Any]]
                      ) -> TurnStart:
-    """``SessionStart`` (first turn of this engine: ``resume`` when the thread had history,
-    else the thread's ``sessionStartSource``: ``startup`` or ``clear``) then
-    ``UserPromptSubmit``."""
+    """``SessionStart`` (first turn of this engine; ``source``: ``fork`` for a fork,
+    ``clear`` when ``thread/start`` said so, ``resume`` for a thread with history, else
+    ``startup``) then ``UserPromptSubmit``."""
     contexts: list[str] = []
     if not _state(session.host).get(_STARTED_KEY):
         _state(session.host)[_STARTED_KEY] = True
-        source = ("resume" if session.context_recorded
-                  else str(getattr(session.host, "session_start_source", "startup")))
+        source = str(getattr(session.host, "session_start_source", "startup"))
+        if source == "startup" and session.context_recorded:
+            source = "resume"
         outcome = await run_hooks(_hooks(session, turn), "SessionStart",
                                   _context(session, turn), {"source": source},
                                   _emitter(session), subjects=[source])

@@ -520,3 +520,73 @@ async def test_a_block_needs_a_reason(
                                       "decision:block without a non-empty reason"}])
                   for event, name in (("userPromptSubmit", "UserPromptSubmit"),
                                       ("stop", "Stop"))]
+
+
+# -- listing: which events take a matcher, timeouts, trust hashes --------------------------------
+#: (event, matcher listed, timeoutSec, currentHash) for ``matcher = "x"`` and
+#: ``command = "echo <Event>"`` inline in config.toml, as the reference 0.171 lists them
+LISTED = [
+    ("preModelRequest", None, 600,
+     "a898b57d4a8082891b88c205302fd3093e3fbeaaef81d58e6ac518170e717caf"),
+    ("postModelRequest", None, 600,
+     "3e9a0a0029681dcef277228172c9302ad0c844b8ec90a2c3dec62f9c9fb8d492"),
+    ("preToolUse", "x", 600,
+     "de9a38c4dd87d3531a2b98aca4917c4842047aa96d23663a14c15c1ba3745fb7"),
+    ("permissionRequest", "x", 600,
+     "99456b169d1aaa85cf676b2f45469fa5bb9c32bb85d0b96b2cfaf071994bf660"),
+    ("postToolUse", "x", 600,
+     "c47963b0f27245749b6514d892fb02406c2e8131087fb1c80d66db4c45b06c24"),
+    ("preCompact", "x", 600,
+     "6e90e316a08ca9cbfe1e21900985f6c07c897ac80929e7fde7780f3c7b0d46ad"),
+    ("postCompact", "x", 600,
+     "29b3a1f4366ec1b2b8a01abc736278095a92efe2891178469d548b85ad25b7df"),
+    ("sessionStart", "x", 600,
+     "b66ca5df1fe85f546cbadeada14b3f3e655e0b9cbfb08e6a6c31d4a2164dc8b5"),
+    ("sessionEnd", "x", 1,
+     "66d2f6f8679313408fa6c38cec9974dffa9b682ca1ac4718cbebe43a6081e819"),
+    ("userPromptSubmit", None, 600,
+     "743ba7e2ae9eb1598441def7bc593add4241e493fe567b28567db3c2b82b1a71"),
+    ("subagentStart", "x", 600,
+     "a4bf8ed44d34f130318f73042abf700da7eead190e3ca51b617a97edf5af0b05"),
+    ("subagentStop", "x", 600,
+     "5d33d695677f2e9e69432da1c31a10e24dfefb70b1bb092987122f5a3070ded8"),
+    ("stop", None, 600,
+     "7773e56566e95134864bef4b6cd2d68e86a6321cbd95c91839a8bf57958fd74a"),
+    ("interrupt", None, 1,
+     "e267be66a406f8e0d639a8e26c32750c665ae169716d5eec2f84ad49e3659d58"),
+]
+
+
+def _inline(event: str, **keys: Any) -> str:
+    lines = [f"\n[[hooks.{event}]]", *(f"{k} = {json.dumps(v)}" for k, v in keys.items()
+                                      if k == "matcher"),
+             f"[[hooks.{event}.hooks]]", 'type = "command"', f'command = "echo {event}"',
+             *(f"{k} = {json.dumps(v)}" for k, v in keys.items() if k != "matcher")]
+    return "\n".join(lines) + "\n"
+
+
+async def test_listing_matches_the_reference_for_every_event(
+    client: AppServerClient, codex_home: Path, workdir: Path
+) -> None:
+    events = [event[0].upper() + event[1:] for event, *_ in LISTED]
+    with (codex_home / "config.toml").open("a") as fh:
+        fh.write("".join(_inline(event, matcher="x") for event in events))
+    entry = (await client.request("hooks/list", {"cwds": [str(workdir)]}))["data"][0]
+    assert [(h["eventName"], h["matcher"], h["timeoutSec"], h["currentHash"])
+            for h in entry["hooks"]] == [
+        (event, matcher, timeout, f"sha256:{digest}")
+        for event, matcher, timeout, digest in LISTED]
+    assert (entry["warnings"], entry["errors"]) == ([], [])
+
+
+async def test_ending_events_get_short_timeouts(
+    client: AppServerClient, codex_home: Path, workdir: Path
+) -> None:
+    config = codex_home / "config.toml"
+    with config.open("a") as fh:
+        fh.write(_inline("SessionEnd", timeout=2) + _inline("SessionEnd", timeout=30)
+                 + _inline("Interrupt", timeout=0) + _inline("Stop", timeoutSec=30))
+    entry = (await client.request("hooks/list", {"cwds": [str(workdir)]}))["data"][0]
+    assert [(h["eventName"], h["timeoutSec"]) for h in entry["hooks"]] == [
+        ("sessionEnd", 2), ("sessionEnd", 3), ("stop", 600), ("interrupt", 1)]
+    assert entry["warnings"] == [f"clamping SessionEnd hook timeout to 3s in {config}"]

@@ -304,7 +304,7 @@ async def end_session(codex_home: Path, thread_id: str, cwd: Path, config: dict[
     ctx = HookContext(thread_id=thread_id, turn_id=None, cwd=cwd, model="",
                       permission_mode="default", transcript_path=transcript_path,
                       codex_home=codex_home)
-    await run_hooks(hooks, "SessionEnd", ctx, {"reason": reason}, emit)
+    await run_hooks(hooks, "SessionEnd", ctx, {"reason": reason}, emit, subjects=[reason])
 
 
 async def compact(session: Session, turn: ActiveTurn, event: str, *, auto: bool) -> None:

@@ -590,3 +590,29 @@ async def test_ending_events_get_short_timeouts(
     assert [(h["eventName"], h["timeoutSec"]) for h in entry["hooks"]] == [
         ("sessionEnd", 2), ("sessionEnd", 3), ("stop", 600), ("interrupt", 1)]
     assert entry["warnings"] == [f"clamping SessionEnd hook timeout to 3s in {config}"]
+
+
+async def test_output_with_unknown_fields_is_invalid(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    """The reference reads hook output strictly: an unknown field (top level or in
+    ``hookSpecificOutput``) fails the run and nothing of it is used; ``Stop`` must print
+    JSON. Texts as probed on the reference."""
+    context = {"hookEventName": "UserPromptSubmit", "additionalContext": "ctx", "bogus": 1}
+    await install(client, codex_home, workdir, tmp_path,
+                  ["SessionStart", "UserPromptSubmit", "Stop"],
+                  {"SessionStart": {"stdout": {"bogus": 1}},
+                   "UserPromptSubmit": {"stdout": {"hookSpecificOutput": context}},
+                   "Stop": {"stdout": "plain text"}})
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("done"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert [(r["eventName"], r["status"], r["entries"])
+            for r in runs(client, "hook/completed")] == [
+        (event, "failed", [{"kind": "error", "text": f"hook returned invalid {label} JSON "
+                                                     "output"}])
+        for event, label in (("sessionStart", "session start"),
+                             ("userPromptSubmit", "user prompt submit"),
+                             ("stop", "stop hook"))]
+    assert "ctx" not in json.dumps(mock.requests[0].body["input"])

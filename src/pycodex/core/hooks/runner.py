@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from pycodex.core.hooks import output_wire
 from pycodex.core.hooks.config import HookHandler, HookSet
 from pycodex.core.hooks.events import MODEL_EVENTS, THREAD_SCOPED, TOOL_EVENTS, camel, kebab
 from pycodex.core.hooks.model import HookContext, HookOutcome
@@ -267,8 +268,8 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        if text.startswith(("{", "[")):
-            message = f"hook returned invalid {kebab(event)} JSON output"
+        if text.startswith(("{", "[")) or event in output_wire.JSON_ONLY:
+            message = f"hook returned invalid {output_wire.label(event)} JSON output"
             return "failed", [HookOutputEntry(kind="error", text=message)], outcome
         if event in JSON_ONLY_EVENTS:
             message = f"{event} hook returned non-JSON stdout"
@@ -277,6 +278,9 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
             outcome.additional_contexts.append(text)
             entries.append(HookOutputEntry(kind="context", text=text))
         return "completed", entries, outcome
+    problem = output_wire.invalid(event, parsed)
+    if problem is not None:
+        return "failed", [HookOutputEntry(kind="error", text=problem)], outcome
     if event == "PermissionRequest":
         return _interpret_permission(parsed, outcome)
     if event in MODEL_EVENTS:
@@ -371,10 +375,6 @@ def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
     return status, entries, outcome
 
 
-_PRE_TOOL_DECISIONS = (None, "allow", "deny", "ask")
-_LEGACY_DECISIONS = (None, "approve", "block")
-
-
 def _interpret_pre_tool_use(data: dict[str, Any], outcome: HookOutcome
                             ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
     """``PreToolUse``: ``hookSpecificOutput.permissionDecision`` (``deny`` with a reason
@@ -385,9 +385,6 @@ def _interpret_pre_tool_use(data: dict[str, Any], outcome: HookOutcome
     specific = data.get("hookSpecificOutput")
     specific = specific if isinstance(specific, dict) else {}
     permission = specific.get("permissionDecision")
-    if permission not in _PRE_TOOL_DECISIONS or data.get("decision") not in _LEGACY_DECISIONS:
-        text = "hook returned invalid pre-tool-use JSON output"
-        return "failed", [HookOutputEntry(kind="error", text=text)], outcome
     problem, reason = _pre_tool_problem(data, specific)
     if problem is not None:
         return "failed", [*entries, HookOutputEntry(kind="error", text=problem)], outcome

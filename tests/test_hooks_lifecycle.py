@@ -616,3 +616,25 @@ async def test_output_with_unknown_fields_is_invalid(
                              ("userPromptSubmit", "user prompt submit"),
                              ("stop", "stop hook"))]
     assert "ctx" not in json.dumps(mock.requests[0].body["input"])
+
+
+async def test_unreadable_permission_output_leaves_the_decision_to_the_client(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    await install(client, codex_home, workdir, tmp_path, ["PermissionRequest", "PostToolUse"],
+                  {"PermissionRequest": {"stdout": {"bogus": 1}},
+                   "PostToolUse": {"stderr": "no way", "exit": 2}})
+    asked: list[str] = []
+    client.auto_answers["item/commandExecution/requestApproval"] = lambda p: (
+        asked.append(p["itemId"]) or {"decision": "accept"})
+    thread_id = await start_thread(client, workdir, approval="on-request", sandbox="read-only")
+    mock.push(escalated("touch made.txt", "c1"), text_reply("ok"))
+    await finish_turn(client, await begin_turn(client, thread_id))
+    assert asked == ["c1"] and (workdir / "made.txt").exists()
+    assert completed(client, "permissionRequest") == [("failed", [
+        {"kind": "error", "text": "hook returned invalid permission-request JSON output"}])]
+    # PostToolUse exit 2: its stderr takes the place of the tool's output
+    assert completed(client, "postToolUse") == [("blocked", [
+        {"kind": "feedback", "text": "no way"}])]
+    assert tool_output(mock, "c1") == "no way"

@@ -174,7 +174,7 @@ async def test_model_request_hooks_run_around_each_request(
 ) -> None:
     log = await install(client, codex_home, workdir, tmp_path,
                         ["PreModelRequest", "PostModelRequest"],
-                        {"PreModelRequest": {"stdout": "plain words are ignored"},
+                        {"PreModelRequest": {"stdout": "{their stdout is not read"},
                          "PostModelRequest": {"stderr": "post broke", "exit": 1}})
     thread_id = await start_thread(client, workdir)
     mock.push(exec_call("true", "c1"), text_reply("done", response_id="resp_last"))
@@ -638,3 +638,21 @@ async def test_unreadable_permission_output_leaves_the_decision_to_the_client(
     assert completed(client, "postToolUse") == [("blocked", [
         {"kind": "feedback", "text": "no way"}])]
     assert tool_output(mock, "c1") == "no way"
+
+
+async def test_compaction_hook_output_is_only_reported(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    await install(client, codex_home, workdir, tmp_path, ["PreCompact", "PostCompact"],
+                  {"PreCompact": {"stderr": "boom", "exit": 3},
+                   "PostCompact": {"stdout": {"bogus": 1}}})
+    thread_id = await start_thread(client, workdir)
+    mock.push(text_reply("SUMMARY"))
+    await client.request("thread/compact/start", {"threadId": thread_id})
+    done = await client.wait_notification("turn/completed")
+    assert done["turn"]["status"] == "completed"
+    invalid = "hook returned invalid PostCompact hook JSON output"
+    assert [(r["eventName"], r["status"], r["entries"]) for r in runs(client, "hook/completed")
+            ] == [("preCompact", "failed", [{"kind": "error", "text": "boom"}]),
+                  ("postCompact", "failed", [{"kind": "error", "text": invalid}])]

@@ -85,8 +85,18 @@ class StopOutput(_Universal):
     reason: str | None = None
 
 
+class StatelessOutput(_Universal):
+    """Events whose output is only reported (compaction, model requests, session end)."""
+
+
+#: events whose output is only reported; a failing run's error is the hook's stderr
+STATELESS = frozenset({"PreCompact", "PostCompact", "SessionEnd"})
+#: events whose stdout is not read at all (only how the hook exited counts)
+UNREAD = frozenset({"PreModelRequest", "PostModelRequest"})
+
 #: event → (its output's shape, the label of its "invalid JSON output" error)
 STRICT: dict[str, tuple[type[_Wire], str]] = {
+    **{event: (StatelessOutput, f"{event} hook") for event in STATELESS},
     "SessionStart": (SessionStartOutput, "session start"),
     "UserPromptSubmit": (UserPromptSubmitOutput, "user prompt submit"),
     "PreToolUse": (PreToolUseOutput, "pre-tool-use"),

@@ -246,6 +246,9 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
     entries: list[HookOutputEntry] = []
     if error is not None:
         return "failed", [HookOutputEntry(kind="error", text=error)], outcome
+    if exit_code is None and event in output_wire.STATELESS:
+        text = "hook process terminated without an exit code"
+        return "failed", [HookOutputEntry(kind="error", text=text)], outcome
     if exit_code == 2 and event in BLOCKING_EVENTS:
         reason = stderr.strip()
         if not reason:
@@ -257,11 +260,11 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
     if exit_code != 0:
         text = ("hook exited without a status code" if exit_code is None
                 else f"hook exited with code {exit_code}")
-        if event in MODEL_EVENTS and stderr.strip():
-            text = stderr.strip()  # the model events report the hook's own words
+        if (event in output_wire.STATELESS or event in output_wire.UNREAD) and stderr.strip():
+            text = stderr.strip()  # these events report the hook's own words
         return "failed", [HookOutputEntry(kind="error", text=text)], outcome
     text = stdout.strip()
-    if not text:
+    if not text or event in output_wire.UNREAD:
         return "completed", entries, outcome
     try:
         parsed = json.loads(text)
@@ -283,8 +286,6 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
         return "failed", [HookOutputEntry(kind="error", text=problem)], outcome
     if event == "PermissionRequest":
         return _interpret_permission(parsed, outcome)
-    if event in MODEL_EVENTS:
-        return _interpret_stateless(event, parsed, outcome)
     return _interpret_json(event, parsed, outcome)
 
 
@@ -328,16 +329,6 @@ def _interpret_permission(data: dict[str, Any], outcome: HookOutcome
                   else "PermissionRequest hook denied approval")
         outcome.blocked, outcome.block_reason = True, reason
         return "blocked", [*entries, HookOutputEntry(kind="feedback", text=reason)], outcome
-    return "completed", entries, outcome
-
-
-def _interpret_stateless(event: str, data: dict[str, Any], outcome: HookOutcome
-                         ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
-    """Events whose output is only reported (a model request cannot be stopped)."""
-    entries = _universal_entries(data)
-    if data.get("continue") is False:
-        text = f"{event} hook returned unsupported continue:false"
-        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
     return "completed", entries, outcome
 
 

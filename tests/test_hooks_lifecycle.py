@@ -656,3 +656,25 @@ async def test_compaction_hook_output_is_only_reported(
     assert [(r["eventName"], r["status"], r["entries"]) for r in runs(client, "hook/completed")
             ] == [("preCompact", "failed", [{"kind": "error", "text": "boom"}]),
                   ("postCompact", "failed", [{"kind": "error", "text": invalid}])]
+
+
+async def test_a_refused_steer_is_dropped_and_the_turn_ends(
+    client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = await install(client, codex_home, workdir, tmp_path, ["UserPromptSubmit"])
+    thread_id = await start_thread(client, workdir)
+    mock.push(slow_text_reply("a", "b", "c", "d", interval=0.3), text_reply("never asked"))
+    turn_id = await begin_turn(client, thread_id, "hello")
+    await client.wait_notification("item/agentMessage/delta")
+    (log.parent / "lifecycle_hook.py").write_text(
+        (log.parent / "lifecycle_hook.py").read_text().replace(
+            "OUTPUTS = {}", "OUTPUTS = {'UserPromptSubmit': {'stdout': "
+                            "'{\"decision\": \"block\", \"reason\": \"no steering\"}'}}"))
+    await client.request("turn/steer", {"threadId": thread_id, "expectedTurnId": turn_id,
+                                        "input": [{"type": "text", "text": "steered"}]})
+    turn = await finish_turn(client, turn_id)
+    assert turn["status"] == "completed" and len(mock.requests) == 1
+    assert completed(client, "userPromptSubmit") == [
+        ("completed", []), ("blocked", [{"kind": "feedback", "text": "no steering"}])]
+    assert "steered" not in json.dumps(mock.requests[0].body["input"])

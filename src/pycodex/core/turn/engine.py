@@ -400,16 +400,21 @@ class ThreadEngine:
     # -- sampling ------------------------------------------------------------------------
     async def _sampling_loop(self, turn: ActiveTurn, output_schema: Any) -> None:
         first = True
+        needs_follow_up = True
         while True:
             if not first:
+                more = needs_follow_up or bool(turn.pending_items)
                 await self._record_injected(turn)
                 turn.client_id = None  # only the turn's own input echoes it
                 while turn.pending_input:  # steered input: its hooks, then the prompt
                     inputs = turn.pending_input.pop(0)
                     hooks = await turn_points.prompt_submit(self, turn, inputs)  # hooks
                     if not hooks.blocked:
+                        more = True
                         await self._record_prompt(turn, inputs)
                         await turn_points.record_contexts(self, hooks.contexts)  # hooks
+                if not more:  # hooks: every steered input was refused, nothing else to do
+                    return
             first = False
             needs_follow_up = await self._sample(turn, output_schema)
             if needs_follow_up and self._over_compact_limit():

@@ -28,12 +28,15 @@ from tests.test_tools_exec import (  # noqa: F401  (fixtures)
     tool_output,
 )
 
-HOOK_SCRIPT = """\
+#: the start of a hook script: read stdin, append it to LOG/<event>.jsonl
+LOG_STDIN = """\
 import json, os, sys, time
 data = json.loads(sys.stdin.read())
 event = data["hook_event_name"]
 with open(os.path.join(LOG, event + ".jsonl"), "a") as fh:
     fh.write(json.dumps(data) + "\\n")
+"""
+HOOK_SCRIPT = LOG_STDIN + """\
 action = ACTIONS.get(event)
 if action == "context":
     print(json.dumps({"hookSpecificOutput": {"hookEventName": event,

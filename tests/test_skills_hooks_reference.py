@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +113,22 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
     return relative(out, root)
 
 
-async def test_same_answers_runs_and_model_input_as_the_reference(tmp_path: Path) -> None:
+Session = Callable[[AppServerClient, MockResponses, Path, Path, Path],
+                   Awaitable[dict[str, Any]]]
+
+
+async def side_by_side(tmp_path: Path, script_text: str,
+                       setup: Callable[[Path, Path], tuple[Path, Path, Path]],
+                       session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``session``'s results against the reference, then against pycodex, each in its own
+    tree (``setup(root, hook script)`` → home, repo, hook log folder) and mock model."""
     results = []
     script = tmp_path / "hook.py"
-    script.write_text(HOOK)
+    script.write_text(script_text)
     for name, command in (("ref", [str(REFERENCE), "app-server", "--disable", "plugins"]),
                           ("ours", None)):
         root = tmp_path / name
-        home, repo, log = setup_tree(root, script)
+        home, repo, log = setup(root, script)
         with MockResponses() as mock:
             write_config(home, mock)
             client = AppServerClient(home, cwd=repo, command=command, validate=name == "ours",
@@ -130,7 +139,11 @@ async def test_same_answers_runs_and_model_input_as_the_reference(tmp_path: Path
                 results.append(await session(client, mock, root, repo, log))
             finally:
                 await client.close()
-    reference, ours = results
+    return results[0], results[1]
+
+
+async def test_same_answers_runs_and_model_input_as_the_reference(tmp_path: Path) -> None:
+    reference, ours = await side_by_side(tmp_path, HOOK, setup_tree, session)
     assert len(reference["skills"]) == 3 and len(reference["skill_errors"]) == 2
     assert [status for _, _, status, _ in reference["runs"]] == [
         "running", "completed", "running", "blocked", "running", "completed"]

@@ -49,6 +49,11 @@ class ThreadHost:
         """The thread's rollout file (hooks receive it as ``transcript_path``)."""
         return self.thread.path
 
+    @property
+    def session_start_source(self) -> str:
+        """``source`` of the thread's first ``SessionStart`` hooks (``startup``/``clear``)."""
+        return self.thread.session_start_source
+
     async def emit(self, notification: Notification) -> None:
         await self.emit_many([notification])
 

@@ -306,6 +306,7 @@ async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Any:
     thread.settings.dynamic_tools = params.dynamic_tools
     thread.settings.experimental_raw_events = params.experimental_raw_events
     thread.settings.persist_extended_history = params.persist_extended_history
+    thread.session_start_source = params.session_start_source or "startup"
     try:
         await thread_service.attach_writer(mgr, thread, created)
     except OSError as exc:

@@ -17,6 +17,7 @@ import msgspec
 from msgspec import UNSET
 
 from pycodex.atomic import atomic_write
+from pycodex.core.hooks import turn_points
 from pycodex.core.host import ClientAnswerError
 from pycodex.core.ids import now_ms
 from pycodex.core.tools.context import ToolContext
@@ -32,10 +33,24 @@ from pycodex.protocol.types.items import (
 logger = logging.getLogger(__name__)
 
 REJECTED_BY_USER = "rejected by user"
+
+
+def exec_rejected(reason: str) -> str:
+    """What the model is told when a command's approval was refused for ``reason`` (the
+    reference's error, its message quoted twice the way Rust debug-prints strings)."""
+    message = _debug(f"Rejected({_debug(reason)})")
+    return f"exec_command failed: CreateProcess {{ message: {message} }}"
+
+
+def _debug(text: str) -> str:
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\r", "\\r").replace("\t", "\\t"))
+    return f'"{escaped}"'
+
+
 #: What the model is told when a command approval is declined / could not be obtained.
-EXEC_DECLINED = 'exec_command failed: CreateProcess { message: "Rejected(\\"rejected by user\\")" }'
-EXEC_APPROVAL_FAILED = ('exec_command failed: CreateProcess { message: '
-                        '"Rejected(\\"approval request failed\\")" }')
+EXEC_DECLINED = exec_rejected(REJECTED_BY_USER)
+EXEC_APPROVAL_FAILED = exec_rejected("approval request failed")
 #: ... and for file changes.
 PATCH_DECLINED = "patch rejected by user"
 APPROVAL_FAILED = "approval request failed"
@@ -280,6 +295,13 @@ def _persist_rule(ctx: ToolContext, prefix: list[str]) -> None:
         logger.warning("could not persist exec policy rule: %s", exc)
 
 
+def _hook_command(argv: list[str]) -> str:
+    """The command as hooks see it: the script of ``<shell> -lc <script>``, else argv."""
+    if len(argv) == 3 and argv[1] in ("-lc", "-c"):
+        return argv[2]
+    return shlex.join(argv)
+
+
 def escalation_refusal(policy: Any) -> str:
     """What the model is told when it asks for escalation under a policy other than
     ``on-request`` (the policy rendered the way the reference prints it)."""
@@ -355,6 +377,16 @@ async def request_command_approval(
             return outcome
     if not must_ask:
         outcome.sandboxed = True
+        return outcome
+    hook_input: dict[str, Any] = {"command": _hook_command(argv)}  # hooks: may decide
+    if justification:
+        hook_input["description"] = justification
+    decided = await turn_points.permission_request(ctx, call_id, hook_input)
+    if decided is not None:
+        if decided.allow:
+            outcome.sandboxed = not (escalate or retry)
+        else:
+            outcome.rejected = exec_rejected(decided.message)
         return outcome
 
     command = _shell_join(argv)

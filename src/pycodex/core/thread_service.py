@@ -299,6 +299,7 @@ async def write_fork(
 ) -> list[Turn]:
     """Give the fork its rollout, a copy of the source's; returns the fork's turns."""
     thread.forked_from_id = source_id
+    thread.session_start_source = "fork"  # what its first SessionStart hooks are told
     thread.name = source.name
     thread.history_mode = "paginated"  # a fork is a new thread, whatever its source
     items: list[RolloutItem] = [(line.type, line.payload) for line in source.lines]

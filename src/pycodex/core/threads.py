@@ -120,6 +120,9 @@ class LoadedThread(msgspec.Struct, eq=False):
     _unload_timer: asyncio.TimerHandle | None = None
     #: The turn engine (``core.turn.engine.ThreadEngine``) once a turn ran on this thread.
     engine: Any = None
+    #: ``source`` of its ``SessionStart`` hooks (``thread/start``'s ``sessionStartSource``,
+    #: ``fork`` for a fork)
+    session_start_source: str = "startup"
     #: The thread's MCP servers (``core.mcp.manager.McpManager``), started on load.
     mcp: Any = None
 
@@ -252,6 +255,8 @@ class ThreadManager:
         self._cancel_unload(thread)
         if thread.engine is not None:
             asyncio.get_running_loop().create_task(thread.engine.shutdown())
+        else:
+            asyncio.get_running_loop().create_task(self._end_session(thread))  # hooks
         if thread.mcp is not None:
             asyncio.get_running_loop().create_task(thread.mcp.close())
         thread.writer.close_nowait()
@@ -263,11 +268,27 @@ class ThreadManager:
             self.notify(ThreadClosedNotification(thread_id=thread_id), None)
         return thread
 
+    async def _end_session(self, thread: LoadedThread) -> None:
+        """``SessionEnd`` hooks of a thread that never built an engine (the engine runs
+        them itself on shutdown)."""
+        from pycodex.core.hooks.turn_points import end_session
+
+        async def emit(params: Any) -> None:
+            thread.notify(params)
+
+        try:
+            await end_session(self.codex_home, thread.id, Path(thread.settings.cwd),
+                              thread.settings.config, thread.path, emit)
+        except Exception:
+            logger.exception("SessionEnd hooks of thread %s failed", thread.id)
+
     async def shutdown(self) -> None:
         for thread in list(self._threads.values()):
             self._cancel_unload(thread)
             if thread.engine is not None:
                 await thread.engine.shutdown()
+            else:
+                await self._end_session(thread)  # hooks
             if thread.mcp is not None:
                 await thread.mcp.close()
             await thread.writer.close()

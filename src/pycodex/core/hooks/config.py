@@ -18,12 +18,13 @@ from typing import Any, Literal
 import msgspec
 
 from pycodex.config.layers import CONFIG_FILE, LayerStack, load_stack, system_dir
-from pycodex.core.hooks.events import EVENTS, MATCHER_EVENTS, snake
+from pycodex.core.hooks.events import EVENTS, MATCHER_EVENTS, SHORT_EVENTS, snake
 
 HOOKS_FILE = "hooks.json"
 #: sources administrators control: their hooks run without being trusted
 MANAGED_SOURCES = frozenset({"system"})
 DEFAULT_TIMEOUT_SEC = 600
+SHORT_TIMEOUT_MAX = 3
 
 TrustStatus = Literal["managed", "untrusted", "trusted", "modified"]
 
@@ -161,11 +162,9 @@ def handler_hash(event: str, matcher: str | None, handler: dict[str, Any]) -> st
     """The reference's trust hash: ``sha256:`` of the canonical JSON (sorted keys, compact)
     of the handler's normalized identity, so a hook trusted by either implementation is
     trusted by both."""
-    timeout = handler.get("timeout", handler.get("timeoutSec"))
     normalized: dict[str, Any] = {
         "type": "command", "command": handler.get("command"),
-        "timeout": max(1, timeout) if isinstance(timeout, int) else DEFAULT_TIMEOUT_SEC,
-        "async": handler.get("async") is True}
+        "timeout": timeout_for(event, handler), "async": handler.get("async") is True}
     if isinstance(handler.get("statusMessage"), str):
         normalized["statusMessage"] = handler["statusMessage"]
     identity: dict[str, Any] = {"event_name": snake(event), "hooks": [normalized]}
@@ -175,6 +174,15 @@ def handler_hash(event: str, matcher: str | None, handler: dict[str, Any]) -> st
 
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def timeout_for(event: str, handler: dict[str, Any]) -> int:
+    """A handler's timeout in seconds (``timeout``; at least 1, default 600; the events of
+    an ending session get 1 by default and 3 at most)."""
+    timeout = handler.get("timeout")
+    if not isinstance(timeout, int) or isinstance(timeout, bool):
+        return 1 if event in SHORT_EVENTS else DEFAULT_TIMEOUT_SEC
+    return min(max(1, timeout), SHORT_TIMEOUT_MAX) if event in SHORT_EVENTS else max(1, timeout)
 
 
 def shape_problem(table: dict[str, Any]) -> str | None:
@@ -237,6 +245,11 @@ def _handlers(source: _Source, first_order: int, state: dict[str, dict[str, Any]
                     warnings.append(f"skipping {raw['type']} hook in {source.path}: "
                                     f"{raw['type']} hooks are not supported yet")
                     continue
+                timeout = raw.get("timeout")
+                if event in SHORT_EVENTS and isinstance(timeout, int) \
+                        and timeout > SHORT_TIMEOUT_MAX:
+                    warnings.append(f"clamping {event} hook timeout to {SHORT_TIMEOUT_MAX}s "
+                                    f"in {source.path}")
                 out.append(_handler(source, event, matcher, group_index, handler_index, raw,
                                     first_order + len(out), state))
     return out
@@ -245,8 +258,7 @@ def _handlers(source: _Source, first_order: int, state: dict[str, dict[str, Any]
 def _handler(source: _Source, event: str, matcher: str | None, group_index: int,
              handler_index: int, raw: dict[str, Any], order: int,
              state: dict[str, dict[str, Any]]) -> HookHandler:
-    timeout = raw.get("timeout", raw.get("timeoutSec"))
-    timeout_sec = max(1, timeout) if isinstance(timeout, int) else DEFAULT_TIMEOUT_SEC
+    timeout_sec = timeout_for(event, raw)
     status = raw.get("statusMessage")
     limit = raw.get("additionalContextLimit")
     key = f"{source.path}:{snake(event)}:{group_index}:{handler_index}"
@@ -257,7 +269,8 @@ def _handler(source: _Source, event: str, matcher: str | None, group_index: int,
                           else "untrusted" if not isinstance(trusted, str)
                           else "trusted" if trusted == current else "modified")
     return HookHandler(
-        key=key, event=event, command=raw["command"], matcher=matcher,
+        key=key, event=event, command=raw["command"],
+        matcher=matcher if event in MATCHER_EVENTS else None,  # others ignore theirs
         timeout_sec=timeout_sec, status_message=status if isinstance(status, str) else None,
         is_async=raw.get("async") is True, source=source.kind,
         source_path=Path(os.path.normpath(source.path)), display_order=order,

@@ -16,7 +16,12 @@ EVENTS: tuple[str, ...] = (
 THREAD_SCOPED = frozenset({"SessionStart", "SessionEnd"})
 #: events that use a matcher (it is part of their trust hash; others ignore it)
 MATCHER_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse", "PreCompact",
-                            "PostCompact", "SessionStart"})
+                            "PostCompact", "SessionStart", "SessionEnd", "SubagentStart",
+                            "SubagentStop"})
+#: events that must not hold up an ending session: 1 s by default, 3 s at most
+SHORT_EVENTS = frozenset({"SessionEnd", "Interrupt"})
+#: events around each model request (stateless: their output is only reported)
+MODEL_EVENTS = frozenset({"PreModelRequest", "PostModelRequest"})
 #: events whose matcher is tested against a tool name
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
 

@@ -21,6 +21,8 @@ class HookOutcome(msgspec.Struct):
     additional_contexts: list[str] = msgspec.field(default_factory=list)
     stop: bool = False
     stop_reason: str | None = None
+    allowed: bool = False
+    """A ``PermissionRequest`` hook approved the request (a denial sets ``blocked``)."""
 
 
 class HookContext(msgspec.Struct, frozen=True):

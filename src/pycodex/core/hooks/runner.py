@@ -18,8 +18,9 @@ from typing import Any
 
 import msgspec
 
+from pycodex.core.hooks import output_wire
 from pycodex.core.hooks.config import HookHandler, HookSet
-from pycodex.core.hooks.events import THREAD_SCOPED, TOOL_EVENTS, camel, kebab
+from pycodex.core.hooks.events import MODEL_EVENTS, THREAD_SCOPED, TOOL_EVENTS, camel, kebab
 from pycodex.core.hooks.model import HookContext, HookOutcome
 from pycodex.core.hooks.spill import limit_for, spill
 from pycodex.core.truncation import approx_tokens, truncate_middle
@@ -41,7 +42,9 @@ BLOCKING_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse",
 #: events whose stdout must be JSON when it is not empty
 JSON_ONLY_EVENTS = frozenset({"Interrupt"})
 #: events whose stdin object has no ``permission_mode``
-WITHOUT_PERMISSION_MODE = frozenset({"PreCompact", "PostCompact"})
+WITHOUT_PERMISSION_MODE = frozenset({"PreCompact", "PostCompact", "SessionEnd"})
+#: events whose stdin object has no ``model``
+WITHOUT_MODEL = frozenset({"SessionEnd"})
 #: Claude-Code-style events whose plain (non-JSON) stdout is context for the model
 _PLAIN_STDOUT_IS_CONTEXT = frozenset({"SessionStart", "UserPromptSubmit"})
 
@@ -56,16 +59,32 @@ class _Result(msgspec.Struct):
 
 
 def stdin_payload(event: str, ctx: HookContext, fields: dict[str, Any]) -> dict[str, Any]:
+    if event in MODEL_EVENTS:
+        return _model_payload(event, ctx, fields)
     payload: dict[str, Any] = {"session_id": ctx.thread_id}
     if event not in THREAD_SCOPED and ctx.turn_id is not None:
         payload["turn_id"] = ctx.turn_id
     payload.update({
         "transcript_path": str(ctx.transcript_path) if ctx.transcript_path else None,
-        "cwd": str(ctx.cwd), "hook_event_name": event, "model": ctx.model})
+        "cwd": str(ctx.cwd), "hook_event_name": event})
+    if event not in WITHOUT_MODEL:
+        payload["model"] = ctx.model
     if event not in WITHOUT_PERMISSION_MODE:
         payload["permission_mode"] = ctx.permission_mode
     payload.update(fields)
     return payload
+
+
+def _model_payload(event: str, ctx: HookContext, fields: dict[str, Any]) -> dict[str, Any]:
+    """``PreModelRequest`` / ``PostModelRequest``: the request's identity first, then the
+    thread's; ``fields`` holds ``request_id``, ``attempt_number`` and the answer's fields."""
+    head = {"kind": "sampling", "request_id": fields.get("request_id"),
+            "attempt_number": fields.get("attempt_number", 1)}
+    rest = {k: v for k, v in fields.items() if k not in head}
+    return {**head, "session_id": ctx.thread_id, "thread_id": ctx.thread_id,
+            "turn_id": ctx.turn_id, "cwd": str(ctx.cwd),
+            "transcript_path": str(ctx.transcript_path) if ctx.transcript_path else None,
+            "model": ctx.model, "hook_event_name": event, **rest}
 
 
 def matching(hooks: HookSet, event: str, subjects: list[str]) -> list[HookHandler]:
@@ -126,6 +145,7 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
             combined.block_reason = (None if outcome.block_reason is None else
                                      await _within_limit(outcome.block_reason, handler, ctx))
             combined.block_run_id = summary.id
+        combined.allowed = combined.allowed or outcome.allowed
         if outcome.stop and not combined.stop:
             combined.stop, combined.stop_reason = True, outcome.stop_reason
     return combined
@@ -168,7 +188,7 @@ def _summary(handler: HookHandler, call_id: str | None, status: Any, started_at:
              completed_at: int | None = None, duration_ms: int | None = None,
              entries: list[HookOutputEntry] | None = None) -> HookRunSummary:
     run_id = f"{kebab(handler.event)}:{handler.display_order}:{handler.source_path}"
-    if call_id is not None and handler.event in TOOL_EVENTS:
+    if call_id is not None and (handler.event in TOOL_EVENTS or handler.event in MODEL_EVENTS):
         run_id += f":{call_id}"
     return HookRunSummary(
         id=run_id, event_name=camel(handler.event),  # type: ignore[arg-type]
@@ -226,28 +246,33 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
     entries: list[HookOutputEntry] = []
     if error is not None:
         return "failed", [HookOutputEntry(kind="error", text=error)], outcome
+    if exit_code is None and event in output_wire.STATELESS:
+        text = "hook process terminated without an exit code"
+        return "failed", [HookOutputEntry(kind="error", text=text)], outcome
     if exit_code == 2 and event in BLOCKING_EVENTS:
         reason = stderr.strip()
         if not reason:
-            text = (f"{event} hook exited with code 2 but did not write a blocking reason "
-                    "to stderr")
+            what = "a denial" if event == "PermissionRequest" else "a blocking"
+            text = f"{event} hook exited with code 2 but did not write {what} reason to stderr"
             return "failed", [HookOutputEntry(kind="error", text=text)], outcome
         outcome.blocked, outcome.block_reason = True, reason
         return "blocked", [HookOutputEntry(kind="feedback", text=reason)], outcome
     if exit_code != 0:
         text = ("hook exited without a status code" if exit_code is None
                 else f"hook exited with code {exit_code}")
+        if (event in output_wire.STATELESS or event in output_wire.UNREAD) and stderr.strip():
+            text = stderr.strip()  # these events report the hook's own words
         return "failed", [HookOutputEntry(kind="error", text=text)], outcome
     text = stdout.strip()
-    if not text:
+    if not text or event in output_wire.UNREAD:
         return "completed", entries, outcome
     try:
         parsed = json.loads(text)
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        if text.startswith(("{", "[")):
-            message = f"hook returned invalid {kebab(event)} JSON output"
+        if text.startswith(("{", "[")) or event in output_wire.JSON_ONLY:
+            message = f"hook returned invalid {output_wire.label(event)} JSON output"
             return "failed", [HookOutputEntry(kind="error", text=message)], outcome
         if event in JSON_ONLY_EVENTS:
             message = f"{event} hook returned non-JSON stdout"
@@ -256,33 +281,81 @@ def interpret(event: str, exit_code: int | None, stdout: str, stderr: str,
             outcome.additional_contexts.append(text)
             entries.append(HookOutputEntry(kind="context", text=text))
         return "completed", entries, outcome
+    problem = output_wire.invalid(event, parsed)
+    if problem is not None:
+        return "failed", [HookOutputEntry(kind="error", text=problem)], outcome
+    if event == "PermissionRequest":
+        return _interpret_permission(parsed, outcome)
     return _interpret_json(event, parsed, outcome)
+
+
+def _universal_entries(data: dict[str, Any]) -> list[HookOutputEntry]:
+    message = data.get("systemMessage")
+    if isinstance(message, str) and message:
+        return [HookOutputEntry(kind="warning", text=message)]
+    return []
+
+
+def _unsupported_universal(data: dict[str, Any]) -> str | None:
+    """Which universal field an event that cannot stop the turn was given, if any."""
+    if data.get("continue") is False:
+        return "continue:false"
+    if "stopReason" in data:
+        return "stopReason"
+    return "suppressOutput" if data.get("suppressOutput") is True else None
+
+
+def _interpret_permission(data: dict[str, Any], outcome: HookOutcome
+                          ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    """``hookSpecificOutput.decision {behavior: allow|deny, message?}``: approve or refuse
+    the request without asking; no decision lets the normal approval go on."""
+    entries = _universal_entries(data)
+    specific = data.get("hookSpecificOutput")
+    decision = specific.get("decision") if isinstance(specific, dict) else None
+    decision = decision if isinstance(decision, dict) else {}
+    unsupported = _unsupported_universal(data) or (
+        "updatedInput" if "updatedInput" in decision
+        else "updatedPermissions" if "updatedPermissions" in decision
+        else "interrupt:true" if decision.get("interrupt") is True else None)
+    if unsupported is not None:
+        text = f"PermissionRequest hook returned unsupported {unsupported}"
+        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
+    behavior = decision.get("behavior")
+    if behavior == "allow":
+        outcome.allowed = True
+    elif behavior == "deny":
+        message = decision.get("message")
+        reason = (message.strip() if isinstance(message, str) and message.strip()
+                  else "PermissionRequest hook denied approval")
+        outcome.blocked, outcome.block_reason = True, reason
+        return "blocked", [*entries, HookOutputEntry(kind="feedback", text=reason)], outcome
+    return "completed", entries, outcome
 
 
 def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
                     ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
-    entries: list[HookOutputEntry] = []
+    if event == "PreToolUse":
+        return _interpret_pre_tool_use(data, outcome)
+    entries = _universal_entries(data)
     status = "completed"
-    message = data.get("systemMessage")
-    if isinstance(message, str) and message:
-        entries.append(HookOutputEntry(kind="warning", text=message))
     specific = data.get("hookSpecificOutput")
     specific = specific if isinstance(specific, dict) else {}
+    decision, reason = data.get("decision"), data.get("reason")
+    if decision == "block" and not (isinstance(reason, str) and reason.strip()):
+        text = f"{event} hook returned decision:block without a non-empty reason"
+        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
+    if event == "PostToolUse" and decision is None and reason is not None \
+            and data.get("continue") is not False:
+        text = "PostToolUse hook returned reason without decision"
+        return "failed", [*entries, HookOutputEntry(kind="error", text=text)], outcome
     context = specific.get("additionalContext")
     if isinstance(context, str) and context:
         outcome.additional_contexts.append(context)
         entries.append(HookOutputEntry(kind="context", text=context))
-    reason: str | None = None
-    if specific.get("permissionDecision") == "deny":
-        reason = str(specific.get("permissionDecisionReason") or "denied by hook")
-    elif data.get("decision") == "block":
-        reason = str(data.get("reason") or "blocked by hook")
-    if reason is not None:
+    if decision == "block":
         status = "blocked"
-        outcome.blocked, outcome.block_reason = True, reason
-        entries.append(HookOutputEntry(kind="feedback", text=reason))
-    elif event == "PreToolUse" and isinstance(specific.get("updatedInput"), dict):
-        outcome.updated_input = specific["updatedInput"]
+        outcome.blocked, outcome.block_reason = True, str(reason)
+        entries.append(HookOutputEntry(kind="feedback", text=str(reason)))
     if data.get("continue") is False:
         status = "stopped"
         stop_reason = data.get("stopReason")
@@ -291,3 +364,62 @@ def _interpret_json(event: str, data: dict[str, Any], outcome: HookOutcome
         if outcome.stop_reason:
             entries.append(HookOutputEntry(kind="stop", text=outcome.stop_reason))
     return status, entries, outcome
+
+
+def _interpret_pre_tool_use(data: dict[str, Any], outcome: HookOutcome
+                            ) -> tuple[str, list[HookOutputEntry], HookOutcome]:
+    """``PreToolUse``: ``hookSpecificOutput.permissionDecision`` (``deny`` with a reason
+    blocks; ``allow`` only with an ``updatedInput`` rewrite) or the legacy ``decision:
+    block`` + ``reason``; anything the reference does not support fails the run and the
+    call goes on as if the hook had said nothing."""
+    entries = _universal_entries(data)
+    specific = data.get("hookSpecificOutput")
+    specific = specific if isinstance(specific, dict) else {}
+    permission = specific.get("permissionDecision")
+    problem, reason = _pre_tool_problem(data, specific)
+    if problem is not None:
+        return "failed", [*entries, HookOutputEntry(kind="error", text=problem)], outcome
+    context = specific.get("additionalContext")
+    if isinstance(context, str) and context:
+        outcome.additional_contexts.append(context)
+        entries.append(HookOutputEntry(kind="context", text=context))
+    if reason is not None:
+        outcome.blocked, outcome.block_reason = True, reason
+        return "blocked", [*entries, HookOutputEntry(kind="feedback", text=reason)], outcome
+    if permission == "allow":
+        outcome.updated_input = specific.get("updatedInput")
+    return "completed", entries, outcome
+
+
+def _pre_tool_problem(data: dict[str, Any], specific: dict[str, Any]
+                      ) -> tuple[str | None, str | None]:
+    """``(why the output is unsupported, the block reason)``; at most one is set."""
+    prefix = "PreToolUse hook returned"
+    unsupported = _unsupported_universal(data)
+    if unsupported is not None:
+        return f"{prefix} unsupported {unsupported}", None
+    permission = specific.get("permissionDecision")
+    given = specific.get("permissionDecisionReason")
+    updated = specific.get("updatedInput")
+    if permission is not None or given is not None or updated is not None:
+        reason = given.strip() if isinstance(given, str) else ""
+        if updated is not None and permission != "allow":
+            return f"{prefix} updatedInput without permissionDecision:allow", None
+        if permission == "allow":
+            return (None if isinstance(updated, dict)
+                    else f"{prefix} unsupported permissionDecision:allow"), None
+        if permission == "ask":
+            return f"{prefix} unsupported permissionDecision:ask", None
+        if permission == "deny":
+            return ((None, reason) if reason else (
+                f"{prefix} permissionDecision:deny without a non-empty "
+                "permissionDecisionReason", None))
+        return f"{prefix} permissionDecisionReason without permissionDecision", None
+    decision, legacy = data.get("decision"), data.get("reason")
+    reason = legacy.strip() if isinstance(legacy, str) else ""
+    if decision == "approve":
+        return f"{prefix} unsupported decision:approve", None
+    if decision == "block":
+        return ((None, reason) if reason
+                else (f"{prefix} decision:block without a non-empty reason", None))
+    return (f"{prefix} reason without decision" if legacy is not None else None), None

@@ -9,9 +9,11 @@ know which parts of them hooks need.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import shlex
+import uuid
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,50 +23,65 @@ import msgspec
 from pycodex.core.hooks.config import HookSet, discover, hooks_off
 from pycodex.core.hooks.model import HookContext, HookOutcome, permission_mode
 from pycodex.core.ids import now_ms, uuid7
+from pycodex.core.token_usage import _rollout as usage_record
 from pycodex.protocol.base import WireStruct
 
 if TYPE_CHECKING:
-    from pycodex.core.tools.context import ToolCall
+    from pycodex.core.host import TurnHost, TurnSettings
+    from pycodex.core.tools.context import ToolCall, ToolContext
     from pycodex.core.turn.active import ActiveTurn
     from pycodex.core.turn.engine import ThreadEngine as Session
+    from pycodex.core.turn.stream import StreamResult
 
 _STATE_KEY = "hooks"
 _STARTED_KEY = "hooks.session_started"
-#: per-engine hook state (the turn's hooks, whether SessionStart ran)
+_PENDING_KEY = "hooks.pending"
+_DENIED_KEY = "hooks.denied_calls"
+#: per-thread hook state (the turn's hooks, whether SessionStart ran), keyed by the
+#: thread's host so that tools (which see the host, not the engine) share it
 _STATE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def _state(session: Session) -> dict[str, Any]:
-    state = _STATE.get(session)
+def _state(host: TurnHost) -> dict[str, Any]:
+    state = _STATE.get(host)
     if state is None:
-        state = _STATE[session] = {}
+        state = _STATE[host] = {}
     return state
+
+
 SHELL_TOOLS = frozenset({"exec_command", "shell", "shell_command", "local_shell"})
 #: how many times a Stop hook may send the model back to work in one turn
 MAX_STOP_CONTINUATIONS = 3
 
 
 def _hooks(session: Session, turn: ActiveTurn) -> HookSet:
+    return _hooks_for(session.host, session.settings, turn.id)
+
+
+def _hooks_for(host: TurnHost, settings: TurnSettings, turn_id: str) -> HookSet:
     """The thread's hooks, read once per turn (trust changes apply from the next turn)."""
-    cached = _state(session).get(_STATE_KEY)
-    if isinstance(cached, tuple) and cached[0] == turn.id:
+    cached = _state(host).get(_STATE_KEY)
+    if isinstance(cached, tuple) and cached[0] == turn_id:
         hooks: HookSet = cached[1]
         return hooks
-    hooks = discover(session.host.codex_home, session.settings.cwd)
-    if hooks_off(session.settings.config):
+    hooks = discover(host.codex_home, settings.cwd)
+    if hooks_off(settings.config):
         hooks = HookSet(enabled=False)  # e.g. the TUI's helper threads (thread config)
-    _state(session)[_STATE_KEY] = (turn.id, hooks)
+    _state(host)[_STATE_KEY] = (turn_id, hooks)
     return hooks
 
 
 def _context(session: Session, turn: ActiveTurn | None) -> HookContext:
-    s = session.settings
-    transcript = getattr(session.host, "transcript_path", None)
+    return _context_for(session.host, session.settings, turn.id if turn else None)
+
+
+def _context_for(host: TurnHost, s: TurnSettings, turn_id: str | None) -> HookContext:
+    transcript = getattr(host, "transcript_path", None)
     return HookContext(
-        thread_id=session.host.thread_id, turn_id=turn.id if turn else None, cwd=s.cwd,
+        thread_id=host.thread_id, turn_id=turn_id, cwd=s.cwd,
         model=s.model, permission_mode=permission_mode(s.approval_policy, s.sandbox_policy),
         transcript_path=Path(transcript) if transcript else None,
-        codex_home=session.host.codex_home)
+        codex_home=host.codex_home)
 
 
 async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[str, Any],
@@ -80,9 +97,11 @@ async def run_hooks(hooks: HookSet, event: str, ctx: HookContext, fields: dict[s
                                   call_id=call_id)
 
 
-def _emitter(session: Session) -> Any:
+def _emitter(session: Session | TurnHost) -> Any:
+    host = session.host if hasattr(session, "host") else session
+
     async def emit(params: WireStruct) -> None:
-        await session.host.emit(params)
+        await host.emit(params)
 
     return emit
 
@@ -106,28 +125,48 @@ class TurnStart(msgspec.Struct):
     contexts: list[str]
     """Additional context to record after the user message."""
     blocked: bool = False
-    """A ``UserPromptSubmit`` hook refused the prompt: the turn ends without it."""
+    """A ``UserPromptSubmit`` hook refused the prompt, or a start hook answered
+    ``continue: false``: the turn ends without the prompt (no model request, no ``Stop``)."""
 
 
 async def turn_start(session: Session, turn: ActiveTurn, inputs: list[dict[str, Any]]
                      ) -> TurnStart:
-    """``SessionStart`` (first turn of this engine: ``startup``, or ``resume`` when the
-    thread had history) then ``UserPromptSubmit``."""
-    hooks = _hooks(session, turn)
-    emit = _emitter(session)
-    ctx = _context(session, turn)
+    """``SessionStart`` (first turn of this engine; ``source``: ``fork`` for a fork,
+    ``clear`` when ``thread/start`` said so, ``resume`` for a thread with history, else
+    ``startup``) then ``UserPromptSubmit``."""
     contexts: list[str] = []
-    if not _state(session).get(_STARTED_KEY):
-        _state(session)[_STARTED_KEY] = True
-        source = "resume" if session.context_recorded else "startup"
-        outcome = await run_hooks(hooks, "SessionStart", ctx, {"source": source}, emit,
-                                  subjects=[source])
+    if not _state(session.host).get(_STARTED_KEY):
+        _state(session.host)[_STARTED_KEY] = True
+        source = str(getattr(session.host, "session_start_source", "startup"))
+        if source == "startup" and session.context_recorded:
+            source = "resume"
+        outcome = await run_hooks(_hooks(session, turn), "SessionStart",
+                                  _context(session, turn), {"source": source},
+                                  _emitter(session), subjects=[source])
         contexts += outcome.additional_contexts
+        if outcome.stop:  # ``continue: false``: the turn ends before the prompt
+            return TurnStart(contexts=contexts, blocked=True)
+    submitted = await prompt_submit(session, turn, inputs)
+    return TurnStart(contexts=contexts + submitted.contexts, blocked=submitted.blocked)
+
+
+async def prompt_submit(session: Session, turn: ActiveTurn, inputs: list[dict[str, Any]]
+                        ) -> TurnStart:
+    """``UserPromptSubmit`` for a turn's input or for input steered into it."""
     prompt = "\n".join(str(item.get("text", "")) for item in inputs
                        if item.get("type") == "text")
-    outcome = await run_hooks(hooks, "UserPromptSubmit", ctx, {"prompt": prompt}, emit)
-    contexts += outcome.additional_contexts
-    return TurnStart(contexts=contexts, blocked=outcome.blocked)
+    outcome = await run_hooks(_hooks(session, turn), "UserPromptSubmit",
+                              _context(session, turn), {"prompt": prompt}, _emitter(session))
+    return TurnStart(contexts=outcome.additional_contexts,
+                     blocked=outcome.blocked or outcome.stop)
+
+
+async def review_prompt(session: Session, turn: ActiveTurn, prompt: str) -> None:
+    """``UserPromptSubmit`` with a review's prompt (the reference runs its review as a
+    sub-agent turn: this hook and the model hooks run, ``SessionStart`` and ``Stop`` do
+    not). Reported only: the review's conversation stays its own."""
+    await run_hooks(_hooks(session, turn), "UserPromptSubmit", _context(session, turn),
+                    {"prompt": prompt}, _emitter(session))
 
 
 async def record_contexts(session: Session, contexts: list[str]) -> None:
@@ -138,6 +177,7 @@ async def stop(session: Session, turn: ActiveTurn, attempt: int) -> bool:
     """``Stop`` (``attempt`` counts the continuations so far); True when a hook blocked the
     stop: its reason went to the model as a hook prompt (a ``hookPrompt`` item and a user
     message) and the turn must go on. After :data:`MAX_STOP_CONTINUATIONS` the turn ends."""
+    await settle(session)
     outcome = await run_hooks(
         _hooks(session, turn), "Stop", _context(session, turn),
         {"stop_hook_active": attempt > 0,
@@ -174,16 +214,113 @@ async def _hook_prompt(session: Session, turn: ActiveTurn, text: str, run_id: st
         host.thread_id, turn.id, msgspec.structs.replace(item, completed_at_ms=now), now))
 
 
+class PermissionVerdict(msgspec.Struct, frozen=True):
+    """What ``PermissionRequest`` hooks decided: approve, or refuse with ``message``."""
+
+    allow: bool
+    message: str = ""
+
+
+async def permission_request(ctx: ToolContext, call_id: str, tool_input: dict[str, Any], *,
+                             tool_name: str = "Bash", aliases: list[str] | None = None
+                             ) -> PermissionVerdict | None:
+    """``PermissionRequest`` where an approval would be asked (commands as ``Bash``,
+    patches as ``apply_patch``): any denial wins, else an approval; ``None`` when no hook
+    decided and the client must be asked."""
+    hooks = _hooks_for(ctx.host, ctx.settings, ctx.turn_id)
+    outcome = await run_hooks(
+        hooks, "PermissionRequest", _context_for(ctx.host, ctx.settings, ctx.turn_id),
+        {"tool_name": tool_name, "tool_input": tool_input}, _emitter(ctx.host),
+        subjects=aliases or [tool_name], call_id=call_id)
+    if outcome.blocked:  # the tool never ran: no PostToolUse either
+        _state(ctx.host).setdefault(_DENIED_KEY, set()).add(call_id)
+        return PermissionVerdict(allow=False, message=outcome.block_reason or "")
+    return PermissionVerdict(allow=True) if outcome.allowed else None
+
+
+async def patch_permission(ctx: ToolContext, call: ToolCall) -> PermissionVerdict | None:
+    """:func:`permission_request` for an ``apply_patch`` call (the patch text as input)."""
+    tool_input = tool_identity(call)[2]
+    return await permission_request(
+        ctx, call.call_id, tool_input if isinstance(tool_input, dict) else {},
+        tool_name="apply_patch", aliases=["apply_patch", "Edit", "Write"])
+
+
+async def model_request(session: Session, turn: ActiveTurn) -> str:
+    """``PreModelRequest`` before each sampling request (reported only); returns the
+    request's id, which names the runs of both model events."""
+    request_id = str(uuid.uuid4())
+    await run_hooks(_hooks(session, turn), "PreModelRequest", _context(session, turn),
+                    {"request_id": request_id, "attempt_number": 1}, _emitter(session),
+                    call_id=request_id)
+    return request_id
+
+
+def model_response(session: Session, turn: ActiveTurn, request_id: str, *,
+                   result: StreamResult | None = None, error: Exception | None = None
+                   ) -> None:
+    """``PostModelRequest`` once the answer is in (or failed); it runs beside the turn,
+    which waits for it only before it ends (:func:`settle`)."""
+    hooks = _hooks(session, turn)
+    if not hooks.enabled or not any(h.event == "PostModelRequest" and h.runnable
+                                    for h in hooks.handlers):
+        return
+    completed = result.completed if result is not None else None
+    usage = completed.usage if completed is not None else None
+    fields = {"request_id": request_id, "attempt_number": 1,
+              "status": "failed" if error is not None else "completed",
+              "error": str(error) if error is not None else None,
+              "token_usage": usage_record(usage) if usage is not None else None,
+              "response_id": completed.response_id if completed is not None else None}
+    task = asyncio.get_running_loop().create_task(run_hooks(
+        hooks, "PostModelRequest", _context(session, turn), fields, _emitter(session),
+        call_id=request_id))
+    _state(session.host).setdefault(_PENDING_KEY, []).append(task)
+
+
+async def settle(session: Session) -> None:
+    """Wait for the hooks still running beside the turn (``PostModelRequest``)."""
+    tasks: list[asyncio.Task[Any]] = _state(session.host).pop(_PENDING_KEY, [])
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def session_end(session: Session, reason: str = "other") -> None:
+    """``SessionEnd`` when the thread's engine shuts down (idle unload, server exit)."""
+    s = session.settings
+    await end_session(session.host.codex_home, session.host.thread_id, s.cwd, s.config,
+                      getattr(session.host, "transcript_path", None), _emitter(session),
+                      reason)
+
+
+async def end_session(codex_home: Path, thread_id: str, cwd: Path, config: dict[str, Any],
+                      transcript_path: Path | None, emit: Any, reason: str = "other"
+                      ) -> None:
+    """``SessionEnd`` for a thread, also one that never built an engine (as the reference,
+    which ends every loaded thread)."""
+    if hooks_off(config):
+        return
+    hooks = discover(codex_home, cwd)
+    ctx = HookContext(thread_id=thread_id, turn_id=None, cwd=cwd, model="",
+                      permission_mode="default", transcript_path=transcript_path,
+                      codex_home=codex_home)
+    await run_hooks(hooks, "SessionEnd", ctx, {"reason": reason}, emit, subjects=[reason])
+
+
 async def compact(session: Session, turn: ActiveTurn, event: str, *, auto: bool) -> None:
     """``PreCompact`` / ``PostCompact`` around a compaction (``trigger`` ``auto`` for one
-    the context limit started, else ``manual``; matchers test the trigger)."""
+    the context limit started, else ``manual``; matchers test the trigger). A
+    ``PreCompact`` ``continue: false`` stops it: the turn ends interrupted."""
     trigger = "auto" if auto else "manual"
-    await run_hooks(_hooks(session, turn), event, _context(session, turn),
-                    {"trigger": trigger}, _emitter(session), subjects=[trigger])
+    outcome = await run_hooks(_hooks(session, turn), event, _context(session, turn),
+                              {"trigger": trigger}, _emitter(session), subjects=[trigger])
+    if event == "PreCompact" and outcome.stop:
+        raise asyncio.CancelledError("compaction stopped by a PreCompact hook")
 
 
 async def interrupted(session: Session, turn: ActiveTurn) -> None:
     """``Interrupt`` when the user interrupted the turn (its output is only reported)."""
+    await settle(session)
     await run_hooks(_hooks(session, turn), "Interrupt", _context(session, turn), {},
                     _emitter(session))
 
@@ -271,9 +408,15 @@ def _rewritten(call: ToolCall, updated: dict[str, Any] | None) -> ToolCall:
 
 
 async def post_tool_use(session: Session, turn: ActiveTurn, call: ToolCall, output: Any
-                        ) -> HookOutcome:
-    """``PostToolUse`` after the tool's item completed; contexts and feedback go to the
-    model right before the tool's output."""
+                        ) -> str | None:
+    """``PostToolUse`` after the tool's item completed; contexts go to the model right
+    before the tool's output. Returns the text that replaces that output (a block's
+    reason, or ``continue: false``'s ``stopReason``), else ``None``. Not run for a call a
+    hook denied."""
+    denied: set[str] = _state(session.host).get(_DENIED_KEY, set())
+    if call.call_id in denied:
+        denied.discard(call.call_id)
+        return None
     name, aliases, tool_input, command = tool_identity(call)
     outcome = await run_hooks(
         _hooks(session, turn), "PostToolUse", _context(session, turn),
@@ -281,11 +424,10 @@ async def post_tool_use(session: Session, turn: ActiveTurn, call: ToolCall, outp
          "tool_response": _tool_response(output, shell=command is not None),
          "tool_use_id": call.call_id},
         _emitter(session), subjects=aliases, call_id=call.call_id)
-    texts = list(outcome.additional_contexts)
+    await _record(session, outcome.additional_contexts)
     if outcome.blocked and outcome.block_reason:
-        texts.append(outcome.block_reason)
-    await _record(session, texts)
-    return outcome
+        return outcome.block_reason
+    return (outcome.stop_reason or "") if outcome.stop else None
 
 
 def _tool_response(output: Any, *, shell: bool) -> str:

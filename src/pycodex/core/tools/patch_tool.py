@@ -12,6 +12,7 @@ import msgspec
 
 from pycodex.core import tool_specs
 from pycodex.core.approvals import APPROVAL_FAILED, PATCH_DECLINED, request_patch_approval
+from pycodex.core.hooks import turn_points
 from pycodex.core.ids import now_ms
 from pycodex.core.tools.context import Tool, ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.protocol.types.items import FileChangeItem, FileUpdateChange, PatchApplyStatus
@@ -112,11 +113,16 @@ async def run_patch(patch: Any, cwd: Path, call: ToolCall, ctx: ToolContext) -> 
     if safety.decision == "ask_user" or retry:
         keys = {f"patch\0{c.path}" for c in item.changes}
         if retry or not keys <= ctx.thread_state.approved_for_session:
-            decision = await request_patch_approval(
-                ctx, item, reason=SANDBOX_RETRY_REASON if retry else None)
+            decided = await turn_points.patch_permission(ctx, call)  # hooks: may decide
+            decision = ("accept" if decided is not None and decided.allow
+                        else "hook" if decided is not None
+                        else await request_patch_approval(
+                            ctx, item, reason=SANDBOX_RETRY_REASON if retry else None))
             if decision != "accept":
                 await ctx.finish_item(msgspec.structs.replace(item, status="declined"),
                                       started_ms)
+                if decided is not None:  # a hook's denial: its message is the output
+                    return decided.message
                 return APPROVAL_FAILED if decision == "failed" else PATCH_DECLINED
         if not retry:
             guard = patch_write_guard(changes, settings.sandbox_policy, sandbox_cwd,

@@ -214,6 +214,8 @@ class ThreadEngine:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(turn.done.wait(), 5)
         await self.router.close(self.tool_state)
+        with contextlib.suppress(Exception):
+            await turn_points.session_end(self)  # hooks
 
     # -- the turn ------------------------------------------------------------------------
     async def _run_turn(self, turn: ActiveTurn, inputs: list[dict[str, Any]],
@@ -233,6 +235,7 @@ class ThreadEngine:
             if turn.kind == "compact":
                 await self._compact(turn)
             elif turn.kind == "review" and turn.review is not None:
+                await turn_points.review_prompt(self, turn, turn.review[0])  # hooks
                 await self._review(turn, *turn.review)
             elif turn.kind == "userShell" and turn.shell_command is not None:
                 record = await run_user_shell(host, self.settings, turn.id,
@@ -246,13 +249,7 @@ class ThreadEngine:
                 await self._record_initial_context()
                 await host.persist([turn_context_line(self.settings, turn.id)])
                 if not hooks.blocked:  # hooks: a refused prompt ends the turn here
-                    if turn.hidden_input:
-                        await self._record_items(turn.hidden_input)
-                    else:
-                        await self._record_user_input(turn, inputs)
-                    await self._record_items(await asyncio.to_thread(  # skills
-                        skill_context.invoked_skill_items, host.codex_home,
-                        self.settings.cwd, inputs))
+                    await self._record_prompt(turn, inputs, hidden=turn.hidden_input)
                     await turn_points.record_contexts(self, hooks.contexts)  # hooks
                     await self._sampling_loop(turn, output_schema)
                     await self._stop_hooks(turn, output_schema)  # hooks
@@ -272,6 +269,8 @@ class ThreadEngine:
                                      "codexErrorInfo": "other"})
         with contextlib.suppress(Exception):  # injected after the last request: keep them
             await self._record_injected(turn)
+        with contextlib.suppress(Exception):  # hooks: those still running end with the turn
+            await turn_points.settle(self)
         await self._finish_turn(turn, status, error)
 
     async def _finish_turn(self, turn: ActiveTurn, status: TurnStatus,
@@ -433,18 +432,39 @@ class ThreadEngine:
     # -- sampling ------------------------------------------------------------------------
     async def _sampling_loop(self, turn: ActiveTurn, output_schema: Any) -> None:
         first = True
+        needs_follow_up = True
         while True:
             if not first:
+                more = needs_follow_up or bool(turn.pending_items)
                 await self._record_injected(turn)
                 turn.client_id = None  # only the turn's own input echoes it
-                while turn.pending_input:
-                    await self._record_user_input(turn, turn.pending_input.pop(0))
+                while turn.pending_input:  # steered input: its hooks, then the prompt
+                    inputs = turn.pending_input.pop(0)
+                    hooks = await turn_points.prompt_submit(self, turn, inputs)  # hooks
+                    if not hooks.blocked:
+                        more = True
+                        await self._record_prompt(turn, inputs)
+                        await turn_points.record_contexts(self, hooks.contexts)  # hooks
+                if not more:  # hooks: every steered input was refused, nothing else to do
+                    return
             first = False
             needs_follow_up = await self._sample(turn, output_schema)
             if needs_follow_up and self._over_compact_limit():
                 await self._compact(turn)
             if not needs_follow_up and not turn.pending_input and not turn.pending_items:
                 return
+
+    async def _record_prompt(self, turn: ActiveTurn, inputs: list[dict[str, Any]], *,
+                             hidden: list[dict[str, Any]] | None = None) -> None:
+        """The user's input (or ``hidden``: a goal turn's model-only prompt), then the
+        ``SKILL.md`` of each skill it names."""
+        if hidden:
+            await self._record_items(hidden)
+        else:
+            await self._record_user_input(turn, inputs)
+        await self._record_items(await asyncio.to_thread(  # skills
+            skill_context.invoked_skill_items, self.host.codex_home, self.settings.cwd,
+            inputs))
 
     async def _record_injected(self, turn: ActiveTurn) -> None:
         """Record what was injected after the turn's last request; from now on, what
@@ -488,15 +508,18 @@ class ThreadEngine:
                                       info, specs, output_schema)
         consumer = StreamConsumer(host, turn, model=str(request["model"]), announce=announce,
                                   plans=self.settings.collaboration_mode == "plan")
+        request_id = await turn_points.model_request(self, turn)  # hooks
         try:
             async with contextlib.aclosing(client.stream_batches(
                     request, self.requests.headers(request))) as stream:
                 result = await consumer.consume(stream)
-        except ModelError:
+        except ModelError as exc:
+            turn_points.model_response(self, turn, request_id, error=exc)  # hooks
             # the reference reports the answer's rate-limit headers even when the stream
             # then fails, before the error itself
             await self._rate_limits(consumer.result.rate_limits)
             raise
+        turn_points.model_response(self, turn, request_id, result=result)  # hooks
         self.history.extend(result.outputs)
         completed = result.completed
         if completed is not None and completed.usage is not None:
@@ -520,8 +543,11 @@ class ThreadEngine:
                     output = self.router.output_item(call, blocked)
                 else:
                     output = await self.router.dispatch(call, ctx)
-                    if turn_points.hookable(call):  # hooks
-                        await turn_points.post_tool_use(self, turn, call, output["output"])
+                    if turn_points.hookable(call):  # hooks: may replace the output
+                        replaced = await turn_points.post_tool_use(self, turn, call,
+                                                                   output["output"])
+                        if replaced is not None:
+                            output = self.router.output_item(call, replaced)
             except asyncio.CancelledError:
                 # Interrupted (or an approval was cancelled): the call still gets an output
                 # so the history stays valid for the next request.

@@ -5,14 +5,16 @@ reference schema."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.client import AppServerClient
+from tests.support.exec import open_client
 from tests.support.inprocess import InProcessClient, config_overrides
+from tests.support.mock_responses import MockResponses
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +99,22 @@ async def spawn(codex_home: Path) -> AsyncIterator[ServerFactory]:
 @pytest.fixture
 async def server(spawn: ServerFactory) -> AppServerClient:
     return await spawn()
+
+
+@pytest.fixture
+def mock() -> Iterator[MockResponses]:
+    """The project's mock Responses API, one per test (the one definition: a module that
+    needs it set up differently overrides it with a fixture of the same name taking it)."""
+    with MockResponses() as server:
+        yield server
+
+
+@pytest.fixture
+async def client(codex_home: Path, workdir: Path, mock: MockResponses
+                 ) -> AsyncIterator[AppServerClient]:
+    """A spawned server on the mock provider with a bare HOME and bash (the tool tests'
+    client, ``tests.support.exec.open_client``); its every message is checked at the end."""
+    c = await open_client(codex_home, workdir, mock)
+    yield c
+    await c.close()
+    c.assert_valid()

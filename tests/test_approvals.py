@@ -13,16 +13,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.approvals import answer, statuses, untrusted_thread
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses, text_reply
-from tests.support.sandbox import skip_unless_sandbox
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
+from tests.support.exec import (
     begin_turn,
-    client_fixture,
     exec_call,
     finish_turn,
     items,
-    mock_fixture,
     open_client,
     parse_exec_output,
     run_turn,
@@ -30,35 +27,14 @@ from tests.test_tools_exec import (  # noqa: F401  (fixtures)
     thread_methods,
     tool_output,
 )
+from tests.support.mock_responses import MockResponses, text_reply
+from tests.support.sandbox import skip_unless_sandbox
 
 TOUCH = "/bin/bash -lc 'touch probe.txt'"
 # What 0.169 tells the model when a command is declined / its approval fails.
 DECLINED = 'exec_command failed: CreateProcess { message: "Rejected(\\"rejected by user\\")" }'
 FAILED = ('exec_command failed: CreateProcess { message: '
           '"Rejected(\\"approval request failed\\")" }')
-
-
-async def answer(client: AppServerClient, method: str, result: Any = None, *,
-                 error: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Wait for the server request ``method`` and answer it; returns the request."""
-    request = await client.wait_server_request(method)
-    reply: dict[str, Any] = {"id": request["id"]}
-    if error is not None:
-        reply["error"] = error
-    else:
-        reply["result"] = result
-    await client.send(reply)
-    return request
-
-
-async def untrusted_thread(client: AppServerClient, workdir: Path) -> str:
-    skip_unless_sandbox()  # approved commands run under workspace-write
-    return await start_thread(client, workdir, approval="untrusted", sandbox="workspace-write")
-
-
-def statuses(client: AppServerClient, start: int) -> list[Any]:
-    return [m["params"]["status"] for m in client.received[start:]
-            if m.get("method") == "thread/status/changed"]
 
 
 async def test_accept_runs_the_command_in_the_reference_order(
@@ -386,8 +362,8 @@ async def test_disconnect_while_asked_does_not_hang(
 @contextlib.asynccontextmanager
 async def ws_server(codex_home: Path, mock: MockResponses) -> AsyncIterator[Any]:
     """A websocket server on the mock, with a HOME of its own."""
-    from tests.test_turns import write_config
-    from tests.test_websocket import WsServer
+    from tests.support.turns import write_config
+    from tests.support.ws import WsServer
 
     write_config(codex_home, mock)
     home = codex_home.parent / "home"
@@ -403,7 +379,7 @@ async def ws_server(codex_home: Path, mock: MockResponses) -> AsyncIterator[Any]
 async def ws_client(server: Any) -> Any:
     from websockets.asyncio.client import connect
 
-    from tests.test_websocket import WsClient
+    from tests.support.ws import WsClient
 
     client = WsClient(await connect(server.url, proxy=None))
     await client.initialize()

@@ -4,21 +4,12 @@ client for fresh tokens (``account/chatgptAuthTokens/refresh``), then retry with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.support.auth import make_jwt
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, http_error, text_reply
-from tests.test_account import make_jwt
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 async def _client(codex_home: Path, workdir: Path, mock: MockResponses) -> AppServerClient:

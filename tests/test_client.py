@@ -3,7 +3,6 @@ and server requests with the same handshake, gating and opt-out semantics as std
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -62,12 +61,13 @@ async def test_opt_out_and_experimental_opt_in(codex_home: Path, workdir: Path) 
 
 
 @pytest.fixture
-def mock(codex_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        env = use_mock_provider(codex_home, server, approval_policy="untrusted")
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        yield server
+def mock(mock: MockResponses, codex_home: Path, monkeypatch: pytest.MonkeyPatch
+         ) -> MockResponses:
+    """The shared mock, made the provider of every server of the test (asking approval)."""
+    env = use_mock_provider(codex_home, mock, approval_policy="untrusted")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return mock
 
 
 async def test_server_requests_are_delivered_and_answered(

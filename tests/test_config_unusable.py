@@ -15,8 +15,7 @@ import pytest
 
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_tools_exec import mock_fixture  # noqa: F401  (fixture)
-from tests.test_turns import write_config
+from tests.support.turns import write_config
 
 
 def good_config(home: Path, mock: MockResponses) -> str:

@@ -15,17 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.support.schema import SHARED
-
-TRANSCRIPTS = SHARED / "reference" / "transcripts"
-FALLBACK = Path(__file__).parent / "data" / "transcripts"
-
-
-def load(name: str) -> list[dict[str, Any]]:
-    path = TRANSCRIPTS / name
-    if not path.exists():
-        path = FALLBACK / name
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+from tests.support.conformance import diff_shapes, key_shape, load
 
 
 def normalize_error(error: dict[str, Any]) -> tuple[int, str]:
@@ -34,35 +24,6 @@ def normalize_error(error: dict[str, Any]) -> tuple[int, str]:
     if "unknown variant" in message and marker in message:
         message = message.split(marker)[0] + marker + "…"
     return error["code"], message
-
-
-def key_shape(value: Any, depth: int = 2) -> Any:
-    if isinstance(value, dict):
-        if depth == 0:
-            return sorted(value)
-        return {k: key_shape(v, depth - 1) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        return [key_shape(value[0], depth)] if value and isinstance(value[0], dict) else "list"
-    return "value"
-
-
-def diff_shapes(ref: Any, ours: Any, path: str = "") -> list[str]:
-    problems: list[str] = []
-    if isinstance(ref, dict) and isinstance(ours, dict):
-        for key in sorted(set(ref) | set(ours)):
-            if key not in ours:
-                problems.append(f"{path}.{key}: missing in pycodex")
-            elif key not in ref:
-                problems.append(f"{path}.{key}: not sent by the reference")
-            else:
-                problems.extend(diff_shapes(ref[key], ours[key], f"{path}.{key}"))
-    elif isinstance(ref, list) and isinstance(ours, list) and ref and ours:
-        problems.extend(diff_shapes(ref[0], ours[0], f"{path}[0]"))
-    elif isinstance(ref, list) and isinstance(ours, list) and ours != ref and "list" not in (
-        ref, ours
-    ):
-        problems.append(f"{path}: list shapes differ")
-    return problems
 
 
 async def replay(client: AppServerClient, transcript: list[dict[str, Any]]) -> list[str]:

@@ -18,13 +18,14 @@ and the working directory substituted), waiting for each answer and, after each
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.client import AppServerClient
+from tests.support.conformance import FALLBACK, TRANSCRIPTS, diff_shapes, key_shape
+from tests.support.conformance import load as load_transcript
 from tests.support.mock_responses import (
     MockResponses,
     RecordedRequest,
@@ -33,8 +34,6 @@ from tests.support.mock_responses import (
     http_error,
     text_reply,
 )
-from tests.test_conformance import FALLBACK, TRANSCRIPTS, diff_shapes, key_shape
-from tests.test_conformance import load as load_transcript
 
 #: Reference notifications pycodex deliberately does not send, with the reason. None of them
 #: falls inside a turn window today; they are listed so that a transcript rebuilt with a
@@ -123,10 +122,10 @@ def write_reference_config(home: Path, mock: MockResponses) -> None:
 
 
 @pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        server.responder = reference_reply
-        yield server
+def mock(mock: MockResponses) -> MockResponses:
+    """The shared mock, answering as the reference's recorded model did."""
+    mock.responder = reference_reply
+    return mock
 
 
 # --------------------------------------------------------------------------- replay

@@ -5,13 +5,11 @@ re-sends the history that was on disk (issue 3 §2)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.support.client import AppServerClient
+from tests.support.exec import begin_turn, exec_call, finish_turn, open_client, start_thread
 from tests.support.mock_responses import (
     MockResponses,
     RecordedRequest,
@@ -19,14 +17,7 @@ from tests.support.mock_responses import (
     slow_text_reply,
     text_reply,
 )
-from tests.test_tools_exec import begin_turn, exec_call, finish_turn, open_client, start_thread
-from tests.test_turns import write_config
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
+from tests.support.turns import write_config
 
 
 async def test_kill_mid_turn_then_resume(codex_home: Path, workdir: Path,

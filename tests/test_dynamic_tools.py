@@ -10,20 +10,19 @@ from typing import Any
 
 import pytest
 
+from tests.support.approvals import answer, statuses
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
-from tests.test_approvals import answer, statuses
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
+from tests.support.exec import (
     begin_turn,
     finish_turn,
     items,
-    mock_fixture,
     open_client,
     start_thread,
     strip_timing,
     thread_methods,
     tool_output,
 )
+from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 
 LOOKUP = {
     "name": "lookup_ticket",

@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -22,9 +21,10 @@ from pycodex.core import errors
 from pycodex.core.host import ClientAnswerError
 from pycodex.protocol.errors import RpcError
 from pycodex.protocol.types import client_requests, server_notifications, turns
+from tests.support import paths
 from tests.support.schema import BUNDLE as SCHEMA_0171
 
-CORE = Path(__file__).resolve().parents[1] / "src" / "pycodex" / "core"
+CORE = paths.ROOT / "src" / "pycodex" / "core"
 #: core modules owned by other work that still name methods (remove when they are typed)
 NOT_YET_TYPED: set[str] = set()
 

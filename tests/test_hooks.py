@@ -14,19 +14,17 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
+from tests.support.exec import (
     begin_turn,
-    client_fixture,
     exec_call,
     finish_turn,
     items,
-    mock_fixture,
     open_client,
     start_thread,
     thread_methods,
     tool_output,
 )
+from tests.support.mock_responses import MockResponses, text_reply
 
 HOOK_SCRIPT = """\
 import json, os, sys, time
@@ -397,7 +395,7 @@ async def test_async_handler_does_not_hold_the_turn(
 async def test_managed_system_hooks_run_without_trust(
     codex_home: Path, workdir: Path, mock: MockResponses, tmp_path: Path
 ) -> None:
-    from tests.test_turns import write_config
+    from tests.support.turns import write_config
 
     system = tmp_path / "etc-codex"
     system.mkdir()

@@ -57,12 +57,6 @@ async def settled(transport: H11Transport, idle: int = 1) -> None:
 
 
 @pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
-
-
-@pytest.fixture
 def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in http_stream.PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)

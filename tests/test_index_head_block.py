@@ -13,7 +13,7 @@ from pycodex.store.index import ThreadIndex
 from pycodex.store.rollout_check import HEAD_BLOCK
 from pycodex.store.summary import summarize
 from tests.conftest import ServerFactory
-from tests.test_threads_list_cold import BASE, thread_id, write_thread
+from tests.support.rollouts import BASE, thread_id, write_thread
 
 
 def _with_padding(path: Path, *, meta_pad: int = 0, before_user: int = 0) -> None:

@@ -4,7 +4,6 @@ idle or mid-turn, and survive a restart."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +12,12 @@ import pytest
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
-from tests.test_turns import run_turn, start_thread, write_config
+from tests.support.turns import run_turn, start_thread, texts, write_config
 
 NOTE = {"type": "message", "role": "user",
         "content": [{"type": "input_text", "text": "side note: the build uses make"}]}
 ANSWER = {"type": "message", "role": "assistant",
           "content": [{"type": "output_text", "text": "noted"}]}
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 @pytest.fixture
@@ -34,11 +27,6 @@ async def opened(spawn: ServerFactory, codex_home: Path, workdir: Path,
     write_config(codex_home, mock)
     client = await spawn(env={"MOCK_API_KEY": "k"})
     return client, await start_thread(client, workdir)
-
-
-def texts(request_input: list[dict[str, Any]]) -> list[str]:
-    return [part.get("text", "") for item in request_input if item.get("type") == "message"
-            for part in item.get("content", [])]
 
 
 async def test_injected_items_reach_the_next_request_and_survive_a_restart(

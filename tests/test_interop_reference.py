@@ -6,28 +6,14 @@ it from the npm registry); tests/test_threads.py covers a recorded reference rol
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_turns import write_config
+from tests.support.reference import REFERENCE, needs_reference
+from tests.support.turns import write_config
 
-REFERENCE = Path(os.environ.get("CODEX_BIN") or (
-    Path.home() / ".cache/refcodex-install/node_modules/@openai/codex-linux-x64/vendor"
-    / "x86_64-unknown-linux-musl/bin/codex"))
-
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(),
-                                reason=f"reference binary not installed at {REFERENCE}")
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
+pytestmark = needs_reference
 
 
 def reference_client(home: Path, workdir: Path) -> AppServerClient:

@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.support.client import AppServerClient, server_env
 from tests.support.mock_responses import MockResponses
-from tests.test_websocket import TIMEOUT, running
+from tests.support.ws import TIMEOUT, running
 
 FORMATS = ["text", "json"]
 
@@ -29,12 +28,6 @@ SECRETS = {
     "auth_json": "sk-auth-json-secret-4",
     "query": "query-secret-5",
 }
-
-
-@pytest.fixture(name="mock")
-def mock_fixture() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 def log_env(fmt: str) -> dict[str, str]:

@@ -4,78 +4,36 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.support import paths
 from tests.support.client import AppServerClient, ServerError
+from tests.support.exec import begin_turn, finish_turn, items, start_thread, tool_output
+from tests.support.mcp import (
+    BROKEN,
+    CLOCK,
+    add_servers,
+    namespaced_call,
+    serving,
+    settled,
+    tool_search_call,
+)
 from tests.support.mock_responses import (
     MockResponses,
-    Reply,
-    function_call_events,
-    response_reply,
     text_reply,
 )
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
-    begin_turn,
-    finish_turn,
-    items,
-    mock_fixture,
-    start_thread,
-    tool_output,
-)
-from tests.test_turns import write_config
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("mcp_server_time") is None,
                                 reason="mcp-server-time is not installed")
 
-CLOCK = f"""
-[mcp_servers.clock]
-command = "{sys.executable}"
-args = ["-m", "mcp_server_time", "--local-timezone", "UTC"]
-"""
-BROKEN = """
-[mcp_servers.broken]
-command = "/nonexistent/mcp-server"
-"""
 NOT_FOUND = ("MCP client for `broken` failed to start: MCP startup failed: "
              "No such file or directory (os error 2)")
-
-
-def add_servers(codex_home: Path, *tables: str) -> None:
-    config = codex_home / "config.toml"
-    config.write_text(config.read_text() + "".join(tables))
-
-
-async def client_with(codex_home: Path, workdir: Path, mock: MockResponses,
-                      *tables: str) -> AppServerClient:
-    write_config(codex_home, mock)
-    add_servers(codex_home, *tables)
-    home = codex_home.parent / "home"
-    home.mkdir(exist_ok=True)
-    client = AppServerClient(codex_home, cwd=workdir, env={
-        "MOCK_API_KEY": "sk-mock", "SHELL": "/bin/bash", "HOME": str(home)})
-    await client.start()
-    await client.initialize(name="probe", version="0.0.1")
-    return client
-
-
-@contextlib.asynccontextmanager
-async def serving(codex_home: Path, workdir: Path, mock: MockResponses,
-                  *tables: str) -> AsyncIterator[AppServerClient]:
-    """A spawned pycodex with ``tables`` in its config; every message checked at the end."""
-    client = await client_with(codex_home, workdir, mock, *tables)
-    try:
-        yield client
-    finally:
-        await client.close()
-    client.assert_valid()
 
 
 @pytest.fixture
@@ -85,25 +43,10 @@ async def clock(codex_home: Path, workdir: Path, mock: MockResponses
         yield client
 
 
-async def settled(client: AppServerClient, thread_id: str, name: str) -> dict[str, Any]:
-    return await client.wait_notification(
-        "mcpServer/startupStatus/updated", timeout=30,
-        where=lambda p: p["threadId"] == thread_id and p["name"] == name
-        and p["status"] != "starting")
-
-
 def startup(client: AppServerClient, thread_id: str) -> list[tuple[str, str, str | None]]:
     return [(p["name"], p["status"], p["error"]) for p in
             (n["params"] for n in client.notifications("mcpServer/startupStatus/updated"))
             if p["threadId"] == thread_id]
-
-
-def namespaced_call(namespace: str, name: str, arguments: dict[str, Any], call_id: str) -> Reply:
-    events = function_call_events(name, arguments, call_id)
-    for event in events:
-        if "item" in event:
-            event["item"]["namespace"] = namespace
-    return response_reply(events)
 
 
 # -- start-up and status ----------------------------------------------------------------------
@@ -239,17 +182,6 @@ args = ["-c", "sleep 3; exec {sys.executable} -m mcp_server_time"]
                 if t.get("type") == "namespace"] == ["mcp__slow"]
 
 
-def tool_search_call(query: str, call_id: str, limit: int | None = None) -> Reply:
-    arguments: dict[str, Any] = {"query": query}
-    if limit is not None:
-        arguments["limit"] = limit
-    item = {"type": "tool_search_call", "id": "ts_" + call_id, "call_id": call_id,
-            "status": "completed", "execution": "client", "arguments": arguments}
-    return response_reply([
-        {"type": "response.output_item.added", "output_index": 0, "item": item},
-        {"type": "response.output_item.done", "output_index": 0, "item": item}])
-
-
 async def test_catalog_models_find_mcp_tools_through_tool_search(
     clock: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:
@@ -344,7 +276,7 @@ args = ["-m", "mcp_server_git", "--repository", "{workdir}"]
 DYING = f"""
 [mcp_servers.dying]
 command = "{sys.executable}"
-args = ["{Path(__file__).parent / "data" / "mcp_dying_server.py"}"]
+args = ["{paths.DATA / "mcp_dying_server.py"}"]
 """
 
 

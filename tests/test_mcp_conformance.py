@@ -14,18 +14,12 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient, ServerError
+from tests.support.mcp import BROKEN, CLOCK, add_servers, namespaced_call, settled, tool_search_call
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_interop_reference import REFERENCE, pytestmark  # noqa: F401
-from tests.test_interop_reference import mock as mock  # the fixture
-from tests.test_mcp import (
-    BROKEN,
-    CLOCK,
-    add_servers,
-    namespaced_call,
-    settled,
-    tool_search_call,
-)
-from tests.test_turns import write_config
+from tests.support.reference import REFERENCE, needs_reference
+from tests.support.turns import write_config
+
+pytestmark = needs_reference
 
 
 @pytest.fixture

@@ -14,18 +14,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.approvals import answer, statuses
 from tests.support.client import AppServerClient, ServerError
+from tests.support.exec import begin_turn, finish_turn, items, start_thread, tool_output
+from tests.support.mcp import namespaced_call, serving, settled
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
-from tests.test_approvals import answer, statuses
-from tests.test_mcp import namespaced_call, serving, settled
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
-    begin_turn,
-    finish_turn,
-    items,
-    mock_fixture,
-    start_thread,
-    tool_output,
-)
 
 EVERYTHING = (Path.home() / ".cache/pycodex-mcp-everything/node_modules/@modelcontextprotocol"
               / "server-everything/dist/index.js")

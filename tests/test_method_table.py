@@ -31,10 +31,10 @@ from pycodex.protocol.types import (
     server_notifications,
     server_requests,
 )
-from tests.support import manifest, schema
+from tests.support import manifest, paths, schema
 from tests.support.client import AppServerClient
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.ROOT
 #: Served although the 0.171.0 JSON unions lack them (see docs/conformance.md).
 NOT_IN_REFERENCE_UNION = {"thread/rollback", "getAuthStatus"}
 UNIONS = ("ClientRequest", "ServerNotification", "ServerRequest")
@@ -93,7 +93,7 @@ def reference(kind: str) -> dict[str, list[str]]:
 
 @cache
 def reference_bundle(kind: str) -> dict[str, Any]:
-    path = ROOT / "tests" / "data" / f"codex_app_server_protocol.{kind}.0171.schemas.json.gz"
+    path = paths.DATA / f"codex_app_server_protocol.{kind}.0171.schemas.json.gz"
     return load_bundle(path)
 
 
@@ -475,11 +475,11 @@ def test_client_flags_methods_missing_from_the_table(monkeypatch: pytest.MonkeyP
 # -- requirement manifest -----------------------------------------------------------------
 def _test_ids() -> set[str]:
     found: set[str] = set()
-    for path in sorted((ROOT / "tests").glob("test_*.py")):
+    for path in sorted(paths.TESTS.rglob("test_*.py")):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and \
                     node.name.startswith("test_"):
-                found.add(f"tests/{path.name}::{node.name}")
+                found.add(f"{path.relative_to(ROOT).as_posix()}::{node.name}")
     return found
 
 

@@ -8,7 +8,6 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -80,12 +79,6 @@ def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     is configured; here the proxy check is forced, so requests still go straight out)."""
     monkeypatch.setattr(http_stream, "proxy_configured", lambda: request.param == "httpx")
     return str(request.param)
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 def provider_for(mock: MockResponses, **kw: Any) -> ProviderInfo:

@@ -10,9 +10,10 @@ import pytest
 
 from pycodex.core import models_catalog
 from tests.conftest import ServerFactory
+from tests.support import paths
 from tests.support.client import AppServerClient
 
-DATA = Path(__file__).parent / "data"
+DATA = paths.DATA
 
 #: The 0.171.0 reference catalog, measured with ``model/list`` on the reference binary.
 VISIBLE = [

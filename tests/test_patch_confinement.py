@@ -14,19 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.approvals import answer
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses, custom_tool_call_reply, text_reply
-from tests.test_approvals import answer
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
+from tests.support.exec import (
     exec_call,
     items,
-    mock_fixture,
     open_client,
     run_turn,
     start_thread,
     tool_output,
+    without_wall_time,
 )
-from tests.test_tools_patch import without_wall_time
+from tests.support.mock_responses import MockResponses, custom_tool_call_reply, text_reply
 
 # /tmp and $TMPDIR are writable roots by default; the tests' directories live there.
 CONFINED = "{ exclude_slash_tmp = true, exclude_tmpdir_env_var = true }"

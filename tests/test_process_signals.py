@@ -7,20 +7,13 @@ import asyncio
 import json
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.client import AppServerClient
+from tests.support.exec import begin_turn, exec_call, open_client, start_thread
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_tools_exec import begin_turn, exec_call, open_client, start_thread
-
-
-@pytest.fixture(name="mock")
-def mock_fixture() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 def live_processes_with(marker: str) -> list[int]:

@@ -20,8 +20,7 @@ import pytest
 
 from tests.support.client import AppServerClient, ServerError, wait_for_line
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_tools_exec import mock_fixture  # noqa: F401  (fixture)
-from tests.test_turns import write_config
+from tests.support.turns import write_config
 
 #: Junk kinds that must each be skipped with a warning.
 JUNK = ("empty", "random", "text", "nul", "bom", "array", "meta_not_object", "meta_no_id",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,12 +126,13 @@ async def test_at_most_128_requests_are_queued_or_running(
 
 # -- same-thread ordering with real turns -----------------------------------------------------
 @pytest.fixture
-def mock(codex_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        env = use_mock_provider(codex_home, server)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        yield server
+def mock(mock: MockResponses, codex_home: Path, monkeypatch: pytest.MonkeyPatch
+         ) -> MockResponses:
+    """The shared mock, made the provider of every server of the test."""
+    env = use_mock_provider(codex_home, mock)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return mock
 
 
 async def start_turn(client: AppServerClient, thread_id: str, text: str) -> str:

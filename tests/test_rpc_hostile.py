@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient, wait_for_line
-from tests.test_websocket import running
+from tests.support.ws import running
 
 BAD_ID = {
     "code": -32600,

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support import paths
 from tests.support.mock_responses import (
     MockResponses,
     http_error,
@@ -29,14 +29,8 @@ from tests.support.mock_responses import (
 openai_codex = pytest.importorskip(
     "openai_codex", reason="the openai-codex SDK is not installed (pip install openai-codex)")
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = paths.ROOT / "src"
 DELTAS = ("Hello ", "from t", "he moc", "k!")
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,7 @@ import pytest
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
-from tests.test_turns import run_turn, start_thread
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
+from tests.support.turns import run_turn, start_thread
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import os
 import shutil
 import stat
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from pycodex.core.tools.command_actions import shell_join
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 from tests.support.sandbox import skip_unless_sandbox
-from tests.test_turns import write_config
+from tests.support.turns import write_config
 
 SECRET = "s3cr3t-value-never-logged"
 TRICKY = "it's \"quoted\" $HOME `x` \\ \n second line *"
@@ -39,12 +39,6 @@ export PYCODEX_READONLY
 probe_fn() {{ echo "fn:$1"; }}
 if [ -n "$BASH_VERSION$ZSH_VERSION" ]; then set -o pipefail; fi
 """
-
-
-@pytest.fixture(name="mock")
-def mock_fixture() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 @pytest.fixture(name="home")

@@ -149,7 +149,7 @@ async def test_turn_context_lists_enabled_skills_and_injects_invoked_ones(
     codex_home: Path, home: Path, repo: Path, tmp_path: Path
 ) -> None:
     from tests.support.mock_responses import MockResponses, text_reply
-    from tests.test_turns import write_config
+    from tests.support.turns import write_config
 
     rel = write_skill(repo / ".agents/skills", "rel", skill_md("release-notes", "Draft notes."))
     write_skill(repo / ".agents/skills", "off", skill_md("switched-off", "Disabled one."))

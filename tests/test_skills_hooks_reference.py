@@ -10,15 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
-from tests.test_interop_reference import REFERENCE
-from tests.test_turns import write_config
+from tests.support.reference import REFERENCE, needs_reference
+from tests.support.turns import write_config
 
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(),
-                                reason=f"reference binary not installed at {REFERENCE}")
+pytestmark = needs_reference
 
 HOOK = """\
 import json, os, sys

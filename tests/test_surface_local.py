@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import ServerFactory
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_turns import write_config
+from tests.support.turns import write_config
 
 
 async def test_feedback_save_writes_a_local_archive(

@@ -10,16 +10,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.support.client import AppServerClient
+from tests.support.conformance import diff_shapes, key_shape
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_conformance import diff_shapes, key_shape
-from tests.test_interop_reference import REFERENCE
-from tests.test_turns import write_config
+from tests.support.reference import REFERENCE, needs_reference
+from tests.support.turns import write_config
 
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(),
-                                reason=f"reference binary not installed at {REFERENCE}")
+pytestmark = needs_reference
 
 PINNED = "01984de2-8f74-7c91-a3b2-5c5e937cf318"
 UNKNOWN = "01984de2-0000-7c91-a3b2-5c5e937cf318"
@@ -215,7 +212,7 @@ PLUGIN_SCRIPT: list[tuple[str, Any]] = [
 
 
 async def test_same_local_plugin_answers_as_the_reference(tmp_path: Path, workdir: Path) -> None:
-    from tests.test_surface_plugins import make_marketplace
+    from tests.support.plugins import make_marketplace
 
     results: dict[str, list[Any]] = {}
     for name in ("reference", "pycodex"):

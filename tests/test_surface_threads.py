@@ -5,7 +5,6 @@ mock Responses API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,18 @@ import pytest
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, http_error, text_reply
-from tests.test_turns import write_config
+from tests.support.turns import write_config
 
 PINNED = "01984de2-8f74-7c91-a3b2-5c5e937cf318"
 UNKNOWN = "01984de2-0000-7c91-a3b2-5c5e937cf318"
 
 
 @pytest.fixture
-def mock(codex_home: Path) -> Iterator[MockResponses]:
-    with MockResponses(default=lambda: text_reply("on it")) as server:
-        write_config(codex_home, server)
-        yield server
+def mock(mock: MockResponses, codex_home: Path) -> MockResponses:
+    """The shared mock as the configured provider, answering "on it" by default."""
+    mock.default = lambda: text_reply("on it")
+    write_config(codex_home, mock)
+    return mock
 
 
 async def start(spawn: ServerFactory, workdir: Path) -> AppServerClient:

@@ -12,7 +12,7 @@ from pathlib import Path
 from bench.bench_threads import BASE, write_rollout
 from websockets.asyncio.client import connect
 
-from tests.test_websocket import TIMEOUT, WsClient, running
+from tests.support.ws import TIMEOUT, WsClient, running
 
 
 def open_writer(fifo: Path) -> int:

@@ -5,46 +5,17 @@ reference's answers for edge cases of turn/interrupt, thread/inject_items, threa
 
 from __future__ import annotations
 
-import gzip
-import json
 import uuid
-from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.support import schema
-from tests.support.client import AppServerClient
+from tests.support.client import AppServerClient, error_of
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_inject_items import texts
-from tests.test_turns import run_turn, start_thread, write_config
-
-BUNDLE_0171 = schema.STABLE_BUNDLE
-
-
-@cache
-def _validator_0171(name: str) -> jsonschema.Draft7Validator:
-    with gzip.open(BUNDLE_0171) as fh:
-        definitions = json.load(fh)["definitions"]
-    return jsonschema.Draft7Validator({"$ref": f"#/definitions/v2/{name}",
-                                       "definitions": definitions})
-
-
-def errors_0171(name: str, value: Any) -> list[str]:
-    """``value`` checked against the 0.171 type ``name`` (thread/revert is new in 0.171)."""
-    if not BUNDLE_0171.exists():
-        pytest.skip(f"{BUNDLE_0171} is not available")
-    return [e.message for e in _validator_0171(name).iter_errors(value)]
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
+from tests.support.schema import errors_0171
+from tests.support.turns import run_turn, start_thread, texts, write_config
 
 
 @pytest.fixture
@@ -52,14 +23,6 @@ def on_mock(codex_home: Path, mock: MockResponses) -> dict[str, str]:
     """The server environment for the mock provider (config written)."""
     write_config(codex_home, mock)
     return {"MOCK_API_KEY": "k"}
-
-
-async def error_of(client: AppServerClient, method: str, params: dict[str, Any]
-                   ) -> dict[str, Any]:
-    response = await client.request_raw(method, params)
-    assert "error" in response, response
-    error: dict[str, Any] = response["error"]
-    return error
 
 
 async def three_turns(client: AppServerClient, workdir: Path, mock: MockResponses

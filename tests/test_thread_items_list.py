@@ -4,23 +4,14 @@ one turn's items, item anchors, and the reference's errors."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import ServerFactory
-from tests.support.client import AppServerClient
+from tests.support.client import AppServerClient, error_of
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_thread_history import error_of, errors_0171
-from tests.test_turns import run_turn, start_thread, write_config
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
+from tests.support.schema import errors_0171
+from tests.support.turns import run_turn, start_thread, write_config
 
 
 async def items(client: AppServerClient, **params: Any) -> dict[str, Any]:

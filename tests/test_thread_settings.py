@@ -5,24 +5,15 @@ rollout's ``turn_context`` lines as the reference writes them, and survive a res
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import ServerFactory
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_turns import run_turn, start_thread, write_config
+from tests.support.turns import run_turn, start_thread, write_config
 
 WORKSPACE_WRITE = {"type": "workspaceWrite", "writableRoots": [], "networkAccess": False,
                    "excludeTmpdirEnvVar": False, "excludeSlashTmp": False}
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 def turn_contexts(path: str) -> list[dict[str, Any]]:

@@ -4,11 +4,8 @@ for loaded threads and from the rollout after a restart, with the reference's er
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
@@ -19,13 +16,7 @@ from tests.support.mock_responses import (
     response_reply,
     text_reply,
 )
-from tests.test_turns import run_turn, start_thread, write_config
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
+from tests.support.turns import run_turn, start_thread, write_config
 
 
 async def three_turns(spawn: ServerFactory, codex_home: Path, workdir: Path,

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.support import schema
+from tests.support import paths, schema
 from tests.support.client import AppServerClient
+from tests.support.rollouts import REF_FILE, REF_ID, install_reference_rollout
 
-DATA = Path(__file__).parent / "data" / "rollouts"
-REF_ID = "01a20baa-c37f-7b43-b65e-8b631896a1de"
-REF_FILE = f"rollout-2026-11-24T03-47-50-{REF_ID}.jsonl"
+DATA = paths.DATA / "rollouts"
 UNKNOWN = "01a20ad9-9643-72d2-a70f-7b6b70a6b470"
 
 #: Thread fields the reference sends (handshake transcript), in its order.
@@ -28,16 +27,6 @@ REFERENCE_THREAD_KEYS = [
     "canAcceptDirectInput", "threadSource", "agentNickname", "agentRole", "gitInfo", "name",
     "daybreakEnabled", "turns",
 ]  # fmt: skip
-
-
-def install_reference_rollout(codex_home: Path, workdir: Path) -> Path:
-    """Copy the recorded reference rollout into ``codex_home`` (placeholders filled in)."""
-    target = codex_home / "sessions" / "2026" / "11" / "24" / REF_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = (DATA / REF_FILE).read_text()
-    text = text.replace("$WORKDIR", str(workdir)).replace("$CODEX_HOME", str(codex_home))
-    target.write_text(text)
-    return target
 
 
 def reference_turns(workdir: Path) -> list[dict[str, Any]]:

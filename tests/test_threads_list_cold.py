@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from pathlib import Path
@@ -15,66 +14,12 @@ import pytest
 
 from pycodex.store.index import ThreadIndex
 from pycodex.store.names import append_git_info, append_name
-from pycodex.store.rollout import utc_timestamp
 from pycodex.store.scan import ListQuery, scan_page
 from pycodex.store.summary import ThreadSummary
 from tests.conftest import ServerFactory
+from tests.support.rollouts import BASE, thread_id, write_thread
 
-BASE = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 INTERACTIVE = ("cli", "vscode")
-
-
-def thread_id(n: int) -> str:
-    return f"019b0000-0000-7000-8000-{n:012d}"
-
-
-def write_thread(
-    home: Path,
-    n: int,
-    when: float,
-    text: str,
-    *,
-    provider: str = "openai",
-    source: Any = "vscode",
-    cwd: str = "/work/a",
-    archived: bool = False,
-    meta_when: float | None = None,
-    tid: str | None = None,
-    file_name: str | None = None,
-) -> Path:
-    """A rollout named with the local time of ``when``, like the reference writes them."""
-    tid = tid or thread_id(n)
-    local = time.localtime(when)
-    folder = (
-        home / "archived_sessions"
-        if archived
-        else home / "sessions" / time.strftime("%Y/%m/%d", local)
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    name = file_name or f"rollout-{time.strftime('%Y-%m-%dT%H-%M-%S', local)}-{tid}.jsonl"
-    stamp = utc_timestamp(when if meta_when is None else meta_when)
-    meta = {
-        "id": tid,
-        "timestamp": stamp,
-        "cwd": cwd,
-        "originator": "codex_vscode",
-        "cli_version": "0.169.0",
-        "source": source,
-        "model_provider": provider,
-    }
-    lines = [
-        {"timestamp": stamp, "type": "session_meta", "payload": meta},
-        {"timestamp": stamp, "type": "turn_context", "payload": {"model": "gpt-5.5"}},
-        {
-            "timestamp": stamp,
-            "type": "event_msg",
-            "payload": {"type": "user_message", "message": text},
-        },
-    ]
-    path = folder / name
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    os.utime(path, (when + 90, when + 90))
-    return path
 
 
 def mixed_store(home: Path) -> None:

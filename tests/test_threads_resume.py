@@ -19,9 +19,10 @@ import msgspec
 from pycodex.store.history import TurnBuilder, model_history
 from pycodex.store.rollout import ReadStats, iter_rollout, next_ordinal
 from tests.conftest import ServerFactory
-from tests.test_threads import REF_ID, install_reference_rollout
+from tests.support import paths
+from tests.support.rollouts import REF_ID, install_reference_rollout
 
-DATA = Path(__file__).parent / "data" / "rollouts"
+DATA = paths.DATA / "rollouts"
 MIXED_ID = "01a20c00-0000-7000-8000-00000000abcd"
 MIXED_FILE = f"rollout-2026-02-03T04-05-06-{MIXED_ID}.jsonl"
 EXPECTED = DATA / "resume-expected.json"

@@ -4,31 +4,29 @@ patch approvals."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.approvals import answer, statuses, untrusted_thread
 from tests.support.client import AppServerClient
+from tests.support.exec import (
+    begin_turn,
+    exec_call,
+    finish_turn,
+    items,
+    run_turn,
+    start_thread,
+    thread_methods,
+    tool_output,
+    without_wall_time,
+)
 from tests.support.mock_responses import (
     MockResponses,
     Reply,
     custom_tool_call_reply,
     text_reply,
-)
-from tests.test_approvals import answer, statuses, untrusted_thread
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
-    begin_turn,
-    client_fixture,
-    exec_call,
-    finish_turn,
-    items,
-    mock_fixture,
-    run_turn,
-    start_thread,
-    thread_methods,
-    tool_output,
 )
 
 ADD_HELLO = "*** Begin Patch\n*** Add File: hello.txt\n+hi from the mock patch\n*** End Patch\n"
@@ -37,12 +35,6 @@ HELLO_DIFF = (
     "index 0000000000000000000000000000000000000000..08803819badba381f4018a9e1569ed2fed9f5e32\n"
     "--- /dev/null\n+++ b/hello.txt\n@@ -0,0 +1 @@\n+hi from the mock patch\n"
 )
-WALL = re.compile(r"^Wall time: \d+(\.\d+)? seconds$", re.MULTILINE)
-
-
-def without_wall_time(text: str) -> str:
-    assert WALL.search(text), text
-    return WALL.sub("Wall time: X seconds", text)
 
 
 def patch_call(text: str, call_id: str) -> Reply:
@@ -228,7 +220,7 @@ async def test_patch_approval_for_session_covers_the_same_file(
 async def test_thread_read_rebuilds_the_tool_items_from_the_rollout(
     client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses
 ) -> None:
-    from tests.test_tools_exec import open_client, strip_timing
+    from tests.support.exec import open_client, strip_timing
 
     thread_id = await start_thread(client, workdir)
     mock.push(exec_call("echo hi", "call_echo"),

@@ -5,9 +5,8 @@ interrupt, steer, compaction and tool-call plumbing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,24 +23,7 @@ from tests.support.mock_responses import (
     slow_text_reply,
     text_reply,
 )
-
-
-def write_config(home: Path, mock: MockResponses, **extra: Any) -> None:
-    lines = [
-        'model = "gpt-5.5"',
-        'model_provider = "mock"',
-        'approval_policy = "never"',
-        'sandbox_mode = "danger-full-access"',
-    ]
-    lines += [f"{k} = {v}" for k, v in extra.items()]
-    (home / "config.toml").write_text("\n".join(lines) + "\n\n" + mock.provider_toml(
-        stream_max_retries=extra.pop("_stream_retries", 0)))
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
+from tests.support.turns import run_turn, start_thread, write_config
 
 
 @pytest.fixture
@@ -54,22 +36,6 @@ async def client(codex_home: Path, workdir: Path, mock: MockResponses
     yield c
     await c.close()
     c.assert_valid()
-
-
-async def start_thread(client: AppServerClient, workdir: Path, **params: Any) -> str:
-    result = await client.request("thread/start", {"cwd": str(workdir), **params})
-    return str(result["thread"]["id"])
-
-
-async def run_turn(client: AppServerClient, thread_id: str, text: str,
-                   **params: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    response = await client.request(
-        "turn/start", {"threadId": thread_id, "input": [{"type": "text", "text": text}],
-                       **params})
-    turn_id = response["turn"]["id"]
-    completed = await client.wait_notification(
-        "turn/completed", where=lambda p: p["turn"]["id"] == turn_id, timeout=30)
-    return response, completed
 
 
 def methods_after(client: AppServerClient, start_index: int) -> list[str]:

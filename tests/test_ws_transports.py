@@ -13,7 +13,6 @@ import socket
 import stat
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,8 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.support.client import server_command, server_env
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_turns import write_config
-from tests.test_websocket import TIMEOUT, WsClient, running
+from tests.support.turns import write_config
+from tests.support.ws import TIMEOUT, WsClient, running
 
 COMPRESSION = {"x-codex-app-server-compression": "zstd-stream-v1"}
 
@@ -54,12 +53,6 @@ class ZstdWsClient(WsClient):
         self._check(message)
         self.received.append(message)
         return message
-
-
-@pytest.fixture(name="mock")
-def mock_fixture() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 @pytest.fixture(name="turn_home")

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.support.exec import open_client
 from tests.support.inprocess import InProcessClient, config_overrides
 from tests.support.mock_responses import MockResponses
 
@@ -107,14 +106,3 @@ def mock() -> Iterator[MockResponses]:
     needs it set up differently overrides it with a fixture of the same name taking it)."""
     with MockResponses() as server:
         yield server
-
-
-@pytest.fixture
-async def client(codex_home: Path, workdir: Path, mock: MockResponses
-                 ) -> AsyncIterator[AppServerClient]:
-    """A spawned server on the mock provider with a bare HOME and bash (the tool tests'
-    client, ``tests.support.exec.open_client``); its every message is checked at the end."""
-    c = await open_client(codex_home, workdir, mock)
-    yield c
-    await c.close()
-    c.assert_valid()

@@ -1,7 +1,7 @@
 """Accounts and auth (protocol §11, §7.7): login flows, reads, logout, rate limits and the
 external-token refresh request, driven over stdio like a real client. The refresher's
 timeout/error/cancel texts are exercised in-process below (test_refresher_*); the refresh
-driven by a real HTTP 401 is in tests/test_auth_refresh_e2e.py.
+driven by a real HTTP 401 is in tests/auth/test_auth_refresh_e2e.py.
 """
 
 from __future__ import annotations

@@ -247,7 +247,7 @@ async def test_torn_tail_and_bad_lines_are_skipped(
     data = path.read_bytes()
     lines = data.splitlines(keepends=True)
     # Garbage in the middle and a torn last line (kill -9 mid-write). (A BOM at the start
-    # makes the file no rollout at all, as for the reference: tests/test_rollout_junk.py.)
+    # makes the file no rollout at all, as for the reference: tests/store/test_rollout_junk.py.)
     torn = b'{"timestamp":"2026-11-24T03:47:51.000Z","type":"event_msg","payload":{"type":"ta'
     path.write_bytes(b"".join(lines[:20]) + b"\xff\xfenot json\n" + b"".join(lines[20:]) + torn)
     client = await spawn()

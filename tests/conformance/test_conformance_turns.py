@@ -46,7 +46,7 @@ NOT_EMITTED = {
 #: Notifications the reference 0.171 sends that these transcripts, recorded with 0.169, do
 #: not have: left out of pycodex's windows only (each is checked by its own tests).
 NEW_SINCE_THE_RECORDINGS = {
-    # sent when a turn ends, right before the idle status (tui.md §4.2; tests/test_turns.py)
+    # sent when a turn ends, right before the idle status (tui.md §4.2; tests/core/test_turns.py)
     "thread/readState/changed",
 }
 

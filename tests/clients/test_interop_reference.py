@@ -1,7 +1,7 @@
 """Interoperability with the reference binary (issue 3 §1): a thread written by the Rust
 codex 0.171.0 is listed, read and resumed by pycodex, and a thread written by pycodex is
 listed and read by the reference. Runs when the reference binary is installed (CI installs
-it from the npm registry); tests/test_threads.py covers a recorded reference rollout always.
+it from the npm registry); tests/api/test_threads.py covers a recorded reference rollout always.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The test suite's own layout (issue 10 item 6): every test module sits in the folder of the
 layer it tests, no test module imports another (shared helpers live in ``tests/support``,
-shared fixtures in a ``conftest.py``), and the mock model fixture is defined once."""
+shared fixtures in a ``conftest.py``), the mock model fixture is defined once, and every skip
+says why."""
 
 from __future__ import annotations
 
@@ -88,3 +89,23 @@ def test_the_mock_model_fixture_is_defined_once() -> None:
                 takes_shared = "mock" in [a.arg for a in node.args.args]
                 definitions.append((_rel(path), takes_shared))
     assert [d for d in definitions if not d[1]] == [("tests/conftest.py", False)]
+
+
+def test_every_skip_says_why() -> None:
+    """A test that needs an optional tool skips with the reason, never silently."""
+    silent = []
+    for path in [*_test_modules(), *TESTS.rglob("conftest.py"), *TESTS.glob("support/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            keywords = {k.arg for k in node.keywords}
+            no_reason = "reason" not in keywords
+            if name == "pytest.mark.skipif":
+                silent_here = no_reason
+            else:
+                silent_here = name in ("pytest.skip", "pytest.mark.skip") and not node.args \
+                    and no_reason and "msg" not in keywords
+            if silent_here:
+                silent.append(f"{_rel(path)}:{node.lineno}")
+    assert silent == []

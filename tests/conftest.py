@@ -5,7 +5,7 @@ reference schema."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.client import AppServerClient
 from tests.support.inprocess import InProcessClient, config_overrides
+from tests.support.mock_responses import MockResponses
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +98,11 @@ async def spawn(codex_home: Path) -> AsyncIterator[ServerFactory]:
 @pytest.fixture
 async def server(spawn: ServerFactory) -> AppServerClient:
     return await spawn()
+
+
+@pytest.fixture
+def mock() -> Iterator[MockResponses]:
+    """The project's mock Responses API, one per test (the one definition: a module that
+    needs it set up differently overrides it with a fixture of the same name taking it)."""
+    with MockResponses() as server:
+        yield server

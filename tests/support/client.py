@@ -327,3 +327,11 @@ class AppServerClient:
 
     def assert_valid(self) -> None:
         assert not self.violations, "schema violations:\n" + "\n".join(self.violations)
+
+
+async def error_of(client: AppServerClient, method: str, params: dict[str, Any]
+                   ) -> dict[str, Any]:
+    response = await client.request_raw(method, params)
+    assert "error" in response, response
+    error: dict[str, Any] = response["error"]
+    return error

@@ -5,17 +5,17 @@ from __future__ import annotations
 import gzip
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from pycodex.protocol.codegen import RESPONSE_NAMES
 from pycodex.protocol.types import server_notifications, server_requests
 from tests.support.manifest import PENDING_ELSEWHERE
+from tests.support.paths import DATA, ROOT
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-DATA = Path(__file__).resolve().parents[1] / "data"
+SHARED = ROOT.parent / "shared"
 #: The reference 0.171.0 bundles (``codex app-server generate-json-schema [--experimental]``,
 #: copied from the spec).
 BUNDLE = DATA / "codex_app_server_protocol.experimental.0171.schemas.json.gz"
@@ -174,3 +174,21 @@ def validate_server_request(method: str, params: Any) -> list[str]:
 
 def validate_error(error: Any) -> list[str]:
     return _errors("#/definitions/JSONRPCErrorError", error)
+
+
+def errors_0171(name: str, value: Any) -> list[str]:
+    """``value`` checked against the 0.171 type ``name`` (thread/revert is new in 0.171)."""
+    if not BUNDLE_0171.exists():
+        pytest.skip(f"{BUNDLE_0171} is not available")
+    return [e.message for e in _validator_0171(name).iter_errors(value)]
+
+
+BUNDLE_0171 = STABLE_BUNDLE
+
+
+@cache
+def _validator_0171(name: str) -> jsonschema.Draft7Validator:
+    with gzip.open(BUNDLE_0171) as fh:
+        definitions = json.load(fh)["definitions"]
+    return jsonschema.Draft7Validator({"$ref": f"#/definitions/v2/{name}",
+                                       "definitions": definitions})

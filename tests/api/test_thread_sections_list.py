@@ -14,8 +14,8 @@ import pytest
 
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_interop_reference import REFERENCE
-from tests.test_turns import write_config
+from tests.support.reference import REFERENCE
+from tests.support.turns import write_config
 
 PINNED = "01984de2-8f74-7c91-a3b2-5c5e937cf318"
 UNKNOWN = "01984de2-0000-7c91-a3b2-5c5e937cf318"

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.test_turns import write_config
+from tests.support.turns import write_config
 
 ANSWER = ("Here is my plan.\n", "<proposed_plan>\n", "# Title\n", "- step one\n",
           "- step ", "two\n", "</proposed_plan>\n", "Done.")

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.test_interop_reference import REFERENCE
-from tests.test_surface_plugins import make_marketplace
+from tests.support.plugins import make_marketplace
+from tests.support.reference import REFERENCE
 
 CONFIG = ('[features]\napps = true\nplugins = true\n\n'
           '[apps.connector_calendar]\nenabled = true\n')

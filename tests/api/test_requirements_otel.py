@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.config.test_config_api import cfg_spawn, system_config
 from tests.conftest import ServerFactory
-from tests.test_config_api import cfg_spawn, system_config
 
 __all__ = ["cfg_spawn", "system_config"]  # the fixtures this module uses
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from tests import test_shell_command_review as shell_review
 from tests.conftest import ServerFactory
+from tests.core.test_shell_command_review import _turn_items, texts
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
-from tests.test_shell_command_review import _turn_items, texts
-from tests.test_turns import run_turn, start_thread
+from tests.support.turns import run_turn, start_thread
 
 #: the fixtures of the TUI's view: a mock model, an experimental client and its thread
 mock, opened = shell_review.mock, shell_review.opened

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.test_surface_threads import mock, new_thread, start, thread_with_goal
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import (
@@ -20,8 +21,7 @@ from tests.support.mock_responses import (
     slow_text_reply,
     text_reply,
 )
-from tests.test_interop_reference import REFERENCE
-from tests.test_surface_threads import mock, new_thread, start, thread_with_goal
+from tests.support.reference import REFERENCE
 
 __all__ = ["mock"]  # the fixture: a mock Responses API answering "on it"
 
@@ -248,7 +248,7 @@ async def goal_thread(client: AppServerClient, budget: int) -> str:
 async def _goal_chain(home: Path, workdir: Path, command: list[str] | None) -> dict[str, Any]:
     """A goal with a 1000-token budget run to its end, then a resume by a new client: what
     a client sees of it."""
-    from tests.test_turns import write_config
+    from tests.support.turns import write_config
 
     with MockResponses(default=lambda: text_reply("on it")) as mock:
         write_config(home, mock)
@@ -293,7 +293,7 @@ async def _interrupted_then_resumed(home: Path, workdir: Path,
                                     command: list[str] | None) -> dict[str, Any]:
     """A goal turn interrupted, the server restarted, the thread resumed: the goal's turns
     start again on their own (budget 500: two turns)."""
-    from tests.test_turns import write_config
+    from tests.support.turns import write_config
 
     with MockResponses(default=lambda: text_reply("on it")) as mock:
         mock.push(slow_text_reply(*"abcdefghij", interval=0.5))
@@ -339,7 +339,7 @@ async def _failed_goal_turns(home: Path, workdir: Path,
     """A goal turn that fails (HTTP 400), another that hits the usage limit: what the
     client hears, in order (the goal's new status comes before the turn's error)."""
     from tests.support.mock_responses import http_error
-    from tests.test_turns import write_config
+    from tests.support.turns import write_config
 
     usage_limit = {"error": {"type": "usage_limit_reached", "message": "limit"}}
     with MockResponses(default=lambda: text_reply("on it")) as mock:
@@ -372,7 +372,7 @@ FAILED_GOAL_TURNS = [
 
 async def _ephemeral(home: Path, workdir: Path, command: list[str] | None) -> list[Any]:
     """The goal methods on an ephemeral thread: refused, and no turn starts."""
-    from tests.test_turns import write_config
+    from tests.support.turns import write_config
 
     with MockResponses(default=lambda: text_reply("on it")) as mock:
         write_config(home, mock)

@@ -12,16 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import AppServerClient, ServerError
+from tests.support.exec import begin_turn, finish_turn, start_thread, tool_output
+from tests.support.mcp import BROKEN, CLOCK, add_servers, serving, settled
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
-from tests.test_mcp import BROKEN, CLOCK, add_servers, serving, settled
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
-    begin_turn,
-    finish_turn,
-    mock_fixture,
-    start_thread,
-    tool_output,
-)
-from tests.test_turns import write_config
+from tests.support.turns import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGED = f"""

@@ -21,14 +21,14 @@ import pytest
 
 from pycodex.auth.mcp_credentials import store_key
 from pycodex.core.mcp.oauth import callback_id
+from tests.clients.test_interop_reference import pycodex_client, reference_client
+from tests.core.test_mcp_everything import free_port
 from tests.support.client import AppServerClient, ServerError
+from tests.support.exec import start_thread
+from tests.support.mcp import CLOCK, add_servers, serving, settled
 from tests.support.mock_responses import MockResponses
-from tests.test_interop_reference import REFERENCE, pycodex_client, reference_client
-from tests.test_mcp import CLOCK, add_servers, serving, settled
-from tests.test_mcp_conformance import ref_dirs as ref_dirs  # the fixture
-from tests.test_mcp_everything import free_port
-from tests.test_tools_exec import mock_fixture, start_thread  # noqa: F401  (fixtures)
-from tests.test_turns import write_config
+from tests.support.reference import REFERENCE
+from tests.support.turns import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ from pycodex.store.history import read_thread
 from pycodex.store.rollout import next_ordinal
 from pycodex.store.tail import count_next_ordinal, read_tail, reverse_lines
 from tests.conftest import ServerFactory
-from tests.test_threads_list_cold import write_thread
+from tests.support.rollouts import write_thread
 
 DATA = Path(__file__).parent / "data" / "rollouts"
 THREAD = "019b0000-0000-7000-8000-000000000001"

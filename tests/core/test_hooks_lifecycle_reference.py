@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.clients.test_skills_hooks_reference import relative, side_by_side
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import (
     MockResponses,
@@ -21,8 +22,7 @@ from tests.support.mock_responses import (
     function_call_reply,
     text_reply,
 )
-from tests.test_interop_reference import REFERENCE
-from tests.test_skills_hooks_reference import relative, side_by_side
+from tests.support.reference import REFERENCE
 
 pytestmark = pytest.mark.skipif(not REFERENCE.exists(),
                                 reason=f"reference binary not installed at {REFERENCE}")

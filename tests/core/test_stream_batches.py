@@ -5,7 +5,6 @@ events, the model client's event lists, and a turn whose whole answer arrives in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from pycodex.core.model_client import (
 from pycodex.core.sse import SseDecoder
 from pycodex.transport.websocket import BINARY_FRAME, TEXT_FRAME, data_frames
 from tests.conftest import ServerFactory
+from tests.core.test_model_client import client_for
 from tests.support.mock_responses import (
     MockResponses,
     Raw,
@@ -31,8 +31,7 @@ from tests.support.mock_responses import (
     message_events,
     response_reply,
 )
-from tests.test_model_client import client_for
-from tests.test_turns import run_turn, start_thread, write_config
+from tests.support.turns import run_turn, start_thread, write_config
 
 #: Plain events around every shape the line-by-line path handles.
 MIXED = (
@@ -72,12 +71,6 @@ def sse(events: list[Any]) -> bytes:
 def one_read(*deltas: str) -> Reply:
     """A whole answer streaming ``deltas``, sent in one write."""
     return Reply(events=[Raw(sse(response_reply(message_events(deltas)).events))])
-
-
-@pytest.fixture
-def mock() -> Iterator[MockResponses]:
-    with MockResponses() as server:
-        yield server
 
 
 REQUEST: dict[str, Any] = {"model": "gpt-5.5", "input": [], "tools": []}

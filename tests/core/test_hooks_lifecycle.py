@@ -11,23 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.core.test_hooks import LOG_STDIN, handler_groups, runs, trust_all
 from tests.support.client import AppServerClient
+from tests.support.exec import begin_turn, exec_call, finish_turn, start_thread, tool_output
 from tests.support.mock_responses import (
     MockResponses,
     custom_tool_call_reply,
     failed_reply,
     slow_text_reply,
     text_reply,
-)
-from tests.test_hooks import LOG_STDIN, handler_groups, runs, trust_all
-from tests.test_tools_exec import (  # noqa: F401  (fixtures)
-    begin_turn,
-    client_fixture,
-    exec_call,
-    finish_turn,
-    mock_fixture,
-    start_thread,
-    tool_output,
 )
 
 #: logs its stdin to LOG/<event>.jsonl and answers as OUTPUTS[event] says

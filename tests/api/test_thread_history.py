@@ -75,6 +75,12 @@ async def test_revert_drops_a_turn_and_the_later_ones(
     result = await client.request(
         "thread/revert", {"threadId": thread_id, "beforeTurnId": turn_ids[1]})
     assert errors_0171("ThreadRevertResponse", result) == []
+    # announced to every client once the answer is out, as the reference does
+    assert await client.wait_notification("thread/reverted") == {"threadId": thread_id}
+    answered = next(i for i, m in enumerate(client.received) if m.get("result") is result)
+    reverted = next(i for i, m in enumerate(client.received)
+                    if m.get("method") == "thread/reverted")
+    assert answered < reverted
     assert result["thread"]["turns"] == [] and result["thread"]["id"] == thread_id
     items = await client.request("thread/items/list", {
         "threadId": thread_id, "cursor": result["itemsBackwardsCursor"],
@@ -104,6 +110,13 @@ async def test_revert_drops_a_turn_and_the_later_ones(
     assert await error_of(client, "thread/revert", {
         "threadId": fresh, "beforeTurnId": turn_ids[0]}) == {
         "code": -32600, "message": f"no rollout found for thread id {fresh}"}
+    experimental = await spawn(env=on_mock, validate=False, initialize=False)
+    await experimental.initialize(experimental=True)  # historyMode is experimental
+    legacy = await start_thread(experimental, workdir, historyMode="legacy")
+    assert await error_of(experimental, "thread/revert", {
+        "threadId": legacy, "beforeTurnId": turn_ids[0]}) == {
+        "code": -32600, "message": "thread/revert only supports paginated threads"}
+    assert len(client.notifications("thread/reverted")) == 1
 
     await client.close()
     again = await spawn(env=on_mock, validate=False)

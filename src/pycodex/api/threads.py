@@ -53,6 +53,7 @@ from pycodex.protocol.types.threads import (
     ThreadResponse,
     ThreadResumeParams,
     ThreadResumeResponse,
+    ThreadRevertedNotification,
     ThreadRevertParams,
     ThreadRevertResponse,
     ThreadRollbackParams,
@@ -827,16 +828,21 @@ async def thread_rollback(ctx: RequestContext, params: ThreadRollbackParams) -> 
 
 
 @route("thread/revert")
-async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> ThreadRevertResponse:
+async def thread_revert(ctx: RequestContext, params: ThreadRevertParams) -> Any:
     """Drop ``beforeTurnId`` and every later turn; the thread comes back without turns and
     with the cursors that page the remaining turns and items backwards."""
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
     loaded = _loaded(mgr, thread_id)
+    if loaded.history_mode != "paginated":
+        raise invalid_request("thread/revert only supports paginated threads")
     if not loaded.ephemeral and not loaded.materialized:
         raise thread_service.no_rollout(thread_id)
     turns = await thread_history.revert(mgr, loaded, params.before_turn_id)
     turns_cursor, items_cursor = _backwards_cursors(turns)
-    return ThreadRevertResponse(thread=mgr.wire_thread(loaded),
-                                turns_backwards_cursor=turns_cursor,
-                                items_backwards_cursor=items_cursor)
+    ctx.respond(ThreadRevertResponse(thread=mgr.wire_thread(loaded),
+                                     turns_backwards_cursor=turns_cursor,
+                                     items_backwards_cursor=items_cursor))
+    # every client hears of it after the answer, as the reference announces it
+    ctx.outgoing.notify("thread/reverted", ThreadRevertedNotification(thread_id=thread_id))
+    return DEFERRED

@@ -1,7 +1,7 @@
 """Which family (``protocol.types`` module) serves each method: a hint that lets dispatch
 decode a client's first requests by importing only their families instead of building the
 whole table. Dispatch falls back to the table for anything missing or wrong here, so the
-hint only ever costs time; ``tests/api/test_startup_path.py`` keeps it equal to the table.
+hint only ever costs time; ``tests/transport/test_startup_path.py`` keeps it equal to the table.
 
 Regenerate: ``python -m pycodex.protocol.served_families > <this file>``.
 """

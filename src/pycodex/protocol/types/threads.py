@@ -345,6 +345,10 @@ class ThreadClosedNotification(ThreadIdNotification):
     notifications are sent by method name from the api layer)."""
 
 
+class ThreadRevertedNotification(ThreadIdNotification):
+    """``thread/reverted``: a thread's history was cut by ``thread/revert``."""
+
+
 class ThreadNameUpdatedNotification(WireStruct, omit_defaults=True):
     thread_id: str
     thread_name: str | None = None
@@ -375,5 +379,6 @@ NOTIFICATIONS: dict[str, Any] = {
     "thread/unarchived": ThreadIdNotification,
     "thread/deleted": ThreadIdNotification,
     "thread/closed": ThreadClosedNotification,
+    "thread/reverted": ThreadRevertedNotification,
     "thread/name/updated": ThreadNameUpdatedNotification,
 }

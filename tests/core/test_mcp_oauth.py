@@ -11,6 +11,7 @@ import contextlib
 import json
 import stat
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ async def test_login_stores_tokens_that_the_server_is_then_started_with(
             "127.0.0.1", f"/callback/{callback_id(protected)}")
         assert (query["response_type"], query["code_challenge_method"], query["scope"]) == (
             "code", "S256", "read write")
-        assert answer["loginId"]
+        assert uuid.UUID(answer["loginId"]).version == 7  # time-ordered, as the reference
 
         page = await browse(answer["authorizationUrl"])
         assert page.status_code == 200

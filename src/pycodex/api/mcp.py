@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from pycodex.api.engine_host import ThreadHost
 from pycodex.api.router import route
 from pycodex.config.mcp import McpServerConfig, parse_mcp_servers
 from pycodex.core.errors import NotFound
+from pycodex.core.ids import uuid7
 from pycodex.core.threads import LoadedThread
 from pycodex.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, RpcError
 from pycodex.protocol.types.mcp import (
@@ -291,7 +291,7 @@ async def mcp_server_oauth_login(ctx: RequestContext, params: McpServerOauthLogi
     except OAuthLoginError as exc:
         raise RpcError(INTERNAL_ERROR,
                        f"failed to login to MCP server '{params.name}': {exc}") from None
-    login_id = str(uuid.uuid4())
+    login_id = uuid7()  # time-ordered, as the reference makes them
 
     async def finish() -> None:
         error = await login.wait()

@@ -4,7 +4,9 @@ the TUI does, against the mock model, with a server restart where it matters."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +172,24 @@ async def test_a_thread_without_receipt_reads_null(
     client, thread_id = opened
     read = await client.request("thread/read", {"threadId": thread_id})
     assert read["readState"] is None
+
+
+async def test_deleting_a_thread_deletes_its_receipt(
+    opened: tuple[AppServerClient, str], codex_home: Path, mock: MockResponses
+) -> None:
+    client, thread_id = opened
+    mock.push(text_reply("a"))
+    await run_turn(client, thread_id, "hi")
+    stored = codex_home / "thread_extras_pycodex.sqlite"
+
+    def receipts() -> list[str]:
+        with contextlib.closing(sqlite3.connect(stored)) as conn:
+            return [row[0] for row in conn.execute(
+                "SELECT thread_id FROM thread_read_receipts")]
+
+    assert receipts() == [thread_id]
+    await client.request("thread/delete", {"threadId": thread_id})
+    assert receipts() == []
 
 
 # -- history mode ------------------------------------------------------------------------

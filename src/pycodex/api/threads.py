@@ -709,6 +709,9 @@ async def thread_delete(ctx: RequestContext, params: ThreadDeleteParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread_id = _thread_id(params.thread_id)
     await thread_service.delete(mgr, thread_id)
+    from pycodex.api.local_stores import read_receipt_store
+
+    read_receipt_store(ctx.app).delete(thread_id)  # a receipt outlives no thread
     ctx.respond(EmptyResponse())
     ctx.outgoing.notify("thread/deleted", ThreadIdNotification(thread_id=thread_id))
     return DEFERRED

@@ -203,6 +203,8 @@ async def test_a_paginated_thread_stays_paginated_after_a_restart(
     assert _rollout_lines(path)[0]["payload"]["history_mode"] == "paginated"
 
     client = await _restart(spawn, client)
+    listed = await client.request("thread/list", {})  # from the index, the thread unloaded
+    assert [(t["id"], t["historyMode"]) for t in listed["data"]] == [(thread_id, "paginated")]
     read = await client.request("thread/read", {"threadId": thread_id})
     assert read["thread"]["historyMode"] == "paginated"
     resumed = await client.request("thread/resume", {"threadId": thread_id})

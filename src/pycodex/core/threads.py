@@ -398,6 +398,7 @@ class ThreadManager:
             name=thread.name,
             file_size=size,
             file_mtime_ns=mtime_ns,
+            history_mode=thread.history_mode,
         )
 
     # -- wire -----------------------------------------------------------------------
@@ -473,5 +474,6 @@ class ThreadManager:
             agent_role=summary.agent_role,
             git_info=git,
             name=summary.name,
+            history_mode="paginated" if summary.history_mode == "paginated" else "legacy",
             turns=turns or [],
         )

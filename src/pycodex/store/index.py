@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 DB_FILE = "state_pycodex.sqlite"
 #: "2": files that are not rollouts are no longer rows (older indexes are rebuilt).
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 #: Rows per transaction while the index is built.
 REBUILD_BATCH = 2_000
 
@@ -57,6 +57,7 @@ _COLUMNS = (
     "name",
     "file_size",
     "file_mtime_ns",
+    "history_mode",
 )
 _SELECT = ", ".join(_COLUMNS)
 
@@ -85,7 +86,8 @@ CREATE TABLE IF NOT EXISTS threads (
     archived INTEGER NOT NULL,
     name TEXT,
     file_size INTEGER NOT NULL,
-    file_mtime_ns INTEGER NOT NULL
+    file_mtime_ns INTEGER NOT NULL,
+    history_mode TEXT NOT NULL
 );
 """
 #: The secondary indexes: dropped while the table is rebuilt, created once it is full
@@ -133,6 +135,7 @@ def _summary_params(s: ThreadSummary) -> tuple[Any, ...]:
         s.name,
         s.file_size,
         s.file_mtime_ns,
+        s.history_mode,
     )
 
 
@@ -247,6 +250,9 @@ class ThreadIndex:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(self.db_path) + suffix).unlink(missing_ok=True)
             conn = self._connect()
+            row = None
+        if row is not None and row[0] != SCHEMA_VERSION:  # columns changed: a new table
+            conn.executescript("DROP TABLE IF EXISTS threads;" + _SCHEMA)
             row = None
         if row is None or row[0] != SCHEMA_VERSION:
             self._building = True

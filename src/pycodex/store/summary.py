@@ -52,6 +52,8 @@ class ThreadSummary(msgspec.Struct):
     name: str | None = None
     file_size: int = 0
     file_mtime_ns: int = 0
+    #: ``paginated`` when the rollout's session meta says so (0.171 writes it), else legacy
+    history_mode: str = "legacy"
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
@@ -335,6 +337,7 @@ def summary_from_meta(
         archived=archived,
         file_size=size,
         file_mtime_ns=mtime_ns,
+        history_mode="paginated" if get("history_mode") == "paginated" else "legacy",
     )
 
 

@@ -183,3 +183,39 @@ def test_reader_edge_lines_match_the_generic_decoding(tmp_path: Path) -> None:
     assert lines[2].payload == {"replaced": True}
     assert next_ordinal(path) == 8
     assert [line.type for line in iter_rollout(path, limit=2)] == ["session_meta", "event_msg"]
+
+
+async def test_resume_tells_the_token_usage_and_deprecates_the_whole_history(
+    spawn: ServerFactory, codex_home: Path, workdir: Path
+) -> None:
+    """As the reference 0.171: a paginated thread resumed with its whole history gets a
+    ``deprecationNotice`` before the answer; every fresh resume is followed by the usage of
+    the rollout's last ``token_count`` (in the turn it was counted in), then the goal."""
+    path = install(codex_home, workdir, "reference")
+    counts = [line["payload"]["info"] for line in map(json.loads, path.read_text().splitlines())
+              if line["type"] == "event_msg" and line["payload"]["type"] == "token_count"
+              and line["payload"]["info"]]
+    client = await spawn(cwd=workdir)
+    resumed = await client.request("thread/resume", {"threadId": REF_ID})
+    await client.wait_notification("thread/goal/cleared")  # the last one
+    methods = [m.get("method", "answer") for m in client.received
+               if (m.get("method") not in ("thread/status/changed", "configWarning")
+               and "id" not in m) or "result" in m]
+    assert methods[-4:] == ["deprecationNotice", "answer", "thread/tokenUsage/updated",
+                            "thread/goal/cleared"]
+    notice = client.notifications("deprecationNotice")[0]["params"]
+    assert notice["details"] is None and "excludeTurns" in notice["summary"]
+    usage = client.notifications("thread/tokenUsage/updated")[0]["params"]
+    assert usage["threadId"] == REF_ID
+    assert usage["turnId"] == resumed["thread"]["turns"][-1]["id"]
+    assert usage["tokenUsage"]["total"]["totalTokens"] == (
+        counts[-1]["total_token_usage"]["total_tokens"])
+    assert usage["tokenUsage"]["last"]["inputTokens"] == (
+        counts[-1]["last_token_usage"]["input_tokens"])
+    await client.close()
+
+    again = await spawn(cwd=workdir)
+    await again.request("thread/resume", {"threadId": REF_ID, "excludeTurns": True})
+    assert await again.wait_notification("thread/tokenUsage/updated") == usage
+    await again.wait_notification("thread/goal/cleared")
+    assert again.notifications("deprecationNotice") == []

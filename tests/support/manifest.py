@@ -31,7 +31,6 @@ PENDING_ELSEWHERE: dict[str, frozenset[str]] = {
             "turn/moderationMetadata",
             "model/safetyBuffering/updated",
             "guardianWarning",
-            "deprecationNotice",
         }
     ),
     "ServerRequest": frozenset(
@@ -550,6 +549,10 @@ NOTIFICATIONS: dict[str, tuple[str, ...]] = {
     "thread/unarchived": ("tests/api/test_threads.py::test_archive_unarchive_delete",),
     "thread/deleted": ("tests/api/test_threads.py::test_archive_unarchive_delete",),
     "thread/closed": ("tests/api/test_threads.py::test_idle_unload_after_delay",),
+    "deprecationNotice": (
+        "tests/api/test_threads_resume.py::"
+        "test_resume_tells_the_token_usage_and_deprecates_the_whole_history",
+    ),
     "thread/reverted": (
         "tests/api/test_thread_history.py::test_revert_drops_a_turn_and_the_later_ones",
     ),

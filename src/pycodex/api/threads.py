@@ -34,6 +34,7 @@ from pycodex.protocol.errors import (
 )
 from pycodex.protocol.types.items import Turn
 from pycodex.protocol.types.threads import (
+    DeprecationNoticeNotification,
     EmptyResponse,
     GitInfo,
     Thread,
@@ -68,7 +69,11 @@ from pycodex.protocol.types.threads import (
     ThreadUnsubscribeResponse,
     _ThreadConfigParams,
 )
-from pycodex.protocol.types.turns import CollaborationMode, CollaborationModeSettings
+from pycodex.protocol.types.turns import (
+    CollaborationMode,
+    CollaborationModeSettings,
+    TokenUsageUpdatedNotification,
+)
 from pycodex.store.ids import InvalidId, new_thread_id, parse_thread_id
 from pycodex.store.names import append_git_info, append_name
 from pycodex.store.rollout import (
@@ -330,7 +335,8 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
     asyncio.get_running_loop().call_soon(warm_up_model_client, None)
     loaded = mgr.get(thread_id)
     if loaded is not None:
-        return await _resumed(ctx, await _rejoin(ctx, mgr, loaded, params))
+        return await _resumed(ctx, await _rejoin(ctx, mgr, loaded, params),
+                              whole=not params.exclude_turns)
     if params.history is not None and not params.history:
         raise invalid_request("history must not be empty")
     path: Path | None
@@ -352,7 +358,8 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
         and bool(summary.preview))
     raced = mgr.get(thread_id)
     if raced is not None:  # another connection loaded it while the file was read
-        return await _resumed(ctx, await _rejoin(ctx, mgr, raced, params))
+        return await _resumed(ctx, await _rejoin(ctx, mgr, raced, params),
+                              whole=not params.exclude_turns)
     thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False,
                             persisted=thread_service.recorded_settings(stored), resume=True)
     await require_servers(ctx, thread.settings.config, "resuming")
@@ -372,22 +379,38 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
         await thread.writer.append([events.compacted("", items)])
     return await _resumed(ctx, _resume_response(mgr, thread, turns,
                                                 exclude_turns=bool(params.exclude_turns)),
-                          loaded=True)
+                          whole=not params.exclude_turns, loaded=path)
 
 
-async def _resumed(ctx: RequestContext, response: ThreadResumeResponse, *,
-                   loaded: bool = False) -> Any:
-    """Answer, then tell the resuming client about the thread's goal (also when it joins a
-    running thread); a thread ``loaded`` here with an active goal goes back to work on it
-    (as the reference)."""
+async def _resumed(ctx: RequestContext, response: ThreadResumeResponse, *, whole: bool,
+                   loaded: Path | None = None) -> Any:
+    """Answer, then tell the resuming client the thread's token usage and goal (the goal
+    also when it joins a running thread); a thread ``loaded`` here from that rollout with an
+    active goal goes back to work on it (as the reference). A ``whole`` history of a
+    paginated thread is answered with a deprecation notice first, as the reference does."""
     from pycodex.api.goals import goal_on_resume, resume_goal
     from pycodex.api.thread_sections import with_sections
 
+    thread_id, to = response.thread.id, [ctx.connection_id]
+    if whole and response.thread.history_mode == "paginated":
+        ctx.outgoing.notify("deprecationNotice", DeprecationNoticeNotification(
+            summary="Resuming with the whole history is deprecated for paginated threads: "
+                    "resume with `excludeTurns: true` and page the history with "
+                    "`thread/turns/list` and `thread/items/list`."), to)
     with_sections(ctx.app, [response.thread])
     ctx.respond(response)
-    ctx.outgoing.notify(*goal_on_resume(ctx.app, response.thread.id), [ctx.connection_id])
-    if loaded:
-        await resume_goal(ctx, response.thread.id)
+    if loaded is not None:
+        from pycodex.core.token_usage import TokenLedger
+        from pycodex.store.tail import last_token_usage
+
+        counted = await asyncio.to_thread(last_token_usage, loaded)
+        if counted is not None and counted[1] is not None:
+            ctx.outgoing.notify("thread/tokenUsage/updated", TokenUsageUpdatedNotification(
+                thread_id=thread_id, turn_id=counted[1],
+                token_usage=TokenLedger.from_rollout(counted[0]).to_wire()), to)
+    ctx.outgoing.notify(*goal_on_resume(ctx.app, thread_id), to)
+    if loaded is not None:
+        await resume_goal(ctx, thread_id)
     return DEFERRED
 
 

@@ -190,3 +190,27 @@ def count_next_ordinal(path: Path) -> int:
     except OSError:
         return 0
     return max(last + 1, lines)
+
+
+def last_token_usage(path: Path) -> tuple[dict[str, Any], str | None] | None:
+    """The rollout's last ``token_count`` info and the id of the turn it was counted in
+    (the nearest turn start or turn context before it), read from the end of the file;
+    ``None`` when the thread never counted tokens."""
+    info: dict[str, Any] | None = None
+    with open(path, "rb") as fh:
+        for raw in reverse_lines(fh):
+            if info is None:
+                if b'"token_count"' not in raw:
+                    continue
+                kind = _turn_line_kind(raw)
+                payload = _payload(raw) if kind == ("event_msg", "token_count") else None
+                if payload is not None and isinstance(payload.get("info"), dict):
+                    info = payload["info"]
+                continue
+            kind = _turn_line_kind(raw)
+            if kind is None or (kind[0] == "event_msg" and kind[1] not in _TURN_STARTS):
+                continue
+            payload = _payload(raw) or {}
+            turn_id = payload.get("turn_id")
+            return info, turn_id if isinstance(turn_id, str) else None
+    return None if info is None else (info, None)

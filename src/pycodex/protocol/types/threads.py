@@ -349,6 +349,13 @@ class ThreadRevertedNotification(ThreadIdNotification):
     """``thread/reverted``: a thread's history was cut by ``thread/revert``."""
 
 
+class DeprecationNoticeNotification(WireStruct):
+    """``deprecationNotice``: something the client asked for is on its way out."""
+
+    summary: str
+    details: str | None = None
+
+
 class ThreadNameUpdatedNotification(WireStruct, omit_defaults=True):
     thread_id: str
     thread_name: str | None = None
@@ -380,5 +387,6 @@ NOTIFICATIONS: dict[str, Any] = {
     "thread/deleted": ThreadIdNotification,
     "thread/closed": ThreadClosedNotification,
     "thread/reverted": ThreadRevertedNotification,
+    "deprecationNotice": DeprecationNoticeNotification,
     "thread/name/updated": ThreadNameUpdatedNotification,
 }

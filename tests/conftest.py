@@ -5,6 +5,7 @@ reference schema."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,15 @@ def mock() -> Iterator[MockResponses]:
     needs it set up differently overrides it with a fixture of the same name taking it)."""
     with MockResponses() as server:
         yield server
+
+
+@pytest.fixture
+def ref_dirs() -> Iterator[tuple[Path, Path]]:
+    """A CODEX_HOME and a workdir outside /tmp (the reference wants its home there)."""
+    base = Path.home() / ".cache" / "pycodex-mcp-conformance"
+    base.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=base) as tmp:
+        home, work = Path(tmp) / "home", Path(tmp) / "work"
+        home.mkdir()
+        work.mkdir()
+        yield home, work

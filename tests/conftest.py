@@ -119,3 +119,20 @@ def ref_dirs() -> Iterator[tuple[Path, Path]]:
         home.mkdir()
         work.mkdir()
         yield home, work
+
+
+@pytest.fixture
+def system_config(tmp_path: Path) -> Path:
+    """Where the server looks for the system layer (and managed/requirements files)."""
+    etc = tmp_path / "etc-codex"
+    etc.mkdir()
+    return etc / "config.toml"
+
+
+@pytest.fixture
+def cfg_spawn(spawn: ServerFactory, system_config: Path) -> ServerFactory:
+    async def factory(**kw: Any) -> AppServerClient:
+        env = {"PYCODEX_SYSTEM_CONFIG": str(system_config), **kw.pop("env", {})}
+        return await spawn(env=env, **kw)
+
+    return factory

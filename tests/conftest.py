@@ -15,6 +15,7 @@ import pytest
 from tests.support.client import AppServerClient
 from tests.support.inprocess import InProcessClient, config_overrides
 from tests.support.mock_responses import MockResponses
+from tests.support.turns import start_thread
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +137,21 @@ def cfg_spawn(spawn: ServerFactory, system_config: Path) -> ServerFactory:
         return await spawn(env=env, **kw)
 
     return factory
+
+
+@pytest.fixture
+async def opened(spawn: ServerFactory, codex_home: Path, workdir: Path, tmp_path: Path,
+                 mock: MockResponses, monkeypatch: pytest.MonkeyPatch
+                 ) -> tuple[AppServerClient, str]:
+    """A server on the mock model with a read-only sandbox, initialized as the TUI is
+    (experimental), and a thread of it."""
+    # user shell commands run in a login shell: keep this machine's profile out of it
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (codex_home / "config.toml").write_text(
+        'model = "gpt-5.5"\nmodel_provider = "mock"\napproval_policy = "never"\n'
+        'sandbox_mode = "read-only"\n\n'
+        + mock.provider_toml(env_key=None, experimental_bearer_token="k"))
+    client = await spawn(initialize=False)
+    await client.initialize(experimental=True)  # as the TUI
+    return client, await start_thread(client, workdir)

@@ -75,3 +75,11 @@ async def thread_with_goal(client: AppServerClient, objective: str,
         goal["tokenBudget"] = budget
     await client.request("thread/goal/set", goal)
     return thread_id
+
+
+async def turn_items(client: AppServerClient, turn_id: str) -> list[dict[str, Any]]:
+    """The items completed in ``turn_id``, once it has finished."""
+    await client.wait_notification("turn/completed",
+                                   where=lambda p: p["turn"]["id"] == turn_id, timeout=30)
+    return [n["params"]["item"] for n in client.notifications("item/completed")
+            if n["params"]["turnId"] == turn_id]

@@ -5,6 +5,7 @@ reference schema."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from tests.support.client import AppServerClient
 from tests.support.inprocess import InProcessClient, config_overrides
 from tests.support.mock_responses import MockResponses
+from tests.support.turns import start_thread
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +108,50 @@ def mock() -> Iterator[MockResponses]:
     needs it set up differently overrides it with a fixture of the same name taking it)."""
     with MockResponses() as server:
         yield server
+
+
+@pytest.fixture
+def ref_dirs() -> Iterator[tuple[Path, Path]]:
+    """A CODEX_HOME and a workdir outside /tmp (the reference wants its home there)."""
+    base = Path.home() / ".cache" / "pycodex-mcp-conformance"
+    base.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=base) as tmp:
+        home, work = Path(tmp) / "home", Path(tmp) / "work"
+        home.mkdir()
+        work.mkdir()
+        yield home, work
+
+
+@pytest.fixture
+def system_config(tmp_path: Path) -> Path:
+    """Where the server looks for the system layer (and managed/requirements files)."""
+    etc = tmp_path / "etc-codex"
+    etc.mkdir()
+    return etc / "config.toml"
+
+
+@pytest.fixture
+def cfg_spawn(spawn: ServerFactory, system_config: Path) -> ServerFactory:
+    async def factory(**kw: Any) -> AppServerClient:
+        env = {"PYCODEX_SYSTEM_CONFIG": str(system_config), **kw.pop("env", {})}
+        return await spawn(env=env, **kw)
+
+    return factory
+
+
+@pytest.fixture
+async def opened(spawn: ServerFactory, codex_home: Path, workdir: Path, tmp_path: Path,
+                 mock: MockResponses, monkeypatch: pytest.MonkeyPatch
+                 ) -> tuple[AppServerClient, str]:
+    """A server on the mock model with a read-only sandbox, initialized as the TUI is
+    (experimental), and a thread of it."""
+    # user shell commands run in a login shell: keep this machine's profile out of it
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (codex_home / "config.toml").write_text(
+        'model = "gpt-5.5"\nmodel_provider = "mock"\napproval_policy = "never"\n'
+        'sandbox_mode = "read-only"\n\n'
+        + mock.provider_toml(env_key=None, experimental_bearer_token="k"))
+    client = await spawn(initialize=False)
+    await client.initialize(experimental=True)  # as the TUI
+    return client, await start_thread(client, workdir)

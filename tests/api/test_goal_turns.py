@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_surface_threads import mock, new_thread, start, thread_with_goal
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import (
@@ -22,8 +21,19 @@ from tests.support.mock_responses import (
     text_reply,
 )
 from tests.support.reference import REFERENCE
+from tests.support.turns import (
+    PLAN_MODE,
+    answering_on_it,
+    new_thread,
+    start,
+    thread_with_goal,
+)
 
-__all__ = ["mock"]  # the fixture: a mock Responses API answering "on it"
+
+@pytest.fixture
+def mock(mock: MockResponses, codex_home: Path) -> MockResponses:
+    """The shared mock as the configured provider, answering "on it" by default."""
+    return answering_on_it(mock, codex_home)
 
 
 def outputs(body: dict[str, Any]) -> list[str]:
@@ -197,8 +207,6 @@ async def test_a_resuming_client_hears_about_the_goal(
 async def test_plan_mode_leaves_the_goal_alone(
     spawn: ServerFactory, workdir: Path, mock: MockResponses
 ) -> None:
-    from tests.test_plan_items import PLAN_MODE
-
     client = await spawn(cwd=workdir, env={"MOCK_API_KEY": "sk-mock"}, initialize=False)
     await client.initialize(experimental=True)
     thread_id = await new_thread(client)

@@ -5,7 +5,6 @@ completes with the message. Outside plan mode the same text stays one agent mess
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,18 @@ import pytest
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.support.turns import write_config
+from tests.support.turns import PLAN_MODE, write_config
 
 ANSWER = ("Here is my plan.\n", "<proposed_plan>\n", "# Title\n", "- step one\n",
           "- step ", "two\n", "</proposed_plan>\n", "Done.")
-PLAN_MODE = {"mode": "plan", "settings": {"model": "gpt-5.5", "reasoning_effort": None,
-                                          "developer_instructions": None}}
 
 
 @pytest.fixture
-def mock(codex_home: Path) -> Iterator[MockResponses]:
-    with MockResponses(default=lambda: text_reply("ok")) as server:
-        write_config(codex_home, server)
-        yield server
+def mock(mock: MockResponses, codex_home: Path) -> MockResponses:
+    """The shared mock as the configured provider, answering "ok" by default."""
+    mock.default = lambda: text_reply("ok")
+    write_config(codex_home, mock)
+    return mock
 
 
 async def _turn(client: AppServerClient, thread_id: str, **extra: Any) -> list[dict[str, Any]]:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.config.test_config_api import cfg_spawn, system_config
 from tests.conftest import ServerFactory
-
-__all__ = ["cfg_spawn", "system_config"]  # the fixtures this module uses
 
 REQUIREMENTS = """\
 allowed_approval_policies = ["on-request"]

@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
-from tests.support.mock_responses import MockResponses, http_error, text_reply
-from tests.support.turns import write_config
+from tests.support.mock_responses import MockResponses, http_error
+from tests.support.turns import answering_on_it, new_thread, start, thread_with_goal
 
 PINNED = "01984de2-8f74-7c91-a3b2-5c5e937cf318"
 UNKNOWN = "01984de2-0000-7c91-a3b2-5c5e937cf318"
@@ -22,29 +22,7 @@ UNKNOWN = "01984de2-0000-7c91-a3b2-5c5e937cf318"
 @pytest.fixture
 def mock(mock: MockResponses, codex_home: Path) -> MockResponses:
     """The shared mock as the configured provider, answering "on it" by default."""
-    mock.default = lambda: text_reply("on it")
-    write_config(codex_home, mock)
-    return mock
-
-
-async def start(spawn: ServerFactory, workdir: Path) -> AppServerClient:
-    return await spawn(cwd=workdir, env={"MOCK_API_KEY": "sk-mock"})
-
-
-async def new_thread(client: AppServerClient) -> str:
-    answer = await client.request("thread/start", {})
-    return str(answer["thread"]["id"])
-
-
-async def thread_with_goal(client: AppServerClient, objective: str,
-                           budget: int | None = None) -> str:
-    """A new thread given a goal (``budget`` tokens, if any); its first turn starts."""
-    thread_id = await new_thread(client)
-    goal: dict[str, Any] = {"threadId": thread_id, "objective": objective}
-    if budget is not None:
-        goal["tokenBudget"] = budget
-    await client.request("thread/goal/set", goal)
-    return thread_id
+    return answering_on_it(mock, codex_home)
 
 
 async def materialized_thread(client: AppServerClient) -> str:

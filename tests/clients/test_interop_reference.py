@@ -10,20 +10,10 @@ from pathlib import Path
 
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, text_reply
-from tests.support.reference import REFERENCE, needs_reference
+from tests.support.reference import needs_reference, pycodex_client, reference_client
 from tests.support.turns import write_config
 
 pytestmark = needs_reference
-
-
-def reference_client(home: Path, workdir: Path) -> AppServerClient:
-    return AppServerClient(
-        home, cwd=workdir, env={"MOCK_API_KEY": "k"}, validate=False,
-        command=[str(REFERENCE), "app-server", "--disable", "plugins"])
-
-
-def pycodex_client(home: Path, workdir: Path) -> AppServerClient:
-    return AppServerClient(home, cwd=workdir, env={"MOCK_API_KEY": "k"})
 
 
 async def one_turn(client: AppServerClient, workdir: Path, text: str) -> str:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from tests.support.client import AppServerClient, ServerError
+from tests.support.hooks import relative, side_by_side
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
-from tests.support.reference import REFERENCE, needs_reference
-from tests.support.turns import write_config
+from tests.support.reference import needs_reference
 
 pytestmark = needs_reference
 
@@ -58,10 +57,6 @@ def setup_tree(root: Path, script: Path) -> tuple[Path, Path, Path]:
                              "hooks": [{"type": "command", "command": command}]}]
     (home / "hooks.json").write_text(json.dumps({"hooks": groups}))
     return home, repo, log
-
-
-def relative(value: Any, root: Path) -> Any:
-    return json.loads(json.dumps(value).replace(str(root), "<root>"))
 
 
 async def session(client: AppServerClient, mock: MockResponses, root: Path, repo: Path,
@@ -108,35 +103,6 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
                          if i.get("type") == "message"][-2:]
     out["stdin_keys"] = {p.name: json.loads(p.read_text()) for p in log.iterdir()}
     return relative(out, root)
-
-
-Session = Callable[[AppServerClient, MockResponses, Path, Path, Path],
-                   Awaitable[dict[str, Any]]]
-
-
-async def side_by_side(tmp_path: Path, script_text: str,
-                       setup: Callable[[Path, Path], tuple[Path, Path, Path]],
-                       session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``session``'s results against the reference, then against pycodex, each in its own
-    tree (``setup(root, hook script)`` → home, repo, hook log folder) and mock model."""
-    results = []
-    script = tmp_path / "hook.py"
-    script.write_text(script_text)
-    for name, command in (("ref", [str(REFERENCE), "app-server", "--disable", "plugins"]),
-                          ("ours", None)):
-        root = tmp_path / name
-        home, repo, log = setup(root, script)
-        with MockResponses() as mock:
-            write_config(home, mock)
-            client = AppServerClient(home, cwd=repo, command=command, validate=name == "ours",
-                                     env={"MOCK_API_KEY": "k", "HOME": str(root / "user-home"),
-                                          "SHELL": "/bin/bash", "HOOK_LOG": str(log)})
-            await client.start()
-            try:
-                results.append(await session(client, mock, root, repo, log))
-            finally:
-                await client.close()
-    return results[0], results[1]
 
 
 async def test_same_answers_runs_and_model_input_as_the_reference(tmp_path: Path) -> None:

@@ -10,15 +10,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tests import test_shell_command_review as shell_review
 from tests.conftest import ServerFactory
-from tests.core.test_shell_command_review import _turn_items, texts
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
-from tests.support.turns import run_turn, start_thread
-
-#: the fixtures of the TUI's view: a mock model, an experimental client and its thread
-mock, opened = shell_review.mock, shell_review.opened
+from tests.support.turns import run_turn, start_thread, texts, turn_items
 
 
 async def _restart(spawn: ServerFactory, client: AppServerClient) -> AppServerClient:
@@ -272,7 +267,7 @@ async def test_a_second_command_joins_the_running_shell_turn(
         "item/completed", where=lambda p: p["item"].get("aggregatedOutput") == "b\n")
     assert second["turnId"] == turn_id
     (workdir / "go").touch()
-    items = await _turn_items(client, turn_id)
+    items = await turn_items(client, turn_id)
     # one turn, which ends once both commands did, as the reference
     assert sorted(item["aggregatedOutput"] for item in items) == ["a\n", "b\n"]
     assert [n["params"]["turn"]["id"] for n in client.notifications("turn/started")] == [

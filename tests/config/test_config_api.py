@@ -67,23 +67,6 @@ def version(table: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
 
 
-@pytest.fixture
-def system_config(tmp_path: Path) -> Path:
-    """Where the server looks for the system layer (and managed/requirements files)."""
-    etc = tmp_path / "etc-codex"
-    etc.mkdir()
-    return etc / "config.toml"
-
-
-@pytest.fixture
-def cfg_spawn(spawn: ServerFactory, system_config: Path) -> ServerFactory:
-    async def factory(**kw: Any) -> AppServerClient:
-        env = {"PYCODEX_SYSTEM_CONFIG": str(system_config), **kw.pop("env", {})}
-        return await spawn(env=env, **kw)
-
-    return factory
-
-
 def user_source(home: Path) -> dict[str, Any]:
     return {"type": "user", "file": str(home / "config.toml"), "profile": None}
 

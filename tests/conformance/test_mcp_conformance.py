@@ -6,12 +6,8 @@ binary is installed (``.ci/run`` installs it)."""
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mcp import BROKEN, CLOCK, add_servers, namespaced_call, settled, tool_search_call
@@ -20,18 +16,6 @@ from tests.support.reference import REFERENCE, needs_reference
 from tests.support.turns import write_config
 
 pytestmark = needs_reference
-
-
-@pytest.fixture
-def ref_dirs() -> Iterator[tuple[Path, Path]]:
-    """A CODEX_HOME and a workdir outside /tmp (the reference wants its home there)."""
-    base = Path.home() / ".cache" / "pycodex-mcp-conformance"
-    base.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=base) as tmp:
-        home, work = Path(tmp) / "home", Path(tmp) / "work"
-        home.mkdir()
-        work.mkdir()
-        yield home, work
 
 
 def _error(exc: ServerError) -> tuple[Any, Any]:

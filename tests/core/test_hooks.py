@@ -24,16 +24,9 @@ from tests.support.exec import (
     thread_methods,
     tool_output,
 )
+from tests.support.hooks import LOG_STDIN, handler_groups, runs, trust_all
 from tests.support.mock_responses import MockResponses, text_reply
 
-#: the start of a hook script: read stdin, append it to LOG/<event>.jsonl
-LOG_STDIN = """\
-import json, os, sys, time
-data = json.loads(sys.stdin.read())
-event = data["hook_event_name"]
-with open(os.path.join(LOG, event + ".jsonl"), "a") as fh:
-    fh.write(json.dumps(data) + "\\n")
-"""
 HOOK_SCRIPT = LOG_STDIN + """\
 action = ACTIONS.get(event)
 if action == "context":
@@ -59,18 +52,6 @@ def hook_command(tmp_path: Path, actions: dict[str, str]) -> tuple[str, Path]:
     return f"{sys.executable} {script}", log
 
 
-def handler_groups(command: str, events: dict[str, str | None], **handler: Any
-                   ) -> dict[str, Any]:
-    """``{"hooks": {Event: [{matcher?, hooks: [{type, command}]}]}}``."""
-    hooks: dict[str, Any] = {}
-    for event, matcher in events.items():
-        group: dict[str, Any] = {"hooks": [{"type": "command", "command": command, **handler}]}
-        if matcher is not None:
-            group["matcher"] = matcher
-        hooks[event] = [group]
-    return {"hooks": hooks}
-
-
 def stdin_of(log: Path, event: str) -> list[dict[str, Any]]:
     path = log / f"{event}.jsonl"
     if not path.exists():
@@ -88,20 +69,6 @@ async def install_trusted(client: AppServerClient, codex_home: Path, cwd: Path,
         handler_groups(command, events, **handler)))
     await trust_all(client, cwd)
     return log
-
-
-async def trust_all(client: AppServerClient, cwd: Path) -> list[dict[str, Any]]:
-    listed = await client.request("hooks/list", {"cwds": [str(cwd)]})
-    hooks: list[dict[str, Any]] = listed["data"][0]["hooks"]
-    for hook in hooks:
-        await client.request("config/value/write", {
-            "keyPath": f'hooks.state."{hook["key"]}".trusted_hash',
-            "value": hook["currentHash"], "mergeStrategy": "replace"})
-    return hooks
-
-
-def runs(client: AppServerClient, method: str) -> list[dict[str, Any]]:
-    return [n["params"]["run"] for n in client.notifications(method)]
 
 
 # -- hooks/list and trust --------------------------------------------------------------------

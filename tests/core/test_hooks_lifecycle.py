@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.core.test_hooks import LOG_STDIN, handler_groups, runs, trust_all
 from tests.support.client import AppServerClient
 from tests.support.exec import begin_turn, exec_call, finish_turn, start_thread, tool_output
+from tests.support.hooks import LOG_STDIN, handler_groups, runs, trust_all
 from tests.support.mock_responses import (
     MockResponses,
     custom_tool_call_reply,

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.clients.test_skills_hooks_reference import relative, side_by_side
 from tests.support.client import AppServerClient
+from tests.support.hooks import relative, side_by_side
 from tests.support.mock_responses import (
     MockResponses,
     custom_tool_call_reply,

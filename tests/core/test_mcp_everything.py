@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from tests.support.approvals import answer, statuses
 from tests.support.client import AppServerClient, ServerError
 from tests.support.exec import begin_turn, finish_turn, items, start_thread, tool_output
-from tests.support.mcp import namespaced_call, serving, settled
+from tests.support.mcp import free_port, namespaced_call, serving, settled
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 
 EVERYTHING = (Path.home() / ".cache/pycodex-mcp-everything/node_modules/@modelcontextprotocol"
@@ -182,13 +181,6 @@ net.Server.prototype.listen = function (...args) {
   return listen.apply(this, args);
 };
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

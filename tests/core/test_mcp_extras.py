@@ -15,9 +15,9 @@ from tests.support.client import AppServerClient, ServerError
 from tests.support.exec import begin_turn, finish_turn, start_thread, tool_output
 from tests.support.mcp import BROKEN, CLOCK, add_servers, serving, settled
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
+from tests.support.paths import ROOT
 from tests.support.turns import write_config
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGED = f"""
 [mcp_servers.paged]
 command = "{sys.executable}"

@@ -22,16 +22,13 @@ import pytest
 
 from pycodex.auth.mcp_credentials import store_key
 from pycodex.core.mcp.oauth import callback_id
-from tests.clients.test_interop_reference import pycodex_client, reference_client
-from tests.core.test_mcp_everything import free_port
 from tests.support.client import AppServerClient, ServerError
 from tests.support.exec import start_thread
-from tests.support.mcp import CLOCK, add_servers, serving, settled
+from tests.support.mcp import CLOCK, add_servers, free_port, serving, settled
 from tests.support.mock_responses import MockResponses
-from tests.support.reference import REFERENCE
+from tests.support.paths import ROOT
+from tests.support.reference import REFERENCE, pycodex_client, reference_client
 from tests.support.turns import write_config
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextlib.asynccontextmanager

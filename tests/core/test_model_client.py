@@ -10,7 +10,6 @@ import socket
 import time
 from typing import Any
 
-import msgspec
 import pytest
 
 from pycodex.core import http_stream
@@ -37,7 +36,6 @@ from pycodex.core.model_client import (
 from pycodex.core.providers import (
     MissingEnvKeyError,
     ProviderError,
-    ProviderInfo,
     StaticTokenSource,
     UnknownProviderError,
     provider_token_source,
@@ -63,6 +61,7 @@ from tests.support.mock_responses import (
     stall_reply,
     text_reply,
 )
+from tests.support.model_client import client_for, provider_for
 
 REQUEST: dict[str, Any] = {
     "model": "gpt-5.5",
@@ -79,22 +78,6 @@ def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     is configured; here the proxy check is forced, so requests still go straight out)."""
     monkeypatch.setattr(http_stream, "proxy_configured", lambda: request.param == "httpx")
     return str(request.param)
-
-
-def provider_for(mock: MockResponses, **kw: Any) -> ProviderInfo:
-    base = ProviderInfo(
-        id="mock",
-        name="mock",
-        base_url=mock.base_url,
-        request_max_retries=0,
-        stream_max_retries=0,
-        stream_idle_timeout_ms=10_000,
-    )
-    return msgspec.structs.replace(base, **kw)
-
-
-def client_for(mock: MockResponses, token: str | None = "sk-test", **kw: Any) -> ModelClient:
-    return ModelClient(provider_for(mock, **kw), StaticTokenSource(token), backoff_base=0.01)
 
 
 async def collect(client: ModelClient, request: dict[str, Any] | None = None,

@@ -6,42 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient, ServerError
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
-from tests.support.turns import run_turn, start_thread
-
-
-@pytest.fixture
-async def opened(spawn: ServerFactory, codex_home: Path, workdir: Path, tmp_path: Path,
-                 mock: MockResponses, monkeypatch: pytest.MonkeyPatch
-                 ) -> tuple[AppServerClient, str]:
-    # user shell commands run in a login shell: keep this machine's profile out of it
-    (tmp_path / "home").mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    (codex_home / "config.toml").write_text(
-        'model = "gpt-5.5"\nmodel_provider = "mock"\napproval_policy = "never"\n'
-        'sandbox_mode = "read-only"\n\n'
-        + mock.provider_toml(env_key=None, experimental_bearer_token="k"))
-    client = await spawn(initialize=False)
-    await client.initialize(experimental=True)  # as the TUI
-    return client, await start_thread(client, workdir)
-
-
-def texts(items: list[dict[str, Any]]) -> list[str]:
-    return [part.get("text", "") for item in items if item.get("type") == "message"
-            for part in item.get("content", [])]
-
-
-async def _turn_items(client: AppServerClient, turn_id: str) -> list[dict[str, Any]]:
-    await client.wait_notification("turn/completed",
-                                   where=lambda p: p["turn"]["id"] == turn_id, timeout=30)
-    return [n["params"]["item"] for n in client.notifications("item/completed")
-            if n["params"]["turnId"] == turn_id]
+from tests.support.turns import run_turn, start_thread, texts, turn_items
 
 
 async def test_shell_command_runs_as_its_own_turn_and_reaches_the_model(
@@ -53,7 +23,7 @@ async def test_shell_command_runs_as_its_own_turn_and_reaches_the_model(
         "threadId": thread_id, "command": "cat marker.txt; echo oops >&2; exit 3"}) == {}
     started = await client.wait_notification("turn/started")
     turn_id = started["turn"]["id"]
-    items = await _turn_items(client, turn_id)
+    items = await turn_items(client, turn_id)
     assert len(items) == 1
     item = items[0]
     # unsandboxed (the thread is read-only) and in the thread's cwd
@@ -81,7 +51,7 @@ async def test_shell_command_timeout_and_bad_input(
     await client.request("thread/shellCommand", {
         "threadId": thread_id, "command": "sleep 20", "timeoutMs": 300})
     started = await client.wait_notification("turn/started")
-    items = await _turn_items(client, started["turn"]["id"])
+    items = await turn_items(client, started["turn"]["id"])
     assert items[0]["exitCode"] == 124 and items[0]["status"] == "failed"
 
     with pytest.raises(ServerError) as empty:
@@ -123,7 +93,7 @@ async def test_review_of_uncommitted_changes_reports_entered_and_exited_items(
                               "content": [{"type": "text", "text": "current changes",
                                            "text_elements": []}],
                               "startedAtMs": None, "completedAtMs": None}]
-    items = await _turn_items(client, turn["id"])
+    items = await turn_items(client, turn["id"])
     kinds = [i["type"] for i in items]
     assert kinds == ["enteredReviewMode", "userMessage", "exitedReviewMode", "agentMessage"]
     assert items[0]["review"] == "current changes"
@@ -151,7 +121,7 @@ async def test_review_targets_hints_and_validation(
         answer = await client.request("review/start", {"threadId": thread_id,
                                                        "target": target})
         assert answer["turn"]["items"][0]["content"][0]["text"] == hint
-        items = await _turn_items(client, answer["turn"]["id"])
+        items = await turn_items(client, answer["turn"]["id"])
         assert items[-2]["review"] == "plain words"
     for target, text in [({"type": "baseBranch", "branch": " "}, "branch must not be empty"),
                          ({"type": "commit", "sha": ""}, "sha must not be empty"),

@@ -12,17 +12,7 @@ import pytest
 
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient, ServerError
-
-
-def write_skill(base: Path, folder: str, text: str) -> Path:
-    path = base / folder / "SKILL.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-def skill_md(name: str, description: str, extra: str = "") -> str:
-    return f"---\nname: {name}\ndescription: {description}\n{extra}---\n\nSteps for {name}.\n"
+from tests.support.skills import skill_md, write_skill
 
 
 @pytest.fixture

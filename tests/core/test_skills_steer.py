@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.core.test_skills import skill_md, write_skill
 from tests.support.client import AppServerClient
 from tests.support.exec import start_thread
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
+from tests.support.skills import skill_md, write_skill
 
 
 async def test_steered_skill_is_injected_after_the_steered_text(

@@ -23,7 +23,6 @@ from pycodex.core.model_client import (
 from pycodex.core.sse import SseDecoder
 from pycodex.transport.websocket import BINARY_FRAME, TEXT_FRAME, data_frames
 from tests.conftest import ServerFactory
-from tests.core.test_model_client import client_for
 from tests.support.mock_responses import (
     MockResponses,
     Raw,
@@ -31,6 +30,7 @@ from tests.support.mock_responses import (
     message_events,
     response_reply,
 )
+from tests.support.model_client import client_for
 from tests.support.turns import run_turn, start_thread, write_config
 
 #: Plain events around every shape the line-by-line path handles.

@@ -16,8 +16,7 @@ import pytest
 from pycodex.protocol.types.threads import ThreadResumeResponse
 from pycodex.rpc import pieces
 from tests.conftest import ServerFactory
-from tests.support.ws import WsClient, WsServer, running
-from tests.transport.test_ws_transports import COMPRESSION, ZstdWsClient
+from tests.support.ws import COMPRESSION, WsClient, WsServer, ZstdWsClient, running
 
 TURNS = 300  # more than pieces.LONG_LIST
 

@@ -18,9 +18,10 @@ from pycodex.store.history import read_thread
 from pycodex.store.rollout import next_ordinal
 from pycodex.store.tail import count_next_ordinal, read_tail, reverse_lines
 from tests.conftest import ServerFactory
+from tests.support import paths
 from tests.support.rollouts import write_thread
 
-DATA = Path(__file__).parent / "data" / "rollouts"
+DATA = paths.DATA / "rollouts"
 THREAD = "019b0000-0000-7000-8000-000000000001"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -84,3 +85,10 @@ async def client_with(codex_home: Path, workdir: Path, mock: MockResponses,
     await client.start()
     await client.initialize(name="probe", version="0.0.1")
     return client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import zstandard
 from websockets.asyncio.client import ClientConnection
 
 from tests.support import schema
@@ -144,3 +145,32 @@ class WsClient:
         assert "result" in response, response
         await self.send({"method": "initialized"})
         return response["result"]
+
+
+COMPRESSION = {"x-codex-app-server-compression": "zstd-stream-v1"}
+
+
+class ZstdWsClient(WsClient):
+    """A client that negotiated ``zstd-stream-v1``: one zstd stream per direction, one
+    message per binary frame (as the Codex TUI does)."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        super().__init__(ws)
+        params = zstandard.ZstdCompressionParameters.from_level(3, window_log=20)
+        self._out = zstandard.ZstdCompressor(compression_params=params).compressobj()
+        self._in = zstandard.ZstdDecompressor().decompressobj()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if "id" in message and "method" in message:
+            self.methods[message["id"]] = message["method"]
+        data = json.dumps(message).encode()
+        await self.ws.send(self._out.compress(data)
+                           + self._out.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
+
+    async def next_message(self, timeout: float = TIMEOUT) -> dict[str, Any]:
+        frame = await asyncio.wait_for(self.ws.recv(), timeout)
+        assert isinstance(frame, bytes), "server sent a text frame on a compressed connection"
+        message: dict[str, Any] = json.loads(self._in.decompress(frame))
+        self._check(message)
+        self.received.append(message)
+        return message

@@ -5,7 +5,6 @@ would drive them against spawned servers and the mock Responses API."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import signal
@@ -14,45 +13,15 @@ import stat
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-import zstandard
-from websockets.asyncio.client import ClientConnection, connect, unix_connect
+from websockets.asyncio.client import connect, unix_connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.support.client import server_command, server_env
 from tests.support.mock_responses import MockResponses, text_reply
 from tests.support.turns import write_config
-from tests.support.ws import TIMEOUT, WsClient, running
-
-COMPRESSION = {"x-codex-app-server-compression": "zstd-stream-v1"}
-
-
-class ZstdWsClient(WsClient):
-    """A client that negotiated ``zstd-stream-v1``: one zstd stream per direction, one
-    message per binary frame (as the Codex TUI does)."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        super().__init__(ws)
-        params = zstandard.ZstdCompressionParameters.from_level(3, window_log=20)
-        self._out = zstandard.ZstdCompressor(compression_params=params).compressobj()
-        self._in = zstandard.ZstdDecompressor().decompressobj()
-
-    async def send(self, message: dict[str, Any]) -> None:
-        if "id" in message and "method" in message:
-            self.methods[message["id"]] = message["method"]
-        data = json.dumps(message).encode()
-        await self.ws.send(self._out.compress(data)
-                           + self._out.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
-
-    async def next_message(self, timeout: float = TIMEOUT) -> dict[str, Any]:
-        frame = await asyncio.wait_for(self.ws.recv(), timeout)
-        assert isinstance(frame, bytes), "server sent a text frame on a compressed connection"
-        message: dict[str, Any] = json.loads(self._in.decompress(frame))
-        self._check(message)
-        self.received.append(message)
-        return message
+from tests.support.ws import COMPRESSION, TIMEOUT, WsClient, ZstdWsClient, running
 
 
 @pytest.fixture(name="turn_home")

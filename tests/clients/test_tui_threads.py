@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
@@ -44,9 +46,13 @@ READ_ONLY_PROFILE = {"type": "managed", "file_system": {"type": "restricted", "e
     "network": "restricted"}
 
 
+@pytest.mark.parametrize("resume", [{}, {"excludeTurns": True}], ids=["whole", "paged"])
 async def test_settings_update_is_recorded_at_once_and_restored_on_resume_after_restart(
-    opened: tuple[AppServerClient, str], spawn: ServerFactory, mock: MockResponses
+    opened: tuple[AppServerClient, str], spawn: ServerFactory, mock: MockResponses,
+    resume: dict[str, Any]
 ) -> None:
+    """Also when the resume reads only the end of the rollout (``excludeTurns``, as the TUI
+    resumes): the settings line after the last turn context is found there too."""
     client, thread_id = opened
     path = await _first_turn(client, thread_id, mock)
     await client.request("thread/settings/update", {
@@ -67,7 +73,7 @@ async def test_settings_update_is_recorded_at_once_and_restored_on_resume_after_
 
     # no turn in between: a restart and a resume give the updated settings
     client = await _restart(spawn, client)
-    resumed = await client.request("thread/resume", {"threadId": thread_id})
+    resumed = await client.request("thread/resume", {"threadId": thread_id, **resume})
     assert (resumed["model"], resumed["reasoningEffort"]) == ("gpt-5.6-sol", "high")
     assert resumed["collaborationMode"]["settings"]["model"] == "gpt-5.6-sol"
     assert resumed["serviceTier"] is None

@@ -35,6 +35,8 @@ class Tail(msgspec.Struct):
 
     turns: list[Turn]
     context: dict[str, Any] | None = None
+    #: the ``thread_settings`` of a ``thread_settings_applied`` event after that context
+    applied: dict[str, Any] | None = None
 
 
 def reverse_lines(fh: IO[bytes], block: int = BLOCK) -> Iterator[bytes]:
@@ -76,6 +78,7 @@ def read_tail(
     window: list[bytes] = []
     starts = dropped = 0
     context: dict[str, Any] | None = None
+    applied: dict[str, Any] | None = None
     found_start = False
     with open(path, "rb") as fh:
         for raw in reverse_lines(fh):
@@ -88,7 +91,11 @@ def read_tail(
                 if with_context and context is None:
                     context = _payload(raw)
                 continue
-            if event == "thread_rolled_back":
+            if event == "thread_settings_applied":
+                if with_context and context is None and applied is None:
+                    settings = (_payload(raw) or {}).get("thread_settings")
+                    applied = settings if isinstance(settings, dict) else None
+            elif event == "thread_rolled_back":
                 payload = _payload(raw)
                 num = payload.get("num_turns") if payload else None
                 if isinstance(num, int) and not isinstance(num, bool) and num > 0:
@@ -108,7 +115,7 @@ def read_tail(
     turns = builder.finish(running_turn_id)
     if len(turns) < count:
         return None
-    return Tail(turns, context)
+    return Tail(turns, context, applied)
 
 
 class _Kind(msgspec.Struct):

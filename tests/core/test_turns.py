@@ -18,6 +18,7 @@ from tests.support.mock_responses import (
     function_call_reply,
     http_error,
     message_events,
+    metadata_events,
     reasoning_events,
     response_reply,
     slow_text_reply,
@@ -518,6 +519,37 @@ async def test_a_rerouted_answer_is_announced_once_per_turn(
     assert warning["threadId"] == thread_id and "gpt-fallback-mini" in warning["message"]
     await run_turn(client, thread_id, "again")  # served by the model asked for: no notice
     assert len(client.notifications("model/rerouted")) == 1
+
+
+async def test_response_metadata_announces_verification_once_and_every_moderation(
+    client: AppServerClient, workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference 0.171: a ``response.metadata`` event recommending account
+    verifications gives one ``model/verification`` a turn (known kinds, deduplicated, no
+    warning, no reroute); each ``openai_chatgpt_moderation_metadata`` gives a
+    ``turn/moderationMetadata`` with the value as it came (null too)."""
+    thread_id = await start_thread(client, workdir)
+    cyber = ["trusted_access_for_cyber", "trusted_access_for_cyber", "unknown_kind"]
+    mock.push(
+        response_reply(metadata_events(cyber, {"presentation": "inline"}),
+                       function_call_events("update_plan", {"plan": []})),
+        response_reply(metadata_events(cyber, with_moderation=True),
+                       metadata_events(["unknown_kind"]), message_events(["ok"])),
+        response_reply(metadata_events(["unknown_kind"]), message_events(["plain"])))
+    start = len(client.received)
+    response, _ = await run_turn(client, thread_id, "hi")
+    turn_id = response["turn"]["id"]
+    methods = [m["method"] for m in client.received[start:] if "method" in m]
+    assert "warning" not in methods and "model/rerouted" not in methods
+    assert methods.index("model/verification") < methods.index("turn/plan/updated")
+    assert [n["params"] for n in client.notifications("model/verification")] == [
+        {"threadId": thread_id, "turnId": turn_id, "verifications": ["trustedAccessForCyber"]}]
+    assert [n["params"] for n in client.notifications("turn/moderationMetadata")] == [
+        {"threadId": thread_id, "turnId": turn_id, "metadata": {"presentation": "inline"}},
+        {"threadId": thread_id, "turnId": turn_id, "metadata": None}]
+    await run_turn(client, thread_id, "again")  # only an unknown kind: nothing to announce
+    assert len(client.notifications("model/verification")) == 1
+    assert len(client.notifications("turn/moderationMetadata")) == 2
 
 
 REMOTE_IMAGE = {"code": -32600,

@@ -27,8 +27,6 @@ PENDING_ELSEWHERE: dict[str, frozenset[str]] = {
         {
             "item/autoApprovalReview/started",
             "item/autoApprovalReview/completed",
-            "model/verification",
-            "turn/moderationMetadata",
             "model/safetyBuffering/updated",
             "guardianWarning",
         }
@@ -669,6 +667,14 @@ NOTIFICATIONS: dict[str, tuple[str, ...]] = {
     "warning": (
         "tests/core/test_turns.py::test_unknown_model_warns_after_thread_started",
         "tests/core/test_turns.py::test_a_rerouted_answer_is_announced_once_per_turn",
+    ),
+    "model/verification": (
+        "tests/core/test_turns.py::"
+        "test_response_metadata_announces_verification_once_and_every_moderation",
+    ),
+    "turn/moderationMetadata": (
+        "tests/core/test_turns.py::"
+        "test_response_metadata_announces_verification_once_and_every_moderation",
     ),
     "model/rerouted": (
         "tests/core/test_turns.py::test_a_rerouted_answer_is_announced_once_per_turn",

@@ -283,6 +283,19 @@ def custom_tool_call_events(name: str, input_text: str, call_id: str | None = No
                              "ctc", name, input_text, call_id)
 
 
+def metadata_events(verifications: Iterable[str] | None = None,
+                    moderation: Any = None, *, with_moderation: bool = False) -> list[Step]:
+    """A ``response.metadata`` event, as the service sends before the answer's items:
+    recommended account ``verifications`` and/or ``openai_chatgpt_moderation_metadata``
+    (``moderation``, sent when not None or ``with_moderation``)."""
+    metadata: dict[str, Any] = {}
+    if verifications is not None:
+        metadata["openai_verification_recommendation"] = list(verifications)
+    if moderation is not None or with_moderation:
+        metadata["openai_chatgpt_moderation_metadata"] = moderation
+    return [{"type": "response.metadata", "sequence_number": 1, "metadata": metadata}]
+
+
 def response_reply(
     *item_events: list[Step],
     response_id: str | None = None,

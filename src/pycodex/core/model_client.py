@@ -51,6 +51,7 @@ from pycodex.core.model_events import (
     ReasoningSummaryPartAdded,
     ReasoningSummaryTextDelta,
     ReasoningTextDelta,
+    ResponseMetadata,
     ServedModel,
     StreamRetry,
     TokenUsage,
@@ -75,6 +76,7 @@ __all__ = [
     "ReasoningSummaryPartAdded",
     "ReasoningSummaryTextDelta",
     "ReasoningTextDelta",
+    "ResponseMetadata",
     "ServedModel",
     "StreamRetry",
     "TokenSource",
@@ -377,6 +379,8 @@ def responses_event(data: dict[str, Any]) -> ModelEvent | None:
         return ToolCallInputDelta(str(data.get("delta", "")), "custom", data.get("item_id"))
     raw = data.get("response")
     response: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    if kind == "response.metadata":
+        return _response_metadata(data, response)
     if kind == "response.created":
         return Created(response.get("id"))
     if kind == "response.completed":
@@ -395,6 +399,23 @@ def responses_event(data: dict[str, Any]) -> ModelEvent | None:
         raise ModelError(f"Incomplete response returned, reason: {reason or 'unknown'}",
                          "other", kind="incomplete")
     return None
+
+
+def _response_metadata(data: dict[str, Any], response: dict[str, Any]) -> ResponseMetadata | None:
+    """``response.metadata``: its ``metadata`` (on the event, else on its ``response``) →
+    the verifications it recommends and its moderation metadata (None when it has neither)."""
+    raw = data.get("metadata")
+    if not isinstance(raw, dict):
+        raw = response.get("metadata")
+    metadata: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    recommended = metadata.get("openai_verification_recommendation")
+    names = recommended if isinstance(recommended, list) else []
+    verifications = tuple(dict.fromkeys(n for n in names if isinstance(n, str)))
+    has_moderation = "openai_chatgpt_moderation_metadata" in metadata
+    if not verifications and not has_moderation:
+        return None
+    return ResponseMetadata(verifications, has_moderation,
+                            metadata.get("openai_chatgpt_moderation_metadata"))
 
 
 #: A text delta's payload decoded straight into its event (any other ``type`` fails).

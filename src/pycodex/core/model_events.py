@@ -126,6 +126,18 @@ class ServedModel(msgspec.Struct, frozen=True):
     model: str
 
 
+class ResponseMetadata(msgspec.Struct, frozen=True):
+    """``response.metadata``: what the service says about the answer besides its items.
+    ``verifications`` are the recommended account verifications (wire names, e.g.
+    ``trusted_access_for_cyber``, deduplicated); ``moderation`` is the opaque
+    ``openai_chatgpt_moderation_metadata`` value when the event carried that key
+    (``has_moderation``; its value may be null)."""
+
+    verifications: tuple[str, ...] = ()
+    has_moderation: bool = False
+    moderation: Any = None
+
+
 class StreamRetry(msgspec.Struct, frozen=True):
     """The sampling request failed with a retryable error and will be sent again after
     ``delay`` seconds. The engine should drop any partial output of the failed attempt
@@ -157,6 +169,7 @@ ModelEvent = (
     | ReasoningSummaryPartAdded
     | ReasoningTextDelta
     | ServedModel
+    | ResponseMetadata
     | ToolCallInputDelta
     | OutputItemDone
     | Completed

@@ -31,6 +31,8 @@ class ActiveTurn(msgspec.Struct):
     first_token_ms: int | None = None
     #: a ``model/rerouted`` was sent for this turn (once per turn, as the reference)
     rerouted: bool = False
+    #: a ``model/verification`` was sent for this turn (once per turn, as the reference)
+    verified: bool = False
     started_ms: int = msgspec.field(default_factory=now_ms)
     #: ``responsesapiClientMetadata`` of turn/start, forwarded in ``client_metadata``
     client_metadata: dict[str, str] = msgspec.field(default_factory=dict)

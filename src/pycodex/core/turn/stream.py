@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -20,6 +20,7 @@ from pycodex.core.model_events import (
     ReasoningSummaryPartAdded,
     ReasoningSummaryTextDelta,
     ReasoningTextDelta,
+    ResponseMetadata,
     ServedModel,
     StreamRetry,
 )
@@ -42,9 +43,15 @@ from pycodex.protocol.types.items import (
 from pycodex.protocol.types.turns import (
     ErrorNotification,
     ModelReroutedNotification,
+    ModelVerificationNotification,
+    TurnModerationMetadataNotification,
     WarningNotification,
 )
 from pycodex.store import events
+
+#: ``openai_verification_recommendation`` names → ``ModelVerification`` wire values
+_VERIFICATIONS: dict[str, Literal["trustedAccessForCyber"]] = {
+    "trusted_access_for_cyber": "trustedAccessForCyber"}
 
 _TOOL_CALLS = ("function_call", "custom_tool_call", "local_shell_call", "tool_search_call")
 
@@ -170,6 +177,8 @@ class StreamConsumer:
             result.rate_limits.append(event.snapshot)
         elif isinstance(event, ServedModel):
             await self._served(event.model)
+        elif isinstance(event, ResponseMetadata):
+            await self._metadata(event)
         elif isinstance(event, Completed):
             result.completed = event
         elif isinstance(event, StreamRetry):
@@ -193,6 +202,19 @@ class StreamConsumer:
             thread_id=self.thread_id,
             message=f"This request was routed to {model} instead of {self.model}. "
                     "Answers may differ from what the requested model would give."))
+
+    async def _metadata(self, event: ResponseMetadata) -> None:
+        """``response.metadata``: the verifications it recommends (``model/verification``,
+        once per turn, known kinds only) and its moderation metadata
+        (``turn/moderationMetadata``, every time it comes)."""
+        known = [_VERIFICATIONS[v] for v in event.verifications if v in _VERIFICATIONS]
+        if known and not self.turn.verified:
+            self.turn.verified = True
+            await self.host.emit(ModelVerificationNotification(
+                thread_id=self.thread_id, turn_id=self.turn.id, verifications=known))
+        if event.has_moderation:
+            await self.host.emit(TurnModerationMetadataNotification(
+                thread_id=self.thread_id, turn_id=self.turn.id, metadata=event.moderation))
 
     def _ensure_message(self, event: OutputTextDelta) -> LiveItem:
         key = event.item_id or "msg"

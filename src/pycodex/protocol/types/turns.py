@@ -183,6 +183,22 @@ class ModelReroutedNotification(WireStruct):
     reason: str
 
 
+class ModelVerificationNotification(WireStruct):
+    """The service asks for extra account verification (``ModelVerification`` values)."""
+
+    thread_id: str
+    turn_id: str
+    verifications: list[Literal["trustedAccessForCyber"]]
+
+
+class TurnModerationMetadataNotification(WireStruct):
+    """Opaque moderation metadata the service attached to the turn (any JSON, null too)."""
+
+    thread_id: str
+    turn_id: str
+    metadata: Any
+
+
 REQUESTS = [
     MethodSpec("turn/start", TurnStartParams, TurnStartResponse),
     MethodSpec("turn/steer", TurnSteerParams, TurnSteerResponse),
@@ -201,6 +217,8 @@ NOTIFICATIONS: dict[str, Any] = {
     "thread/compacted": ThreadCompactedNotification,
     "warning": WarningNotification,
     "model/rerouted": ModelReroutedNotification,
+    "model/verification": ModelVerificationNotification,
+    "turn/moderationMetadata": TurnModerationMetadataNotification,
     **items.NOTIFICATIONS,
 }
 SERVER_REQUESTS = items.SERVER_REQUESTS

@@ -521,35 +521,42 @@ async def test_a_rerouted_answer_is_announced_once_per_turn(
     assert len(client.notifications("model/rerouted")) == 1
 
 
-async def test_response_metadata_announces_verification_once_and_every_moderation(
+async def test_response_metadata_announces_verification_once_and_every_buffering(
     client: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:
     """As the reference 0.171: a ``response.metadata`` event recommending account
     verifications gives one ``model/verification`` a turn (known kinds, deduplicated, no
-    warning, no reroute); each ``openai_chatgpt_moderation_metadata`` gives a
-    ``turn/moderationMetadata`` with the value as it came (null too)."""
+    warning, no reroute); each well-formed ``safety_buffering`` object, on any event, gives a
+    ``model/safetyBuffering/updated`` for the turn's model, suggesting its ``retry_model``
+    or else the answer's faster-model header; a malformed one is ignored."""
     thread_id = await start_thread(client, workdir)
     cyber = ["trusted_access_for_cyber", "trusted_access_for_cyber", "unknown_kind"]
+    cases = {"use_cases": ["cyber"], "reasons": ["user_risk"]}
     mock.push(
-        response_reply(metadata_events(cyber, {"presentation": "inline"}),
+        response_reply(metadata_events(cyber, {**cases, "retry_model": "gpt-fast"}),
                        function_call_events("update_plan", {"plan": []})),
-        response_reply(metadata_events(cyber, with_moderation=True),
-                       metadata_events(["unknown_kind"]), message_events(["ok"])),
+        response_reply(metadata_events(cyber),
+                       [{"type": "response.output_text.done", "safety_buffering": cases}],
+                       metadata_events(safety={"use_cases": ["cyber"]}),  # no reasons
+                       metadata_events(safety={**cases, "retry_model": 5}),
+                       message_events(["ok"]),
+                       headers={"x-codex-safety-buffering-faster-model": "gpt-header"}),
         response_reply(metadata_events(["unknown_kind"]), message_events(["plain"])))
     start = len(client.received)
     response, _ = await run_turn(client, thread_id, "hi")
-    turn_id = response["turn"]["id"]
+    turn_id, model = response["turn"]["id"], "gpt-5.5"
     methods = [m["method"] for m in client.received[start:] if "method" in m]
     assert "warning" not in methods and "model/rerouted" not in methods
     assert methods.index("model/verification") < methods.index("turn/plan/updated")
     assert [n["params"] for n in client.notifications("model/verification")] == [
         {"threadId": thread_id, "turnId": turn_id, "verifications": ["trustedAccessForCyber"]}]
-    assert [n["params"] for n in client.notifications("turn/moderationMetadata")] == [
-        {"threadId": thread_id, "turnId": turn_id, "metadata": {"presentation": "inline"}},
-        {"threadId": thread_id, "turnId": turn_id, "metadata": None}]
+    common = {"threadId": thread_id, "turnId": turn_id, "model": model,
+              "useCases": ["cyber"], "reasons": ["user_risk"], "showBufferingUi": True}
+    assert [n["params"] for n in client.notifications("model/safetyBuffering/updated")] == [
+        {**common, "fasterModel": "gpt-fast"}, {**common, "fasterModel": "gpt-header"}]
     await run_turn(client, thread_id, "again")  # only an unknown kind: nothing to announce
     assert len(client.notifications("model/verification")) == 1
-    assert len(client.notifications("turn/moderationMetadata")) == 2
+    assert len(client.notifications("model/safetyBuffering/updated")) == 2
 
 
 REMOTE_IMAGE = {"code": -32600,

@@ -27,7 +27,7 @@ PENDING_ELSEWHERE: dict[str, frozenset[str]] = {
         {
             "item/autoApprovalReview/started",
             "item/autoApprovalReview/completed",
-            "model/safetyBuffering/updated",
+            "turn/moderationMetadata",
             "guardianWarning",
         }
     ),
@@ -670,11 +670,15 @@ NOTIFICATIONS: dict[str, tuple[str, ...]] = {
     ),
     "model/verification": (
         "tests/core/test_turns.py::"
-        "test_response_metadata_announces_verification_once_and_every_moderation",
+        "test_response_metadata_announces_verification_once_and_every_buffering",
+        "tests/conformance/test_response_metadata_reference.py::"
+        "test_response_metadata_announced_as_the_reference",
     ),
-    "turn/moderationMetadata": (
+    "model/safetyBuffering/updated": (
         "tests/core/test_turns.py::"
-        "test_response_metadata_announces_verification_once_and_every_moderation",
+        "test_response_metadata_announces_verification_once_and_every_buffering",
+        "tests/conformance/test_response_metadata_reference.py::"
+        "test_response_metadata_announced_as_the_reference",
     ),
     "model/rerouted": (
         "tests/core/test_turns.py::test_a_rerouted_answer_is_announced_once_per_turn",

@@ -284,16 +284,15 @@ def custom_tool_call_events(name: str, input_text: str, call_id: str | None = No
 
 
 def metadata_events(verifications: Iterable[str] | None = None,
-                    moderation: Any = None, *, with_moderation: bool = False) -> list[Step]:
+                    safety: dict[str, Any] | None = None) -> list[Step]:
     """A ``response.metadata`` event, as the service sends before the answer's items:
-    recommended account ``verifications`` and/or ``openai_chatgpt_moderation_metadata``
-    (``moderation``, sent when not None or ``with_moderation``)."""
-    metadata: dict[str, Any] = {}
+    recommended account ``verifications`` and/or a ``safety_buffering`` object."""
+    event: dict[str, Any] = {"type": "response.metadata", "sequence_number": 1, "metadata": {}}
     if verifications is not None:
-        metadata["openai_verification_recommendation"] = list(verifications)
-    if moderation is not None or with_moderation:
-        metadata["openai_chatgpt_moderation_metadata"] = moderation
-    return [{"type": "response.metadata", "sequence_number": 1, "metadata": metadata}]
+        event["metadata"]["openai_verification_recommendation"] = list(verifications)
+    if safety is not None:
+        event["safety_buffering"] = safety
+    return [event]
 
 
 def response_reply(

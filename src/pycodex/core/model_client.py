@@ -40,6 +40,7 @@ import msgspec
 
 from pycodex.core import chat_wire
 from pycodex.core.model_events import (
+    BufferingFallback,
     Completed,
     Created,
     ModelError,
@@ -52,6 +53,7 @@ from pycodex.core.model_events import (
     ReasoningSummaryTextDelta,
     ReasoningTextDelta,
     ResponseMetadata,
+    SafetyBuffering,
     ServedModel,
     StreamRetry,
     TokenUsage,
@@ -219,6 +221,14 @@ def served_model(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+def buffering_fallback(headers: Mapping[str, str]) -> str | None:
+    """The ``x-codex-safety-buffering-faster-model`` header."""
+    for name, value in headers.items():
+        if name.lower() == "x-codex-safety-buffering-faster-model":
+            return value.strip() or None
+    return None
+
+
 def parse_rate_limits(headers: Mapping[str, str]) -> list[dict[str, Any]]:
     """``RateLimitSnapshot`` dicts from ``x-<limit>-…`` response headers; the ``codex``
     family is always first (possibly all null)."""
@@ -379,8 +389,6 @@ def responses_event(data: dict[str, Any]) -> ModelEvent | None:
         return ToolCallInputDelta(str(data.get("delta", "")), "custom", data.get("item_id"))
     raw = data.get("response")
     response: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    if kind == "response.metadata":
-        return _response_metadata(data, response)
     if kind == "response.created":
         return Created(response.get("id"))
     if kind == "response.completed":
@@ -398,24 +406,32 @@ def responses_event(data: dict[str, Any]) -> ModelEvent | None:
         reason = details.get("reason") if isinstance(details, dict) else None
         raise ModelError(f"Incomplete response returned, reason: {reason or 'unknown'}",
                          "other", kind="incomplete")
-    return None
+    return _response_metadata(data, response)
+
+
+def _safety_buffering(data: dict[str, Any], response: dict[str, Any]) -> SafetyBuffering | None:
+    """The event's ``safety_buffering`` (else its ``response``'s), when well formed."""
+    raw = data.get("safety_buffering", response.get("safety_buffering"))
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return msgspec.convert(raw, SafetyBuffering)
+    except msgspec.ValidationError:
+        return None
 
 
 def _response_metadata(data: dict[str, Any], response: dict[str, Any]) -> ResponseMetadata | None:
-    """``response.metadata``: its ``metadata`` (on the event, else on its ``response``) →
-    the verifications it recommends and its moderation metadata (None when it has neither)."""
-    raw = data.get("metadata")
-    if not isinstance(raw, dict):
-        raw = response.get("metadata")
+    """``response.metadata`` (or any event carrying ``safety_buffering``): the verifications
+    its ``metadata`` recommends and its safety buffering (None when it has neither)."""
+    raw = data.get("metadata") if data.get("type") == "response.metadata" else None
     metadata: dict[str, Any] = raw if isinstance(raw, dict) else {}
     recommended = metadata.get("openai_verification_recommendation")
     names = recommended if isinstance(recommended, list) else []
     verifications = tuple(dict.fromkeys(n for n in names if isinstance(n, str)))
-    has_moderation = "openai_chatgpt_moderation_metadata" in metadata
-    if not verifications and not has_moderation:
+    safety = _safety_buffering(data, response)
+    if not verifications and safety is None:
         return None
-    return ResponseMetadata(verifications, has_moderation,
-                            metadata.get("openai_chatgpt_moderation_metadata"))
+    return ResponseMetadata(verifications, safety)
 
 
 #: A text delta's payload decoded straight into its event (any other ``type`` fails).
@@ -559,6 +575,9 @@ class ModelClient:
                 served = served_model(response.headers)
                 if served:
                     head.append(ServedModel(served))
+                fallback = buffering_fallback(response.headers)
+                if fallback:
+                    head.append(BufferingFallback(fallback))
                 if head:
                     yield head
             decoder = SseDecoder()

@@ -126,16 +126,29 @@ class ServedModel(msgspec.Struct, frozen=True):
     model: str
 
 
+class SafetyBuffering(msgspec.Struct, frozen=True):
+    """A ``safety_buffering`` object (on any Responses event, or on its ``response``): the
+    service buffers the answer for extra checks. ``retry_model`` is the model it suggests."""
+
+    use_cases: list[str]
+    reasons: list[str]
+    retry_model: str | None = None
+
+
 class ResponseMetadata(msgspec.Struct, frozen=True):
-    """``response.metadata``: what the service says about the answer besides its items.
-    ``verifications`` are the recommended account verifications (wire names, e.g.
-    ``trusted_access_for_cyber``, deduplicated); ``moderation`` is the opaque
-    ``openai_chatgpt_moderation_metadata`` value when the event carried that key
-    (``has_moderation``; its value may be null)."""
+    """What the service says about the answer besides its items: the account verifications
+    ``response.metadata`` recommends (wire names, e.g. ``trusted_access_for_cyber``,
+    deduplicated) and/or the ``safety_buffering`` an event carried."""
 
     verifications: tuple[str, ...] = ()
-    has_moderation: bool = False
-    moderation: Any = None
+    safety: SafetyBuffering | None = None
+
+
+class BufferingFallback(msgspec.Struct, frozen=True):
+    """The ``x-codex-safety-buffering-faster-model`` answer header: the model to suggest
+    when a ``safety_buffering`` object names none."""
+
+    model: str
 
 
 class StreamRetry(msgspec.Struct, frozen=True):
@@ -170,6 +183,7 @@ ModelEvent = (
     | ReasoningTextDelta
     | ServedModel
     | ResponseMetadata
+    | BufferingFallback
     | ToolCallInputDelta
     | OutputItemDone
     | Completed

@@ -12,6 +12,7 @@ from pycodex.core import item_events
 from pycodex.core.host import TurnHost
 from pycodex.core.ids import now_ms, uuid7
 from pycodex.core.model_events import (
+    BufferingFallback,
     Completed,
     OutputItemAdded,
     OutputItemDone,
@@ -43,8 +44,8 @@ from pycodex.protocol.types.items import (
 from pycodex.protocol.types.turns import (
     ErrorNotification,
     ModelReroutedNotification,
+    ModelSafetyBufferingUpdatedNotification,
     ModelVerificationNotification,
-    TurnModerationMetadataNotification,
     WarningNotification,
 )
 from pycodex.store import events
@@ -101,6 +102,8 @@ class StreamConsumer:
         self.thread_id = host.thread_id
         self.live: dict[str, LiveItem] = {}
         self.result = StreamResult()
+        #: the answer's ``x-codex-safety-buffering-faster-model`` header
+        self.faster_model: str | None = None
 
     async def _emit(self, notification: msgspec.Struct) -> None:
         if self.announce:
@@ -179,6 +182,8 @@ class StreamConsumer:
             await self._served(event.model)
         elif isinstance(event, ResponseMetadata):
             await self._metadata(event)
+        elif isinstance(event, BufferingFallback):
+            self.faster_model = event.model
         elif isinstance(event, Completed):
             result.completed = event
         elif isinstance(event, StreamRetry):
@@ -204,17 +209,20 @@ class StreamConsumer:
                     "Answers may differ from what the requested model would give."))
 
     async def _metadata(self, event: ResponseMetadata) -> None:
-        """``response.metadata``: the verifications it recommends (``model/verification``,
-        once per turn, known kinds only) and its moderation metadata
-        (``turn/moderationMetadata``, every time it comes)."""
+        """What the service says besides the items: recommended verifications
+        (``model/verification``, once per turn, known kinds only) and safety buffering
+        (``model/safetyBuffering/updated``, every time, as the reference 0.171)."""
         known = [_VERIFICATIONS[v] for v in event.verifications if v in _VERIFICATIONS]
         if known and not self.turn.verified:
             self.turn.verified = True
             await self.host.emit(ModelVerificationNotification(
                 thread_id=self.thread_id, turn_id=self.turn.id, verifications=known))
-        if event.has_moderation:
-            await self.host.emit(TurnModerationMetadataNotification(
-                thread_id=self.thread_id, turn_id=self.turn.id, metadata=event.moderation))
+        safety = event.safety
+        if safety is not None:
+            await self.host.emit(ModelSafetyBufferingUpdatedNotification(
+                thread_id=self.thread_id, turn_id=self.turn.id, model=self.model,
+                use_cases=safety.use_cases, reasons=safety.reasons, show_buffering_ui=True,
+                faster_model=safety.retry_model or self.faster_model))
 
     def _ensure_message(self, event: OutputTextDelta) -> LiveItem:
         key = event.item_id or "msg"

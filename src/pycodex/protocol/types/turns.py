@@ -191,12 +191,17 @@ class ModelVerificationNotification(WireStruct):
     verifications: list[Literal["trustedAccessForCyber"]]
 
 
-class TurnModerationMetadataNotification(WireStruct):
-    """Opaque moderation metadata the service attached to the turn (any JSON, null too)."""
+class ModelSafetyBufferingUpdatedNotification(WireStruct):
+    """The service holds the answer back for extra safety checks (``fasterModel``: the model
+    it suggests retrying with)."""
 
     thread_id: str
     turn_id: str
-    metadata: Any
+    model: str
+    use_cases: list[str]
+    reasons: list[str]
+    show_buffering_ui: bool
+    faster_model: str | None = None
 
 
 REQUESTS = [
@@ -218,7 +223,7 @@ NOTIFICATIONS: dict[str, Any] = {
     "warning": WarningNotification,
     "model/rerouted": ModelReroutedNotification,
     "model/verification": ModelVerificationNotification,
-    "turn/moderationMetadata": TurnModerationMetadataNotification,
+    "model/safetyBuffering/updated": ModelSafetyBufferingUpdatedNotification,
     **items.NOTIFICATIONS,
 }
 SERVER_REQUESTS = items.SERVER_REQUESTS

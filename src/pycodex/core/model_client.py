@@ -213,20 +213,23 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("true", "1", "yes")
 
 
-def served_model(headers: Mapping[str, str]) -> str | None:
-    """The ``openai-model`` header: the model that actually answered."""
+def _model_header(headers: Mapping[str, str], wanted: str) -> str | None:
+    """The model a (lower-case) header names, None when absent or blank."""
     for name, value in headers.items():
-        if name.lower() == "openai-model":
+        if name.lower() == wanted:
             return value.strip() or None
     return None
+
+
+def served_model(headers: Mapping[str, str]) -> str | None:
+    """The ``openai-model`` header: the model that actually answered."""
+    return _model_header(headers, "openai-model")
 
 
 def buffering_fallback(headers: Mapping[str, str]) -> str | None:
-    """The ``x-codex-safety-buffering-faster-model`` header."""
-    for name, value in headers.items():
-        if name.lower() == "x-codex-safety-buffering-faster-model":
-            return value.strip() or None
-    return None
+    """The ``x-codex-safety-buffering-faster-model`` header: the model a safety buffering
+    suggests when it names none."""
+    return _model_header(headers, "x-codex-safety-buffering-faster-model")
 
 
 def parse_rate_limits(headers: Mapping[str, str]) -> list[dict[str, Any]]:

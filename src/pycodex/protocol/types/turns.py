@@ -191,6 +191,15 @@ class ModelVerificationNotification(WireStruct):
     verifications: list[Literal["trustedAccessForCyber"]]
 
 
+class TurnModerationMetadataNotification(WireStruct):
+    """Opaque moderation metadata of a turn (any JSON). Published; the reference 0.171 and
+    pycodex do not send it (docs/conformance.md)."""
+
+    thread_id: str
+    turn_id: str
+    metadata: Any
+
+
 class ModelSafetyBufferingUpdatedNotification(WireStruct):
     """The service holds the answer back for extra safety checks (``fasterModel``: the model
     it suggests retrying with)."""
@@ -223,6 +232,7 @@ NOTIFICATIONS: dict[str, Any] = {
     "warning": WarningNotification,
     "model/rerouted": ModelReroutedNotification,
     "model/verification": ModelVerificationNotification,
+    "turn/moderationMetadata": TurnModerationMetadataNotification,
     "model/safetyBuffering/updated": ModelSafetyBufferingUpdatedNotification,
     **items.NOTIFICATIONS,
 }

@@ -17,6 +17,7 @@ from pycodex.protocol.types.thread_search import (
 )
 from pycodex.protocol.types.threads import Thread, ThreadListParams
 from pycodex.store.content_search import first_match
+from pycodex.store.rollout import utc_timestamp
 
 #: results of one answer when the client names no limit
 DEFAULT_LIMIT = 25
@@ -51,4 +52,17 @@ async def thread_search(ctx: RequestContext, params: ThreadSearchParams) -> Thre
         if cursor is None or len(found) >= wanted:
             break
     return ThreadSearchResponse(data=found, next_cursor=cursor if term else None,
-                                backwards_cursor=None)
+                                backwards_cursor=backwards_cursor(found, params))
+
+
+def backwards_cursor(found: list[ThreadSearchResult], params: ThreadSearchParams
+                     ) -> str | None:
+    """The reference's cursor back from this page: a bare timestamp one millisecond before
+    (descending) or after (ascending) the first result's sort time (whole seconds), so the
+    page read from it in the other direction starts with that result."""
+    if not found:
+        return None
+    first = found[0].thread
+    stamp = first.updated_at if params.sort_key == "updated_at" else first.created_at
+    step = -0.001 if params.sort_direction != "asc" else 0.001
+    return utc_timestamp(stamp + step)

@@ -97,7 +97,9 @@ async def test_a_chosen_permission_profile_is_restored_on_resume_and_fork_after_
     chosen = {"id": ":workspace", "extends": None}
 
     client = await _restart(spawn, client)
-    resumed = await client.request("thread/resume", {"threadId": thread_id})
+    # as the TUI resumes: without the turns (the settings read from the file's end)
+    resumed = await client.request("thread/resume", {"threadId": thread_id,
+                                                     "excludeTurns": True})
     assert (resumed["activePermissionProfile"], resumed["sandbox"]) == (chosen, workspace)
     mock.push(text_reply("b"))
     await run_turn(client, thread_id, "again")

@@ -153,7 +153,7 @@ def _read_stored_end(path: Path, thread_id: str) -> StoredThread:
     if tail is not None:
         meta = read_session_meta(path)
         if meta is not None:
-            return StoredThread(meta, tail.turns, tail.context or {}, -1)
+            return StoredThread(meta, tail.turns, tail.context or {}, -1, tail.applied)
     return read_thread(path, thread_id)
 
 

@@ -31,10 +31,14 @@ _TURN_STARTS = ("task_started", "turn_started")
 
 class Tail(msgspec.Struct):
     """What the end of a rollout holds: its last turns (oldest first, at least as many as
-    asked for) and its last ``turn_context`` payload when it was asked for."""
+    asked for) and its last settings (``turn_context`` payload, later applied settings)
+    when they were asked for."""
 
     turns: list[Turn]
     context: dict[str, Any] | None = None
+    #: the ``thread_settings`` of the last ``thread_settings_applied`` event after that
+    #: ``turn_context`` (a ``thread/settings/update`` since the last turn), when asked for
+    applied: dict[str, Any] | None = None
 
 
 def reverse_lines(fh: IO[bytes], block: int = BLOCK) -> Iterator[bytes]:
@@ -76,6 +80,7 @@ def read_tail(
     window: list[bytes] = []
     starts = dropped = 0
     context: dict[str, Any] | None = None
+    applied: dict[str, Any] | None = None
     found_start = False
     with open(path, "rb") as fh:
         for raw in reverse_lines(fh):
@@ -88,7 +93,11 @@ def read_tail(
                 if with_context and context is None:
                     context = _payload(raw)
                 continue
-            if event == "thread_rolled_back":
+            if event == "thread_settings_applied":
+                if with_context and context is None and applied is None:
+                    settings = (_payload(raw) or {}).get("thread_settings")
+                    applied = settings if isinstance(settings, dict) else None
+            elif event == "thread_rolled_back":
                 payload = _payload(raw)
                 num = payload.get("num_turns") if payload else None
                 if isinstance(num, int) and not isinstance(num, bool) and num > 0:
@@ -108,7 +117,7 @@ def read_tail(
     turns = builder.finish(running_turn_id)
     if len(turns) < count:
         return None
-    return Tail(turns, context)
+    return Tail(turns, context, applied)
 
 
 class _Kind(msgspec.Struct):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -469,6 +470,28 @@ async def test_search_backwards_cursor_pages_back_from_a_timestamp(
     bad = await client.request_raw("thread/search", {"searchTerm": "needle",
                                                      "cursor": "yesterday"})
     assert bad["error"] == {"code": -32600, "message": "invalid cursor: yesterday"}
+
+
+async def test_search_backwards_cursor_by_update_time_keeps_the_milliseconds(
+    codex_home: Path, spawn: ServerFactory
+) -> None:
+    """Sorted by ``updated_at`` the reference's cursor keeps the milliseconds of the
+    update: read back from it, the page starts again with its first result."""
+    for n in range(1, 4):
+        path = write_thread(codex_home, n, BASE + 10 * n, f"needle {n}")
+        _with_message(path, f"needle {n}")
+        stamp_ns = int((BASE + 10 * n + 90.5) * 1e9)
+        os.utime(path, ns=(stamp_ns, stamp_ns))
+    client = await spawn(initialize=False)
+    await client.initialize(experimental=True)
+    by_update = {"searchTerm": "needle", "sortKey": "updated_at", "limit": 2}
+    page = await client.request("thread/search", {**by_update, "sortDirection": "asc"})
+    assert [r["thread"]["id"] for r in page["data"]] == [synthetic_id(1), synthetic_id(2)]
+    assert page["backwardsCursor"] == "2026-01-01T00:01:40.501Z"
+    back = await client.request("thread/search", {**by_update,
+                                                  "cursor": page["backwardsCursor"]})
+    assert [r["thread"]["id"] for r in back["data"]] == [synthetic_id(1)]
+    assert back["backwardsCursor"] == "2026-01-01T00:01:40.499Z"
 
 
 def _with_message(path: Path, text: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ import pytest
 from tests.conftest import ServerFactory
 from tests.support.client import AppServerClient
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
+from tests.support.rollouts import BASE, write_thread
+from tests.support.rollouts import thread_id as synthetic_id
 from tests.support.turns import run_turn, start_thread, texts, turn_items
 
 
@@ -82,6 +85,40 @@ async def test_settings_update_is_recorded_at_once_and_restored_on_resume_after_
     await run_turn(client, thread_id, "again")
     assert mock.requests[-1].body["model"] == "gpt-5.6-sol"
     assert mock.requests[-1].body["reasoning"]["effort"] == "high"
+
+
+async def test_a_chosen_permission_profile_is_restored_on_resume_and_fork_after_restart(
+    opened: tuple[AppServerClient, str], spawn: ServerFactory, mock: MockResponses
+) -> None:
+    """As the reference 0.171: the profile chosen by its id is recorded with the settings
+    and every later turn context, and comes back over the configured read-only sandbox."""
+    client, thread_id = opened
+    path = await _first_turn(client, thread_id, mock)
+    await client.request("thread/settings/update", {"threadId": thread_id,
+                                                    "permissions": ":workspace"})
+    await client.wait_notification("thread/settings/updated")
+    applied = _rollout_lines(path)[-1]["payload"]["thread_settings"]
+    assert applied["active_permission_profile"] == {"id": ":workspace"}
+    workspace = {"type": "workspaceWrite", "writableRoots": [], "networkAccess": False,
+                 "excludeTmpdirEnvVar": False, "excludeSlashTmp": False}
+    chosen = {"id": ":workspace", "extends": None}
+
+    client = await _restart(spawn, client)
+    # as the TUI resumes: without the turns (the settings read from the file's end)
+    resumed = await client.request("thread/resume", {"threadId": thread_id,
+                                                     "excludeTurns": True})
+    assert (resumed["activePermissionProfile"], resumed["sandbox"]) == (chosen, workspace)
+    mock.push(text_reply("b"))
+    await run_turn(client, thread_id, "again")
+    contexts = [line["payload"] for line in _rollout_lines(path)
+                if line["type"] == "turn_context"]
+    assert contexts[-1]["active_permission_profile"] == {"id": ":workspace"}
+
+    client = await _restart(spawn, client)
+    resumed = await client.request("thread/resume", {"threadId": thread_id})
+    assert (resumed["activePermissionProfile"], resumed["sandbox"]) == (chosen, workspace)
+    forked = await client.request("thread/fork", {"threadId": thread_id})
+    assert (forked["activePermissionProfile"], forked["sandbox"]) == (chosen, workspace)
 
 
 async def test_the_reference_event_is_read_back(
@@ -354,9 +391,41 @@ async def test_search_snippet_is_the_window_around_the_match(
         found = await client.request("thread/search", {"searchTerm": term})
         return str(found["data"][0]["snippet"])
 
-    # as the reference cuts them: ~50 characters before, ~100 after, "..." where it goes on
+    # as the reference cuts them: 49 characters before, 96 after, "..." where it goes on
     assert await snippet("w000") == " ".join(f"w{i:03d}" for i in range(20)) + " ..."
     assert await snippet("w059") == "... 049 " + " ".join(f"w{i:03d}" for i in range(50, 60))
+
+
+async def test_search_snippet_counts_code_points_and_collapses_whitespace(
+    opened: tuple[AppServerClient, str], workdir: Path, mock: MockResponses
+) -> None:
+    """The windows of the reference 0.171, probed: code points (not bytes, not graphemes:
+    a family emoji is cut inside), 96 of them after the match, whitespace collapsed."""
+    client, _ = opened
+    messages = {
+        "needlf": "ab " * 30 + "needlf" + " cd" * 50,
+        "needli": "x" * 48 + "needli" + "y" * 96,
+        "needlj": "  lead  spaces\n\nthen   needlj \t tabs " + "z" * 200,
+        "needlk": "\U0001F469\u200d\U0001F469\u200d\U0001F467" * 30 + "needlk"
+                  + "\U0001F44D\U0001F3FD" * 60,
+    }
+    for text in messages.values():
+        thread_id = await start_thread(client, workdir)
+        mock.push(text_reply("ok"))
+        await run_turn(client, thread_id, text)
+
+    async def snippet(term: str) -> str:
+        found = await client.request("thread/search", {"searchTerm": term})
+        return str(found["data"][0]["snippet"])
+
+    assert await snippet("needlf") == "... " + "ab " * 16 + "needlf" + " cd" * 32 + " ..."
+    # the message ends exactly where the window does: no ellipsis
+    assert await snippet("needli") == messages["needli"]
+    assert await snippet("needlj") == "lead spaces then needlj tabs " + "z" * 88 + " ..."
+    family = "\U0001F469\u200d\U0001F469\u200d\U0001F467"
+    assert await snippet("needlk") == (
+        "... \u200d\U0001F469\u200d\U0001F467" + family * 9 + "needlk"
+        + "\U0001F44D\U0001F3FD" * 48 + " ...")
 
 
 async def test_search_pages_with_the_list_cursor(
@@ -374,3 +443,67 @@ async def test_search_pages_with_the_list_cursor(
     rest = await client.request("thread/search", {"searchTerm": "needle", "limit": 1,
                                                   "cursor": page["nextCursor"]})
     assert [r["thread"]["id"] for r in rest["data"]] == [first]
+
+
+async def test_search_backwards_cursor_pages_back_from_a_timestamp(
+    codex_home: Path, spawn: ServerFactory
+) -> None:
+    """As the reference 0.171 answers: ``backwardsCursor`` is a bare timestamp a
+    millisecond before the first result (whole seconds), and the other direction read from
+    it starts with that result."""
+    for n in range(1, 5):
+        _with_message(write_thread(codex_home, n, BASE + 10 * n, f"needle {n}"), f"needle {n}")
+    write_thread(codex_home, 9, BASE + 90, "hay")
+    client = await spawn(initialize=False)
+    await client.initialize(experimental=True)
+
+    async def search(**params: Any) -> tuple[list[str], str | None, str | None]:
+        page = await client.request("thread/search", {"searchTerm": "needle", "limit": 2,
+                                                      **params})
+        return ([r["thread"]["id"] for r in page["data"]], page["nextCursor"],
+                page["backwardsCursor"])
+
+    ids, after, back = await search()
+    assert (ids, back) == ([synthetic_id(4), synthetic_id(3)], "2026-01-01T00:00:39.999Z")
+    ids, after, back = await search(cursor=after)
+    assert (ids, after, back) == ([synthetic_id(2), synthetic_id(1)], None,
+                                  "2026-01-01T00:00:19.999Z")
+    ids, after, back = await search(cursor=back, sortDirection="asc")
+    assert (ids, back) == ([synthetic_id(2), synthetic_id(3)], "2026-01-01T00:00:20.001Z")
+    assert after is not None
+    # nothing older than the oldest match; an unreadable cursor is refused
+    assert await search(cursor="2026-01-01T00:00:09.999Z") == ([], None, None)
+    bad = await client.request_raw("thread/search", {"searchTerm": "needle",
+                                                     "cursor": "yesterday"})
+    assert bad["error"] == {"code": -32600, "message": "invalid cursor: yesterday"}
+
+
+async def test_search_backwards_cursor_by_update_time_keeps_the_milliseconds(
+    codex_home: Path, spawn: ServerFactory
+) -> None:
+    """Sorted by ``updated_at`` the reference's cursor keeps the milliseconds of the
+    update: read back from it, the page starts again with its first result."""
+    for n in range(1, 4):
+        path = write_thread(codex_home, n, BASE + 10 * n, f"needle {n}")
+        _with_message(path, f"needle {n}")
+        stamp_ns = int((BASE + 10 * n + 90.5) * 1e9)
+        os.utime(path, ns=(stamp_ns, stamp_ns))
+    client = await spawn(initialize=False)
+    await client.initialize(experimental=True)
+    by_update = {"searchTerm": "needle", "sortKey": "updated_at", "limit": 2}
+    page = await client.request("thread/search", {**by_update, "sortDirection": "asc"})
+    assert [r["thread"]["id"] for r in page["data"]] == [synthetic_id(1), synthetic_id(2)]
+    assert page["backwardsCursor"] == "2026-01-01T00:01:40.501Z"
+    back = await client.request("thread/search", {**by_update,
+                                                  "cursor": page["backwardsCursor"]})
+    assert [r["thread"]["id"] for r in back["data"]] == [synthetic_id(1)]
+    assert back["backwardsCursor"] == "2026-01-01T00:01:40.499Z"
+
+
+def _with_message(path: Path, text: str) -> None:
+    """Append the response item of a user message (what ``thread/search`` reads)."""
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text",
+                                                             "text": text}]}
+    with path.open("a") as out:
+        out.write(json.dumps({"timestamp": "2026-01-01T00:00:00.000Z",
+                              "type": "response_item", "payload": item}) + "\n")

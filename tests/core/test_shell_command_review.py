@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
+from pycodex.store.rollout import utc_timestamp
 from tests.support.client import AppServerClient, ServerError
-from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
+from tests.support.mock_responses import Gate, MockResponses, function_call_reply, text_reply
 from tests.support.turns import run_turn, start_thread, texts, turn_items
 
 
@@ -42,6 +44,37 @@ async def test_shell_command_runs_as_its_own_turn_and_reaches_the_model(
                   if t.startswith("<user_shell_command>"))
     assert "<command>\ncat marker.txt; echo oops >&2; exit 3\n</command>" in record
     assert "Exit code: 3" in record and "here" in record
+
+
+async def test_shell_command_during_a_model_turn_joins_it_with_one_more_request(
+    opened: tuple[AppServerClient, str], workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference 0.171 does: the ``!cmd`` record joins the running turn after the
+    model's answer, and the turn asks the model once more with it."""
+    client, thread_id = opened
+    release = threading.Event()
+    held = text_reply("working")
+    held.events.insert(1, Gate(release))  # the response waits after its start
+    mock.push(held, text_reply("saw it"))
+    before = len(mock.requests)
+    started = await client.request("turn/start", {"threadId": thread_id, "input": [
+        {"type": "text", "text": "hi"}]})
+    turn_id = started["turn"]["id"]
+    await client.request("thread/shellCommand", {"threadId": thread_id,
+                                                 "command": "echo from-user"})
+    shell = await client.wait_notification(
+        "item/completed", where=lambda p: p["item"]["type"] == "commandExecution")
+    assert (shell["turnId"], shell["item"]["source"]) == (turn_id, "userShell")
+    release.set()
+    done = await client.wait_notification("turn/completed")
+    assert (done["turn"]["id"], done["turn"]["status"]) == (turn_id, "completed")
+    assert len(mock.requests) - before == 2
+    tail = texts(mock.requests[-1].body["input"])[-3:]
+    assert tail[:2] == ["hi", "working"]
+    assert tail[2].startswith("<user_shell_command>\n<command>\necho from-user\n</command>")
+    agents = [n["params"]["item"]["text"] for n in client.notifications("item/completed")
+              if n["params"]["item"]["type"] == "agentMessage"]
+    assert agents[-2:] == ["working", "saw it"]
 
 
 async def test_shell_command_timeout_and_bad_input(
@@ -281,6 +314,9 @@ async def test_thread_search_finds_threads_by_title(
     found = await client.request("thread/search", {"searchTerm": "parser"})
     assert [(r["thread"]["id"], r["snippet"]) for r in found["data"]] == [
         (thread_id, "fix the parser bug")]
-    assert found["nextCursor"] is None and found["backwardsCursor"] is None
+    # back from the first result: a millisecond before its creation second
+    created = found["data"][0]["thread"]["createdAt"]
+    assert found["nextCursor"] is None
+    assert found["backwardsCursor"] == utc_timestamp(created - 0.001)
     none = await client.request("thread/search", {"searchTerm": "nothing like it"})
     assert none["data"] == []

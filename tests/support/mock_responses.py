@@ -57,13 +57,22 @@ class Pause:
 
 
 @dataclass
+class Gate:
+    """A step in a reply's body: wait until the test sets ``event`` (at most ``timeout``
+    seconds) before the next event, so the test decides when the response goes on."""
+
+    event: threading.Event
+    timeout: float = 30.0
+
+
+@dataclass
 class Raw:
     """A step in a reply's body: these exact bytes (for malformed/split SSE tests)."""
 
     data: bytes
 
 
-Step = dict[str, Any] | Pause | Raw | str
+Step = dict[str, Any] | Pause | Gate | Raw | str
 
 
 @dataclass
@@ -645,6 +654,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         for step in reply.events:
+            if isinstance(step, Gate):
+                step.event.wait(step.timeout)
+                continue
             if isinstance(step, Pause):
                 if self._wait_closed(step.seconds):
                     request.closed_by_client.set()

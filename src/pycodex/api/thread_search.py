@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pycodex.api.context import RequestContext
 from pycodex.api.router import route
-from pycodex.api.threads import thread_list
+from pycodex.api.threads import thread_list, thread_manager
 from pycodex.protocol.types.thread_search import (
     ThreadSearchParams,
     ThreadSearchResponse,
@@ -17,6 +17,7 @@ from pycodex.protocol.types.thread_search import (
 )
 from pycodex.protocol.types.threads import Thread, ThreadListParams
 from pycodex.store.content_search import first_match
+from pycodex.store.rollout import utc_timestamp
 
 #: results of one answer when the client names no limit
 DEFAULT_LIMIT = 25
@@ -50,5 +51,26 @@ async def thread_search(ctx: RequestContext, params: ThreadSearchParams) -> Thre
         cursor = page.next_cursor
         if cursor is None or len(found) >= wanted:
             break
+    back = None
+    if found:
+        back = backwards_cursor(await _sort_time_ms(ctx, found[0].thread, params),
+                                params.sort_direction != "asc")
     return ThreadSearchResponse(data=found, next_cursor=cursor if term else None,
-                                backwards_cursor=None)
+                                backwards_cursor=back)
+
+
+async def _sort_time_ms(ctx: RequestContext, thread: Thread, params: ThreadSearchParams
+                        ) -> int:
+    """The first result's sort time as the reference keeps it: its creation in whole
+    seconds, its last update in milliseconds (the index's, which ``thread/list`` sorts on)."""
+    if params.sort_key == "updated_at":
+        summary = await asyncio.to_thread(ctx.app.get(thread_manager).index.get, thread.id)
+        return summary.updated_at_ms if summary is not None else thread.updated_at * 1000
+    return thread.created_at * 1000
+
+
+def backwards_cursor(first_ms: int, descending: bool) -> str:
+    """The reference's cursor back from a page whose first result sorts at ``first_ms``: a
+    bare timestamp a millisecond before (descending) or after (ascending) it, so the page
+    read from it in the other direction starts with that result."""
+    return utc_timestamp((first_ms + (-1 if descending else 1)) / 1000)

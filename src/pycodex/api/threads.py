@@ -468,11 +468,20 @@ async def thread_fork(ctx: RequestContext, params: ThreadForkParams) -> Any:
 # -- list / read ----------------------------------------------------------------------
 
 
-def _parse_cursor(cursor: str) -> tuple[int, str]:
+#: the id half of a bare-timestamp cursor: sorts before (descending) or after (ascending)
+#: every thread id, so the page starts strictly past the timestamp
+_BEFORE_ANY_ID, _AFTER_ANY_ID = "", "~"
+
+
+def _parse_cursor(cursor: str, descending: bool = True) -> tuple[int, str]:
+    """``TIMESTAMP|ID`` (a ``nextCursor``) or a bare ``TIMESTAMP`` (a ``backwardsCursor``,
+    which the reference pages from too) as the ``after`` of a list query."""
     stamp, sep, tid = cursor.partition("|")
-    ms = parse_timestamp_ms(stamp) if sep else None
+    ms = parse_timestamp_ms(stamp)
     if ms is None:
         raise invalid_request(f"invalid cursor: {cursor}")
+    if not sep:
+        return ms, _BEFORE_ANY_ID if descending else _AFTER_ANY_ID
     try:
         return ms, parse_thread_id(tid)
     except InvalidId:
@@ -505,7 +514,8 @@ def list_query(ctx: RequestContext, params: ThreadListParams) -> ListQuery:
         archived=bool(params.archived),
         sort_key="updated_at" if params.sort_key == "updated_at" else "created_at",
         descending=params.sort_direction != "asc",
-        after=_parse_cursor(params.cursor) if params.cursor else None,
+        after=(_parse_cursor(params.cursor, params.sort_direction != "asc")
+               if params.cursor else None),
         limit=limit + 1,
         model_providers=params.model_providers or None,
         source_kinds=params.source_kinds or list(INTERACTIVE_SOURCES),

@@ -38,6 +38,9 @@ class TurnSettings(msgspec.Struct):
     #: ``default`` or ``plan`` (``turn/start.collaborationMode``, sticky).
     collaboration_mode: str = "default"
     config: dict[str, Any] = msgspec.field(default_factory=dict)
+    #: the permission profile chosen by its id (wire ``activePermissionProfile``), recorded
+    #: with the settings so a resume restores it
+    active_permission_profile: dict[str, Any] | None = None
 
 
 #: A notification's params struct (``protocol.types.*Notification``).

@@ -120,14 +120,17 @@ def resolve_settings(
         else p.approval_policy if p.approval_policy is not None
         else config.get("approval_policy", DEFAULT_APPROVAL)
     )
-    mode = overrides.sandbox or _str(config.get("sandbox_mode"))
+    # a permission profile the thread chose by its id outlives a restart and goes to a
+    # fork (as the reference restores it), over a configured sandbox_mode
+    chosen = p.active_permission_profile if not overrides.sandbox else None
+    mode = overrides.sandbox or (None if chosen else _str(config.get("sandbox_mode")))
     policy = p.sandbox_policy if mode is None else None
     mode = mode or (sandbox_mode_of(policy) if policy is not None else DEFAULT_SANDBOX)
     if mode not in _SANDBOX_MODES:
         raise ConfigError(f"unknown sandbox_mode `{mode}`")
     default_sandbox = overrides.sandbox is None and "sandbox_mode" not in config and (
         policy is None or isinstance(policy, ReadOnlySandboxPolicy))
-    profile = {"id": ":read-only", "extends": None} if default_sandbox else None
+    profile = chosen or ({"id": ":read-only", "extends": None} if default_sandbox else None)
     if isinstance(overrides.service_tier, UnsetType):
         tier = p.service_tier or _str(config.get("service_tier"))
     else:
@@ -210,7 +213,8 @@ def recorded(s: ThreadSettings) -> PersistedSettings:
         model=s.model, effort=s.reasoning_effort, cwd=s.cwd, approval_policy=s.approval_policy,
         approvals_reviewer=s.approvals_reviewer, sandbox_policy=s.sandbox_policy,
         summary=s.summary, personality=s.personality, service_tier=s.service_tier,
-        collaboration_mode=s.collaboration_mode)
+        collaboration_mode=s.collaboration_mode,
+        active_permission_profile=s.active_permission_profile)
 
 
 def turn_settings(s: ThreadSettings) -> TurnSettings:
@@ -231,6 +235,7 @@ def turn_settings(s: ThreadSettings) -> TurnSettings:
         approvals_reviewer=s.approvals_reviewer,
         collaboration_mode=s.collaboration_mode,
         config=s.config,
+        active_permission_profile=s.active_permission_profile,
     )
 
 

@@ -36,6 +36,9 @@ class PersistedSettings(msgspec.Struct):
     personality: str | None = None
     service_tier: str | None = None
     collaboration_mode: str | None = None
+    #: the permission profile chosen by ``thread/settings/update {permissions}``, as the
+    #: wire's ``activePermissionProfile`` (``{id, extends}``)
+    active_permission_profile: dict[str, Any] | None = None
 
 
 def _snake(name: str) -> str:
@@ -75,6 +78,7 @@ def turn_context_payload(turn_id: str, s: TurnSettings) -> dict[str, Any]:
         "cwd": str(s.cwd),
         "approval_policy": s.approval_policy,
         "approvals_reviewer": s.approvals_reviewer,
+        **_chosen_profile(s),
         "model": s.model,
         "collaboration_mode": {"mode": s.collaboration_mode, "settings": {
             "model": s.model, "reasoning_effort": s.effort,
@@ -91,6 +95,16 @@ def turn_context_payload(turn_id: str, s: TurnSettings) -> dict[str, Any]:
     return payload
 
 
+def _chosen_profile(s: TurnSettings) -> dict[str, Any]:
+    """``active_permission_profile`` as the reference records it (``extends`` only when
+    set), nothing when no profile was chosen by its id."""
+    profile = s.active_permission_profile
+    if profile is None:
+        return {}
+    return {"active_permission_profile": {key: value for key, value in profile.items()
+                                          if value is not None}}
+
+
 def applied_thread_settings(s: TurnSettings) -> dict[str, Any]:
     """The ``thread_settings`` of a ``thread_settings_applied`` event: the reference's
     fields, plus the ones it keeps elsewhere (sandbox policy, tier, summary, personality)."""
@@ -99,7 +113,7 @@ def applied_thread_settings(s: TurnSettings) -> dict[str, Any]:
         "model": s.model, "model_provider_id": s.provider_id,
         "approval_policy": s.approval_policy, "approvals_reviewer": s.approvals_reviewer,
         "requested_approvals_reviewer": s.approvals_reviewer,
-        "permission_profile": profile_of(s.sandbox_policy, cwd),
+        "permission_profile": profile_of(s.sandbox_policy, cwd), **_chosen_profile(s),
         "cwd": cwd, "runtime_workspace_roots": [cwd], "reasoning_effort": s.effort,
         "collaboration_mode": {"mode": s.collaboration_mode, "settings": {
             "model": s.model, "reasoning_effort": s.effort,
@@ -137,6 +151,7 @@ def persisted_settings(payload: dict[str, Any]) -> PersistedSettings:
         personality=_text(payload, "personality"),
         service_tier=_text(payload, "service_tier"),
         collaboration_mode=_text(mode, "mode") if isinstance(mode, dict) else None,
+        active_permission_profile=_active_profile(payload),
     )
 
 
@@ -162,7 +177,17 @@ def applied_settings(thread_settings: dict[str, Any], base: PersistedSettings
     applied = persisted_settings(context)
     return msgspec.structs.replace(base, **{
         field: getattr(applied, field) for field in base.__struct_fields__
-        if field in context})
+        if field in context}, active_permission_profile=_active_profile(thread_settings))
+
+
+def _active_profile(thread_settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The recorded ``active_permission_profile`` (``{id, extends?}``) in the wire's shape,
+    ``None`` when absent or unreadable."""
+    raw = thread_settings.get("active_permission_profile")
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        return None
+    extends = raw.get("extends")
+    return {"id": raw["id"], "extends": extends if isinstance(extends, str) else None}
 
 
 def follow_settings_line(current: PersistedSettings, kind: str, payload: Any

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from pycodex.store.rollout import iter_rollout
 
-#: characters of the message kept before and after the match
+#: characters (code points, not bytes or graphemes) of the message kept before and after
+#: the match, as the reference 0.171 cuts them
 SNIPPET_BEFORE = 49
-SNIPPET_AFTER = 95
+SNIPPET_AFTER = 96
 ELLIPSIS = "..."
 
 

@@ -31,11 +31,13 @@ _TURN_STARTS = ("task_started", "turn_started")
 
 class Tail(msgspec.Struct):
     """What the end of a rollout holds: its last turns (oldest first, at least as many as
-    asked for) and its last ``turn_context`` payload when it was asked for."""
+    asked for) and its last settings (``turn_context`` payload, later applied settings)
+    when they were asked for."""
 
     turns: list[Turn]
     context: dict[str, Any] | None = None
-    #: the ``thread_settings`` of a ``thread_settings_applied`` event after that context
+    #: the ``thread_settings`` of the last ``thread_settings_applied`` event after that
+    #: ``turn_context`` (a ``thread/settings/update`` since the last turn), when asked for
     applied: dict[str, Any] | None = None
 
 

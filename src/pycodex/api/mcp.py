@@ -231,6 +231,13 @@ async def mcp_server_resource_read(ctx: RequestContext, params: McpResourceReadP
 
 @route("config/mcpServer/reload")
 async def config_mcp_server_reload(ctx: RequestContext, params: None) -> dict[str, Any]:
+    _restart_loaded_threads(ctx)
+    return {}
+
+
+def _restart_loaded_threads(ctx: RequestContext) -> None:
+    """Restart the servers of every loaded thread from the re-read config, in the
+    background (fresh start-up notifications follow)."""
     from pycodex.api.threads import thread_manager
 
     for thread in ctx.app.get(thread_manager).all():
@@ -241,7 +248,6 @@ async def config_mcp_server_reload(ctx: RequestContext, params: None) -> dict[st
             thread.settings.config = {**thread.settings.config,
                                       "mcp_servers": _raw_servers(ctx, thread.settings.cwd)}
             start_thread_servers(ctx, thread)
-    return {}
 
 
 def _raw_servers(ctx: RequestContext, cwd: str) -> Any:
@@ -278,13 +284,14 @@ async def mcp_server_oauth_login(ctx: RequestContext, params: McpServerOauthLogi
     from pycodex.core.mcp.connection import http_headers
     from pycodex.core.mcp.oauth import DEFAULT_LOGIN_TIMEOUT_SECS, OAuthLogin, OAuthLoginError
 
-    port = config.get("mcp_oauth_callback_port")
+    port, callback_url = config.get("mcp_oauth_callback_port"), config.get("mcp_oauth_callback_url")
     login = OAuthLogin(
         server, ctx.app.options.codex_home,
         scopes=tuple(params.scopes) if params.scopes is not None else server.scopes,
         timeout_secs=DEFAULT_LOGIN_TIMEOUT_SECS if params.timeout_secs is None
         else max(1, params.timeout_secs),
         callback_port=port if isinstance(port, int) and not isinstance(port, bool) else None,
+        callback_url=callback_url if isinstance(callback_url, str) else None,
         headers=http_headers(server))
     try:
         authorization_url = await login.start()
@@ -301,6 +308,8 @@ async def mcp_server_oauth_login(ctx: RequestContext, params: McpServerOauthLogi
         if error is None:
             del done["error"]  # as the reference: no error key on success
         await ctx.outgoing.notify_async("mcpServer/oauthLogin/completed", done)
+        if error is None:  # as the reference: loaded threads restart with the tokens
+            _restart_loaded_threads(ctx)
 
     _background(asyncio.get_running_loop().create_task(finish()))
     return McpServerOauthLoginResponse(authorization_url=authorization_url, login_id=login_id)

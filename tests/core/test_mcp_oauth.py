@@ -318,3 +318,23 @@ async def test_keyring_store_without_a_keyring(
             "name": "docs", "success": False, "loginId": answer["loginId"], "threadId": None,
             "error": "failed to write OAuth tokens to keyring"}
     assert credentials(codex_home) == stored
+
+
+async def test_a_token_is_refreshed_at_the_authorization_servers_token_endpoint(
+    codex_home: Path, workdir: Path, mock: MockResponses
+) -> None:
+    """The authorization server on another origin than the MCP endpoint (which has no
+    ``/token``): an expired stored token is refreshed there when the server starts."""
+    async with oauth_server("2", "split", str(free_port())) as url, \
+            serving(codex_home, workdir, mock, table("docs", url)) as client:
+        answer = await login(client, "docs")
+        assert urlsplit(answer["authorizationUrl"]).netloc != urlsplit(url).netloc
+        await browse(answer["authorizationUrl"])
+        assert (await completed(client, answer["loginId"]))["success"] is True
+        first = credentials(codex_home)[store_key("docs", url)]
+        await asyncio.sleep(2.5)  # the access token lives two seconds
+        thread_id = await start_thread(client, workdir)
+        assert (await settled(client, thread_id, "docs"))["status"] == "ready"
+        refreshed = credentials(codex_home)[store_key("docs", url)]
+        assert refreshed["access_token"] != first["access_token"]
+        assert await stats(url) == {"issued": 1, "refreshed": 1}

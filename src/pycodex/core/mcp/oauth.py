@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+import httpx2
 from mcp.client.auth import OAuthClientProvider
+from mcp.client.auth.utils import (
+    build_oauth_authorization_server_metadata_discovery_urls,
+    build_protected_resource_metadata_discovery_urls,
+    handle_auth_metadata_response,
+    handle_protected_resource_response,
+)
 from mcp.client.session import ClientSession
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.auth import (
@@ -130,13 +137,48 @@ class CredentialStorage:
 
 class _Provider(OAuthClientProvider):
     """The SDK provider, plus: stored tokens keep their expiry, so an expired one is
-    refreshed before use."""
+    refreshed before use; and that refresh goes to the token endpoint of the authorization
+    server, discovered first (the SDK, before any 401, would post to ``<origin>/token``,
+    wrong when the authorization server lives on another origin)."""
 
     async def _initialize(self) -> None:
         await super()._initialize()
         tokens = self.context.current_tokens
         if tokens is not None and tokens.expires_in is not None:
             self.context.update_token_expiry(tokens)
+
+    async def _refresh_token(self) -> httpx2.Request:
+        if self.context.oauth_metadata is None:
+            try:
+                await self._discover_metadata()
+            except (httpx2.HTTPError, ValueError) as exc:  # the SDK's fallback then
+                logger.info("OAuth metadata discovery for `%s` failed: %s",
+                            self.context.server_url, type(exc).__name__)
+        return await super()._refresh_token()
+
+    async def _discover_metadata(self) -> None:
+        """Find the authorization server (the one the stored client was registered with,
+        else the one the protected resource metadata names) and read its metadata."""
+        server_url = self.context.server_url
+        client = self.context.client_info
+        issuer = client.issuer if client is not None else None
+        async with create_mcp_http_client() as http:
+            if issuer is None:
+                for url in build_protected_resource_metadata_discovery_urls(None, server_url):
+                    prm = await handle_protected_resource_response(await http.get(url))
+                    if prm is not None:
+                        self.context.protected_resource_metadata = prm
+                        issuer = str(prm.authorization_servers[0])
+                        break
+            for url in build_oauth_authorization_server_metadata_discovery_urls(issuer,
+                                                                                server_url):
+                ok, metadata = await handle_auth_metadata_response(await http.get(url))
+                if not ok:
+                    return
+                if metadata is not None:
+                    self.context.auth_server_url = issuer
+                    self.context.oauth_metadata = metadata
+                    return
 
 
 class _ClientMetadata(OAuthClientMetadata):

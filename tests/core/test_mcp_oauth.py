@@ -281,7 +281,8 @@ async def test_a_login_restarts_the_servers_of_loaded_threads(
     started again (starting → ready) once the login completed."""
     async with serving(codex_home, workdir, mock, table("docs", protected)) as client:
         thread_id = await start_thread(client, workdir)
-        assert (await settled(client, thread_id, "docs"))["status"] == "failed"
+        assert (await settled(client, thread_id, "docs"))["error"] == \
+            "The docs MCP server is not logged in. Run `codex mcp login docs`."
         seen = len(client.notifications("mcpServer/startupStatus/updated"))
         answer = await login(client, "docs")
         await browse(answer["authorizationUrl"])
@@ -311,7 +312,10 @@ async def test_keyring_store_without_a_keyring(
     async with serving(codex_home, workdir, mock, table("docs", protected),
                        mcp_oauth_credentials_store='"keyring"') as client:
         thread_id = await start_thread(client, workdir)
-        assert (await settled(client, thread_id, "docs"))["status"] == "failed"
+        assert (await settled(client, thread_id, "docs"))["error"] == \
+            "The docs MCP server is not logged in. Run `codex mcp login docs`."
+        listed = (await client.request("mcpServerStatus/list", {"threadId": thread_id}))["data"]
+        assert listed[0]["authStatus"] == "unknown"  # as the reference: no keyring to ask
         answer = await login(client, "docs")
         assert (await browse(answer["authorizationUrl"])).status_code == 200
         assert await completed(client, answer["loginId"]) == {

@@ -135,12 +135,17 @@ async def test_login_stores_tokens_that_the_server_is_then_started_with(
     assert await stats(protected) == {"issued": 1, "refreshed": 0}
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["same-origin", "split-origin"])
 async def test_an_expired_token_is_refreshed_when_the_server_starts(
-    codex_home: Path, workdir: Path, mock: MockResponses
+    codex_home: Path, workdir: Path, mock: MockResponses, split: bool
 ) -> None:
-    async with oauth_server("2") as url, \
+    """Also with the authorization server on another origin than the MCP endpoint (which
+    then has no ``/token``): the refresh goes to the discovered token endpoint."""
+    mode = ("split", str(free_port())) if split else ()
+    async with oauth_server("2", *mode) as url, \
             serving(codex_home, workdir, mock, table("docs", url)) as client:
         answer = await login(client, "docs")
+        assert (urlsplit(answer["authorizationUrl"]).netloc != urlsplit(url).netloc) == split
         await browse(answer["authorizationUrl"])
         assert (await completed(client, answer["loginId"]))["success"] is True
         first = credentials(codex_home)[store_key("docs", url)]
@@ -322,23 +327,3 @@ async def test_keyring_store_without_a_keyring(
             "name": "docs", "success": False, "loginId": answer["loginId"], "threadId": None,
             "error": "failed to write OAuth tokens to keyring"}
     assert credentials(codex_home) == stored
-
-
-async def test_a_token_is_refreshed_at_the_authorization_servers_token_endpoint(
-    codex_home: Path, workdir: Path, mock: MockResponses
-) -> None:
-    """The authorization server on another origin than the MCP endpoint (which has no
-    ``/token``): an expired stored token is refreshed there when the server starts."""
-    async with oauth_server("2", "split", str(free_port())) as url, \
-            serving(codex_home, workdir, mock, table("docs", url)) as client:
-        answer = await login(client, "docs")
-        assert urlsplit(answer["authorizationUrl"]).netloc != urlsplit(url).netloc
-        await browse(answer["authorizationUrl"])
-        assert (await completed(client, answer["loginId"]))["success"] is True
-        first = credentials(codex_home)[store_key("docs", url)]
-        await asyncio.sleep(2.5)  # the access token lives two seconds
-        thread_id = await start_thread(client, workdir)
-        assert (await settled(client, thread_id, "docs"))["status"] == "ready"
-        refreshed = credentials(codex_home)[store_key("docs", url)]
-        assert refreshed["access_token"] != first["access_token"]
-        assert await stats(url) == {"issued": 1, "refreshed": 1}

@@ -126,6 +126,34 @@ async def test_a_required_server_that_starts_lets_the_thread_start(
         assert (await settled(client, thread_id, "clock"))["status"] == "ready"
 
 
+async def test_a_required_server_is_started_once_for_the_check_and_the_thread(
+    codex_home: Path, workdir: Path, mock: MockResponses
+) -> None:
+    """The check waits for the thread's own start-up: one process, and its start-up
+    notifications follow ``thread/started``."""
+    starts = workdir.parent / "starts.log"
+    counted = f"""
+[mcp_servers.clock]
+command = "/bin/sh"
+args = ["-c", "echo start >> '{starts}'; exec '{sys.executable}' -m mcp_server_time"]
+required = true
+"""
+    async with serving(codex_home, workdir, mock, counted) as client:
+        thread_id = await start_thread(client, workdir)
+        assert (await settled(client, thread_id, "clock"))["status"] == "ready"
+        result = await client.request("mcpServer/tool/call", {
+            "threadId": thread_id, "server": "clock", "tool": "get_current_time",
+            "arguments": {"timezone": "UTC"}})
+        assert result["isError"] is False
+        order = [m.get("method") for m in client.received
+                 if m.get("method") in ("thread/started", "mcpServer/startupStatus/updated")]
+        assert order[0] == "thread/started"
+        statuses = [n["params"]["status"]
+                    for n in client.notifications("mcpServer/startupStatus/updated")]
+        assert statuses == ["starting", "ready"]
+    assert starts.read_text() == "start\n"
+
+
 # -- event streams ------------------------------------------------------------------------------
 async def test_event_streams_are_for_hosted_apps_only(
     codex_home: Path, workdir: Path, mock: MockResponses

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import stat
 import sys
 import uuid
@@ -134,12 +135,17 @@ async def test_login_stores_tokens_that_the_server_is_then_started_with(
     assert await stats(protected) == {"issued": 1, "refreshed": 0}
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["same-origin", "split-origin"])
 async def test_an_expired_token_is_refreshed_when_the_server_starts(
-    codex_home: Path, workdir: Path, mock: MockResponses
+    codex_home: Path, workdir: Path, mock: MockResponses, split: bool
 ) -> None:
-    async with oauth_server("2") as url, \
+    """Also with the authorization server on another origin than the MCP endpoint (which
+    then has no ``/token``): the refresh goes to the discovered token endpoint."""
+    mode = ("split", str(free_port())) if split else ()
+    async with oauth_server("2", *mode) as url, \
             serving(codex_home, workdir, mock, table("docs", url)) as client:
         answer = await login(client, "docs")
+        assert (urlsplit(answer["authorizationUrl"]).netloc != urlsplit(url).netloc) == split
         await browse(answer["authorizationUrl"])
         assert (await completed(client, answer["loginId"]))["success"] is True
         first = credentials(codex_home)[store_key("docs", url)]
@@ -229,3 +235,95 @@ async def test_tokens_stored_by_either_side_serve_the_other(
                 "oAuth", ["whoami"], None), first
     assert errors[0] == errors[1]
     assert (await stats(protected))["issued"] == 2
+
+
+async def test_callback_port_and_url_from_config(
+    codex_home: Path, workdir: Path, mock: MockResponses, protected: str
+) -> None:
+    """``mcp_oauth_callback_port`` is where the listener binds, ``mcp_oauth_callback_url``
+    the redirect URI sent (with the callback id appended), as the reference reads them."""
+    port = free_port()
+    async with serving(codex_home, workdir, mock, table("docs", protected),
+                       mcp_oauth_callback_port=str(port),
+                       mcp_oauth_callback_url=f'"http://localhost:{port}/oauth/cb"') as client:
+        answer = await login(client, "docs")
+        redirect = parse_qs(urlsplit(answer["authorizationUrl"]).query)["redirect_uri"][0]
+        assert redirect == f"http://localhost:{port}/oauth/cb/{callback_id(protected)}"
+        assert (await browse(answer["authorizationUrl"])).status_code == 200
+        assert (await completed(client, answer["loginId"]))["success"] is True
+    assert store_key("docs", protected) in credentials(codex_home)
+
+
+@pytest.mark.parametrize(("setting", "error"), [
+    ({"mcp_oauth_callback_port": "0"},
+     "invalid MCP OAuth callback port `0`: port must be between 1 and 65535"),
+    ({"mcp_oauth_callback_port": "BUSY"}, "Address in use (os error 98)"),
+    ({"mcp_oauth_callback_url": '"not a url"'}, "invalid MCP OAuth callback URL `not a url`"),
+])
+async def test_bad_callback_settings_refuse_the_login(
+    codex_home: Path, workdir: Path, mock: MockResponses, protected: str,
+    setting: dict[str, str], error: str
+) -> None:
+    """The reference's texts (probed on 0.171): a zero port, a port in use, a URL that
+    does not parse."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        settings = {k: str(busy.getsockname()[1]) if v == "BUSY" else v
+                    for k, v in setting.items()}
+        async with serving(codex_home, workdir, mock, table("docs", protected),
+                           **settings) as client:
+            with pytest.raises(ServerError) as refused:
+                await login(client, "docs")
+    assert (refused.value.code, refused.value.message) == (
+        -32603, f"failed to login to MCP server 'docs': {error}")
+
+
+async def test_a_login_restarts_the_servers_of_loaded_threads(
+    codex_home: Path, workdir: Path, mock: MockResponses, protected: str
+) -> None:
+    """As the reference: a thread whose server failed for lack of a login gets it
+    started again (starting → ready) once the login completed."""
+    async with serving(codex_home, workdir, mock, table("docs", protected)) as client:
+        thread_id = await start_thread(client, workdir)
+        assert (await settled(client, thread_id, "docs"))["error"] == \
+            "The docs MCP server is not logged in. Run `codex mcp login docs`."
+        seen = len(client.notifications("mcpServer/startupStatus/updated"))
+        answer = await login(client, "docs")
+        await browse(answer["authorizationUrl"])
+        assert (await completed(client, answer["loginId"]))["success"] is True
+        await client.wait_notification(
+            "mcpServer/startupStatus/updated", timeout=30,
+            where=lambda p: p["status"] == "ready")
+        statuses = [(n["params"]["threadId"], n["params"]["status"])
+                    for n in client.notifications("mcpServer/startupStatus/updated")[seen:]]
+        assert statuses == [(thread_id, "starting"), (thread_id, "ready")]
+        result = await client.request("mcpServer/tool/call", {
+            "threadId": thread_id, "server": "docs", "tool": "whoami"})
+        assert result["content"] == [{"type": "text", "text": "an authorized client"}]
+
+
+async def test_keyring_store_without_a_keyring(
+    codex_home: Path, workdir: Path, mock: MockResponses, protected: str
+) -> None:
+    """``mcp_oauth_credentials_store = "keyring"`` on a machine without a keyring service:
+    the login fails to store the tokens with the reference's error, nothing is written,
+    and tokens in the file are not used."""
+    async with serving(codex_home, workdir, mock, table("docs", protected)) as client:
+        answer = await login(client, "docs")  # file store ("auto"): tokens in the file
+        await browse(answer["authorizationUrl"])
+        assert (await completed(client, answer["loginId"]))["success"] is True
+    stored = credentials(codex_home)
+    async with serving(codex_home, workdir, mock, table("docs", protected),
+                       mcp_oauth_credentials_store='"keyring"') as client:
+        thread_id = await start_thread(client, workdir)
+        assert (await settled(client, thread_id, "docs"))["error"] == \
+            "The docs MCP server is not logged in. Run `codex mcp login docs`."
+        listed = (await client.request("mcpServerStatus/list", {"threadId": thread_id}))["data"]
+        assert listed[0]["authStatus"] == "unknown"  # as the reference: no keyring to ask
+        answer = await login(client, "docs")
+        assert (await browse(answer["authorizationUrl"])).status_code == 200
+        assert await completed(client, answer["loginId"]) == {
+            "name": "docs", "success": False, "loginId": answer["loginId"], "threadId": None,
+            "error": "failed to write OAuth tokens to keyring"}
+    assert credentials(codex_home) == stored

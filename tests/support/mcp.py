@@ -38,9 +38,10 @@ def add_servers(codex_home: Path, *tables: str) -> None:
 
 @contextlib.asynccontextmanager
 async def serving(codex_home: Path, workdir: Path, mock: MockResponses,
-                  *tables: str) -> AsyncIterator[AppServerClient]:
-    """A spawned pycodex with ``tables`` in its config; every message checked at the end."""
-    client = await client_with(codex_home, workdir, mock, *tables)
+                  *tables: str, **settings: str) -> AsyncIterator[AppServerClient]:
+    """A spawned pycodex with ``tables`` (and top-level ``settings``, TOML values) in its
+    config; every message checked at the end."""
+    client = await client_with(codex_home, workdir, mock, *tables, **settings)
     try:
         yield client
     finally:
@@ -75,8 +76,8 @@ def tool_search_call(query: str, call_id: str, limit: int | None = None) -> Repl
 
 
 async def client_with(codex_home: Path, workdir: Path, mock: MockResponses,
-                      *tables: str) -> AppServerClient:
-    write_config(codex_home, mock)
+                      *tables: str, **settings: str) -> AppServerClient:
+    write_config(codex_home, mock, **settings)
     add_servers(codex_home, *tables)
     home = codex_home.parent / "home"
     home.mkdir(exist_ok=True)

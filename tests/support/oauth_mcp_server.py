@@ -3,9 +3,10 @@ process serves the MCP endpoint ``/mcp`` (bearer tokens required) and a minimal 
 authorization server (metadata, dynamic client registration, ``/authorize`` that approves at
 once by redirecting to the client's callback, ``/token`` with refresh).
 
-Run ``python -m tests.support.oauth_mcp_server PORT [ACCESS_TOKEN_TTL [open]]``; it prints
-``ready`` once listening (``open``: no OAuth at all). ``GET /stats`` reports how many tokens
-were issued and refreshed."""
+Run ``python -m tests.support.oauth_mcp_server PORT [ACCESS_TOKEN_TTL [open | split AS_PORT]]``;
+it prints ``ready`` once listening (``open``: no OAuth at all; ``split``: the authorization
+server answers on ``AS_PORT`` only, another origin than the MCP endpoint's). ``GET /stats``
+reports how many tokens were issued and refreshed."""
 
 from __future__ import annotations
 
@@ -102,13 +103,13 @@ class MemoryAuthServer:
         self.access.pop(getattr(token, "token", ""), None)
 
 
-def build(port: int, ttl: int, *, protected: bool = True) -> Any:
+def build(port: int, ttl: int, *, protected: bool = True, issuer: str | None = None) -> Any:
     """The server; without ``protected`` it serves ``/mcp`` openly and knows no OAuth."""
     base = f"http://127.0.0.1:{port}"
     provider = MemoryAuthServer(ttl)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        auth = AuthSettings(issuer_url=base, resource_server_url=f"{base}/mcp",
+        auth = AuthSettings(issuer_url=issuer or base, resource_server_url=f"{base}/mcp",
                             validate_token_resource=False,
                             client_registration_options=ClientRegistrationOptions(enabled=True))
     server = (MCPServer("oauth-test", version="1.0.0", auth_server_provider=provider, auth=auth)
@@ -126,6 +127,22 @@ def build(port: int, ttl: int, *, protected: bool = True) -> Any:
     return server
 
 
+#: what only the authorization server answers
+_AS_PATHS = ("/authorize", "/token", "/register", "/revoke", "/.well-known/oauth-authorization")
+
+
+def split_origins(app: Any, as_port: int) -> Any:
+    """``app`` answering authorization-server paths on ``as_port`` only, the rest elsewhere."""
+    async def routed(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            on_as = scope["server"][1] == as_port
+            if on_as != scope["path"].startswith(_AS_PATHS):
+                await Response(status_code=404)(scope, receive, send)
+                return
+        await app(scope, receive, send)
+    return routed
+
+
 def main() -> None:
     import anyio
     import uvicorn
@@ -133,14 +150,21 @@ def main() -> None:
     port = int(sys.argv[1])
     ttl = int(sys.argv[2]) if len(sys.argv) > 2 else 3600
     protected = sys.argv[3:4] != ["open"]
-    app = build(port, ttl, protected=protected).streamable_http_app()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    as_port = int(sys.argv[4]) if sys.argv[3:4] == ["split"] else None
+    app = build(port, ttl, protected=protected,
+                issuer=f"http://127.0.0.1:{as_port}" if as_port else None).streamable_http_app()
+    ports = [port] if as_port is None else [port, as_port]
+    if as_port is not None:
+        app = split_origins(app, as_port)
+    servers = [uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=p, log_level="warning",
+                                             lifespan="on" if p == port else "off"))
+               for p in ports]
 
     async def run() -> None:
         async with anyio.create_task_group() as group:
-            group.start_soon(server.serve)
-            while not server.started:
+            for server in servers:
+                group.start_soon(server.serve)
+            while not all(server.started for server in servers):
                 await anyio.sleep(0.02)
             print("ready", flush=True)
 

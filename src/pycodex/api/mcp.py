@@ -67,9 +67,15 @@ def _background(task: asyncio.Task[Any]) -> None:
 def start_thread_servers(ctx: RequestContext, thread: LoadedThread) -> None:
     """Start a just-loaded thread's MCP servers in the background. Nothing of the ``mcp``
     SDK is imported for threads without servers; with servers, the import (~1.5 s) runs in
-    a worker thread after ``starting`` is announced, so it holds up no request or turn."""
+    a worker thread after ``starting`` is announced, so it holds up no request or turn.
+    Servers already started for the ``required`` check are adopted instead."""
     from pycodex.api.threads import thread_manager
 
+    pending = thread.mcp
+    if pending is not None and isinstance(pending.host, _Pending):
+        host = ThreadHost(ctx, ctx.app.get(thread_manager), thread)
+        _background(asyncio.get_running_loop().create_task(_adopt(thread, host, pending)))
+        return
     configs = server_configs(thread.settings.config)
     if not configs:
         return
@@ -93,6 +99,49 @@ async def _start(thread: LoadedThread, host: ThreadHost, configs: list[McpServer
     thread.mcp = manager
     await manager.start(configs, quiet=frozenset(enabled))
     return manager
+
+
+class _Pending:
+    """The host of a thread's servers started before the thread is announced (to check
+    its ``required`` ones): notifications are held until the thread adopts the servers;
+    elicitations are declined (nobody to ask yet)."""
+
+    thread_id = ""
+
+    def __init__(self) -> None:
+        self.held: list[McpServerStatusUpdatedNotification] = []
+
+    async def emit(self, notification: msgspec.Struct) -> None:
+        assert isinstance(notification, McpServerStatusUpdatedNotification)
+        self.held.append(notification)
+
+    async def ask(self, params: msgspec.Struct) -> Any:
+        return {"action": "decline", "content": None}
+
+    async def waiting(self, flag: str, on: bool) -> None:
+        return None
+
+
+async def start_before_thread(ctx: RequestContext, thread: LoadedThread) -> McpManager:
+    """Start a not yet announced thread's servers (``thread.mcp``); returns once its
+    ``required`` ones settled."""
+    module = await asyncio.to_thread(importlib.import_module, "pycodex.core.mcp.manager")
+    manager: McpManager = module.McpManager(_Pending(), codex_home=ctx.app.options.codex_home)
+    thread.mcp = manager
+    await manager.start(server_configs(thread.settings.config))
+    await asyncio.gather(*(c.settled.wait() for c in manager.connections.values()
+                           if c.config.required))
+    return manager
+
+
+async def _adopt(thread: LoadedThread, host: ThreadHost, manager: McpManager) -> None:
+    """Give the thread its servers: what they announced so far, then live."""
+    pending = manager.host
+    assert isinstance(pending, _Pending)
+    while pending.held:
+        held = pending.held.pop(0)
+        await host.emit(msgspec.structs.replace(held, thread_id=thread.id))
+    manager.host = host
 
 
 def _thread(ctx: RequestContext, thread_id: str) -> LoadedThread:
@@ -231,6 +280,13 @@ async def mcp_server_resource_read(ctx: RequestContext, params: McpResourceReadP
 
 @route("config/mcpServer/reload")
 async def config_mcp_server_reload(ctx: RequestContext, params: None) -> dict[str, Any]:
+    _restart_loaded_threads(ctx)
+    return {}
+
+
+def _restart_loaded_threads(ctx: RequestContext) -> None:
+    """Restart the servers of every loaded thread from the re-read config, in the
+    background (fresh start-up notifications follow)."""
     from pycodex.api.threads import thread_manager
 
     for thread in ctx.app.get(thread_manager).all():
@@ -241,7 +297,6 @@ async def config_mcp_server_reload(ctx: RequestContext, params: None) -> dict[st
             thread.settings.config = {**thread.settings.config,
                                       "mcp_servers": _raw_servers(ctx, thread.settings.cwd)}
             start_thread_servers(ctx, thread)
-    return {}
 
 
 def _raw_servers(ctx: RequestContext, cwd: str) -> Any:
@@ -278,13 +333,14 @@ async def mcp_server_oauth_login(ctx: RequestContext, params: McpServerOauthLogi
     from pycodex.core.mcp.connection import http_headers
     from pycodex.core.mcp.oauth import DEFAULT_LOGIN_TIMEOUT_SECS, OAuthLogin, OAuthLoginError
 
-    port = config.get("mcp_oauth_callback_port")
+    port, callback_url = config.get("mcp_oauth_callback_port"), config.get("mcp_oauth_callback_url")
     login = OAuthLogin(
         server, ctx.app.options.codex_home,
         scopes=tuple(params.scopes) if params.scopes is not None else server.scopes,
         timeout_secs=DEFAULT_LOGIN_TIMEOUT_SECS if params.timeout_secs is None
         else max(1, params.timeout_secs),
         callback_port=port if isinstance(port, int) and not isinstance(port, bool) else None,
+        callback_url=callback_url if isinstance(callback_url, str) else None,
         headers=http_headers(server))
     try:
         authorization_url = await login.start()
@@ -301,6 +357,8 @@ async def mcp_server_oauth_login(ctx: RequestContext, params: McpServerOauthLogi
         if error is None:
             del done["error"]  # as the reference: no error key on success
         await ctx.outgoing.notify_async("mcpServer/oauthLogin/completed", done)
+        if error is None:  # as the reference: loaded threads restart with the tokens
+            _restart_loaded_threads(ctx)
 
     _background(asyncio.get_running_loop().create_task(finish()))
     return McpServerOauthLoginResponse(authorization_url=authorization_url, login_id=login_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pycodex.api.context import RequestContext
+from pycodex.core.threads import LoadedThread
 from pycodex.protocol.errors import INTERNAL_ERROR, RpcError
 
 __all__ = ["require_servers"]
@@ -18,24 +19,21 @@ def _any_required(config: dict[str, Any]) -> bool:
         isinstance(entry, dict) and entry.get("required") is True for entry in servers.values())
 
 
-async def require_servers(ctx: RequestContext, config: dict[str, Any], action: str) -> None:
+async def require_servers(ctx: RequestContext, thread: LoadedThread, action: str) -> None:
     """Fail ``thread/start`` (``action`` "creating"), ``thread/fork`` ("forking") or
     ``thread/resume`` ("resuming") as the reference does when a ``required`` server of the
-    thread's config cannot start. They are started once to find out (and stopped again:
-    the thread starts its servers afresh once loaded)."""
-    if not _any_required(config):  # the common case, decided without importing api.mcp
+    thread's config cannot start. The thread's servers are started here, once: when the
+    required ones are ready, the thread keeps them (their start-up notifications go out
+    once it is announced); otherwise they are stopped and nothing was announced."""
+    if not _any_required(thread.settings.config):  # the common case, without api.mcp
         return
-    from pycodex.api.mcp import connect_once, server_configs
+    from pycodex.api.mcp import start_before_thread
 
-    required = [c for c in server_configs(config) if c.enabled and c.required]
-    if not required:
-        return
-    manager = await connect_once(ctx, required)
-    try:
-        failed = [c for c in manager.connections.values() if c.state != "ready"]
-    finally:
-        await manager.close()
+    manager = await start_before_thread(ctx, thread)
+    failed = [c for c in manager.connections.values() if c.config.required and c.state != "ready"]
     if failed:
+        thread.mcp = None
+        await manager.close()
         causes = "; ".join(f"{c.name}: {c.cause or c.error}" for c in failed)
         raise RpcError(INTERNAL_ERROR, f"error {action} thread: Fatal error: Failed to "
                        f"initialize session: required MCP servers failed to initialize: {causes}")

@@ -307,7 +307,7 @@ def _after_thread_started(ctx: RequestContext, thread: LoadedThread) -> None:
 async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Any:
     mgr = ctx.app.get(thread_manager)
     thread, created = _new_loaded(ctx, mgr, params, ephemeral=bool(params.ephemeral))
-    await require_servers(ctx, thread.settings.config, "creating")
+    await require_servers(ctx, thread, "creating")
     thread.history_mode = params.history_mode or "paginated"  # 0.171's default
     thread.settings.dynamic_tools = params.dynamic_tools
     thread.settings.experimental_raw_events = params.experimental_raw_events
@@ -362,7 +362,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Any:
                               whole=not params.exclude_turns)
     thread, _ = _new_loaded(ctx, mgr, params, ephemeral=False,
                             persisted=thread_service.recorded_settings(stored), resume=True)
-    await require_servers(ctx, thread.settings.config, "resuming")
+    await require_servers(ctx, thread, "resuming")
     thread.id = thread_id
     thread_service.restore(mgr, thread, stored, path, summary)
     turns = stored.turns
@@ -452,7 +452,7 @@ async def thread_fork(ctx: RequestContext, params: ThreadForkParams) -> Any:
     source = await thread_service.fork_source(mgr, source_id, path)
     thread, created = _new_loaded(ctx, mgr, params, ephemeral=params.ephemeral,
                                   persisted=source.persisted)
-    await require_servers(ctx, thread.settings.config, "forking")
+    await require_servers(ctx, thread, "forking")
     turns = await thread_service.write_fork(mgr, thread, created, source_id, source)
     name = source.name
     mgr.register(thread, ctx.connection_id)

@@ -34,6 +34,8 @@ class McpServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     enabled_tools: tuple[str, ...] | None = None
     disabled_tools: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
+    oauth_store: str = "auto"
+    """The top-level ``mcp_oauth_credentials_store``: ``auto``, ``file`` or ``keyring``."""
 
     @property
     def is_http(self) -> bool:
@@ -96,7 +98,7 @@ def _flag(entry: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _server(name: str, entry: dict[str, Any]) -> McpServerConfig:
+def _server(name: str, entry: dict[str, Any], oauth_store: str) -> McpServerConfig:
     command = _string(entry, "command")
     url = _string(entry, "url")
     if command is not None and url is not None:
@@ -116,7 +118,7 @@ def _server(name: str, entry: dict[str, Any]) -> McpServerConfig:
                                       DEFAULT_STARTUP_TIMEOUT_SECS),
         tool_timeout_secs=_seconds(entry, "tool_timeout_sec", DEFAULT_TOOL_TIMEOUT_SECS),
         enabled_tools=enabled_tools, disabled_tools=_strings(entry, "disabled_tools"),
-        scopes=_strings(entry, "scopes"),
+        scopes=_strings(entry, "scopes"), oauth_store=oauth_store,
     )
 
 
@@ -129,12 +131,14 @@ def parse_mcp_servers(config: dict[str, Any]) -> tuple[list[McpServerConfig], li
         return [], ["ignoring `mcp_servers`: expected a table"]
     servers: list[McpServerConfig] = []
     warnings: list[str] = []
+    store = config.get("mcp_oauth_credentials_store")
+    oauth_store = store if store in ("file", "keyring") else "auto"
     for name in table:
         entry = table[name]
         try:
             if not isinstance(entry, dict):
                 raise _BadEntry("expected a table")
-            servers.append(_server(str(name), entry))
+            servers.append(_server(str(name), entry, oauth_store))
         except _BadEntry as exc:
             warnings.append(f"ignoring MCP server `{name}`: {exc}")
     return servers, warnings

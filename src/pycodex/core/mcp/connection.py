@@ -30,7 +30,7 @@ __all__ = ["ConnectionState", "ElicitFn", "McpCallError", "McpConnection"]
 logger = logging.getLogger(__name__)
 
 ConnectionState = Literal["starting", "ready", "failed", "cancelled"]
-AuthStatus = Literal["unsupported", "notLoggedIn", "bearerToken", "oAuth"]
+AuthStatus = Literal["unknown", "unsupported", "notLoggedIn", "bearerToken", "oAuth"]
 #: ``elicit(server_name, request) -> answer``: a server's ``elicitation/create`` params (wire
 #: shape) forwarded to the client; returns ``{action, content}``.
 ElicitFn = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -99,9 +99,12 @@ class McpConnection:
         #: ``authStatus`` as the reference reports it (``notLoggedIn`` once a start-up was
         #: refused for want of a token)
         self.auth_status: AuthStatus = "unsupported" if config.url is None else \
-            "bearerToken" if config.bearer_token_env_var else "unsupported"
+            "bearerToken" if config.bearer_token_env_var else \
+            "unknown" if config.oauth_store == "keyring" else "unsupported"
         #: the HTTP server answered 401 (it wants a token)
         self._refused = False
+        #: refused, and no stored login was there to offer
+        self.logged_out = False
         self.name = config.name
         self.state: ConnectionState = "starting"
         self.error: str | None = None
@@ -160,6 +163,7 @@ class McpConnection:
                     self.cause = describe_error(leaf)
                     if self._refused:  # words a client can tell a login is needed by
                         self.cause = "handshaking with MCP server failed: Auth required"
+                        self.logged_out = self.auth_status != "oAuth"
                         if self.auth_status == "unsupported":
                             self.auth_status = "notLoggedIn"
                     self.error = f"MCP startup failed: {self.cause}"

@@ -171,7 +171,10 @@ class McpManager:
 
     async def _announce(self, conn: McpConnection) -> None:
         error = None
-        if conn.state == "failed":
+        if conn.state == "failed" and conn.logged_out:  # the reference's words
+            error = (f"The {conn.name} MCP server is not logged in. "
+                     f"Run `codex mcp login {conn.name}`.")
+        elif conn.state == "failed":
             error = f"MCP client for `{conn.name}` failed to start: {conn.error}"
         await self.host.emit(McpServerStatusUpdatedNotification(
             thread_id=self.host.thread_id, name=conn.name, status=conn.state, error=error,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import errno
 import hashlib
 import logging
 import time
@@ -21,7 +22,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+import httpx2
 from mcp.client.auth import OAuthClientProvider
+from mcp.client.auth.utils import (
+    build_oauth_authorization_server_metadata_discovery_urls,
+    build_protected_resource_metadata_discovery_urls,
+    handle_auth_metadata_response,
+    handle_protected_resource_response,
+)
 from mcp.client.session import ClientSession
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.auth import (
@@ -37,11 +45,12 @@ from pycodex.auth.loopback import read_target, respond
 from pycodex.config.mcp import McpServerConfig
 
 __all__ = ["DEFAULT_LOGIN_TIMEOUT_SECS", "CredentialStorage", "OAuthLogin", "OAuthLoginError",
-           "callback_id", "stored_auth"]
+           "callback_id", "redirect_uri_for", "stored_auth"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LOGIN_TIMEOUT_SECS = 300
+KEYRING_WRITE_FAILED = "failed to write OAuth tokens to keyring"
 #: how long the request waits for the server to lead to an authorization URL
 _DISCOVERY_TIMEOUT_SECS = 30.0
 _DONE_PAGE = (b"<!doctype html><html><head><meta charset='utf-8'><title>Signed in</title>"
@@ -65,15 +74,24 @@ def callback_id(server_url: str) -> str:
 
 class CredentialStorage:
     """The SDK's ``TokenStorage`` over ``$CODEX_HOME/.credentials.json``. A just-registered
-    client is held in memory and written with the tokens it gets."""
+    client is held in memory and written with the tokens it gets.
 
-    def __init__(self, codex_home: Path, server_name: str, server_url: str) -> None:
+    ``mcp_oauth_credentials_store = "keyring"`` asks for the OS keyring only; pycodex has
+    none to offer, so it behaves as the reference does where no keyring service runs: no
+    tokens are found, and storing fails with the reference's error ("auto" falls back to
+    the file, as the reference's does without a keyring)."""
+
+    def __init__(self, codex_home: Path, server_name: str, server_url: str,
+                 store: str = "auto") -> None:
         self.codex_home = codex_home
         self.server_name = server_name
         self.server_url = server_url
+        self.keyring_only = store == "keyring"
         self._client: OAuthClientInformationFull | None = None
 
     def stored(self) -> mcp_credentials.StoredMcpTokens | None:
+        if self.keyring_only:
+            return None
         return mcp_credentials.load(self.codex_home, self.server_name, self.server_url)
 
     async def get_tokens(self) -> OAuthToken | None:
@@ -88,6 +106,8 @@ class CredentialStorage:
                           scope=" ".join(stored.scopes) or None)
 
     async def set_tokens(self, tokens: OAuthToken) -> None:
+        if self.keyring_only:
+            raise OAuthLoginError(KEYRING_WRITE_FAILED)
         previous = self.stored()
         client = self._client
         client_id = client.client_id if client is not None else \
@@ -117,13 +137,48 @@ class CredentialStorage:
 
 class _Provider(OAuthClientProvider):
     """The SDK provider, plus: stored tokens keep their expiry, so an expired one is
-    refreshed before use."""
+    refreshed before use; and that refresh goes to the token endpoint of the authorization
+    server, discovered first (the SDK, before any 401, would post to ``<origin>/token``,
+    wrong when the authorization server lives on another origin)."""
 
     async def _initialize(self) -> None:
         await super()._initialize()
         tokens = self.context.current_tokens
         if tokens is not None and tokens.expires_in is not None:
             self.context.update_token_expiry(tokens)
+
+    async def _refresh_token(self) -> httpx2.Request:
+        if self.context.oauth_metadata is None:
+            try:
+                await self._discover_metadata()
+            except (httpx2.HTTPError, ValueError) as exc:  # the SDK's fallback then
+                logger.info("OAuth metadata discovery for `%s` failed: %s",
+                            self.context.server_url, type(exc).__name__)
+        return await super()._refresh_token()
+
+    async def _discover_metadata(self) -> None:
+        """Find the authorization server (the one the stored client was registered with,
+        else the one the protected resource metadata names) and read its metadata."""
+        server_url = self.context.server_url
+        client = self.context.client_info
+        issuer = client.issuer if client is not None else None
+        async with create_mcp_http_client() as http:
+            if issuer is None:
+                for url in build_protected_resource_metadata_discovery_urls(None, server_url):
+                    prm = await handle_protected_resource_response(await http.get(url))
+                    if prm is not None:
+                        self.context.protected_resource_metadata = prm
+                        issuer = str(prm.authorization_servers[0])
+                        break
+            for url in build_oauth_authorization_server_metadata_discovery_urls(issuer,
+                                                                                server_url):
+                ok, metadata = await handle_auth_metadata_response(await http.get(url))
+                if not ok:
+                    return
+                if metadata is not None:
+                    self.context.auth_server_url = issuer
+                    self.context.oauth_metadata = metadata
+                    return
 
 
 class _ClientMetadata(OAuthClientMetadata):
@@ -159,7 +214,7 @@ def stored_auth(config: McpServerConfig, codex_home: Path) -> OAuthClientProvide
     (a new login)."""
     if config.url is None or config.bearer_token_env_var:
         return None
-    storage = CredentialStorage(codex_home, config.name, config.url)
+    storage = CredentialStorage(codex_home, config.name, config.url, config.oauth_store)
     stored = storage.stored()
     key = (codex_home, config.name, config.url)
     if stored is None:
@@ -171,6 +226,39 @@ def stored_auth(config: McpServerConfig, codex_home: Path) -> OAuthClientProvide
         redirect = f"http://127.0.0.1/callback/{callback_id(config.url)}"
         provider = _PROVIDERS[key] = _Provider(config.url, _metadata(redirect), storage)
     return provider
+
+
+def redirect_uri_for(server_url: str, callback_url: str | None, port: int) -> str:
+    """The redirect URI a login sends: ``mcp_oauth_callback_url`` when set, else the
+    loopback listener's ``/callback``; either way with the server's callback id appended
+    to the path, as the reference does."""
+    base = callback_url if callback_url is not None else f"http://127.0.0.1:{port}/callback"
+    parts = urlsplit(base)
+    if not parts.scheme or (parts.scheme in ("http", "https") and not parts.hostname):
+        raise OAuthLoginError(f"invalid MCP OAuth callback URL `{base}`")
+    path = parts.path or "/"
+    suffix = callback_id(server_url)
+    path = f"{path}{suffix}" if path.endswith("/") else f"{path}/{suffix}"
+    return urlunsplit(parts._replace(path=path))
+
+
+def _bind_host(callback_url: str | None) -> str:
+    """Loopback unless the configured callback URL names another host (then every
+    interface, so that host can forward to it), as the reference binds."""
+    host = urlsplit(callback_url).hostname if callback_url else None
+    return "127.0.0.1" if host in (None, "localhost", "127.0.0.1", "::1") else "0.0.0.0"
+
+
+#: the reference's (musl) texts of the errors a listener meets
+_OS_ERRORS = {errno.EADDRINUSE: "Address in use", errno.EACCES: "Permission denied",
+              errno.EADDRNOTAVAIL: "Address not available"}
+
+
+def _os_error(exc: OSError) -> str:
+    if exc.errno is None:
+        return str(exc)
+    text = _OS_ERRORS.get(exc.errno, exc.strerror or str(exc))
+    return f"{text} (os error {exc.errno})"
 
 
 def _provider_error(params: dict[str, str]) -> str:
@@ -188,15 +276,16 @@ class OAuthLogin:
 
     def __init__(self, config: McpServerConfig, codex_home: Path, *,
                  scopes: tuple[str, ...] = (), timeout_secs: float = DEFAULT_LOGIN_TIMEOUT_SECS,
-                 callback_port: int | None = None, headers: dict[str, str] | None = None
-                 ) -> None:
+                 callback_port: int | None = None, callback_url: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         assert config.url is not None
         self.config = config
         self.url = config.url
         self.codex_home = codex_home
         self.scopes = scopes
         self.timeout_secs = max(1.0, timeout_secs)
-        self.callback_port = callback_port or 0
+        self.callback_port = callback_port
+        self.callback_url = callback_url
         self.headers = headers or {}
         loop = asyncio.get_running_loop()
         self._authorization_url: asyncio.Future[str] = loop.create_future()
@@ -206,16 +295,27 @@ class OAuthLogin:
 
     async def start(self) -> str:
         """Listen for the callback and run the flow up to the authorization URL."""
-        path = f"/callback/{callback_id(self.url)}"
+        if self.callback_port == 0:
+            raise OAuthLoginError("invalid MCP OAuth callback port `0`: port must be between "
+                                  "1 and 65535")
+        path: list[str] = []  # known once listening: the callback comes after that
         try:
             self._listener = await asyncio.start_server(
-                lambda r, w: self._serve(r, w, path), "127.0.0.1", self.callback_port)
+                lambda r, w: self._serve(r, w, path[0]), _bind_host(self.callback_url),
+                self.callback_port or 0)
         except OSError as exc:
-            raise OAuthLoginError(f"failed to listen for the OAuth callback: {exc}") from None
+            raise OAuthLoginError(_os_error(exc)) from None
         port = self._listener.sockets[0].getsockname()[1]
+        try:
+            redirect_uri = redirect_uri_for(self.url, self.callback_url, port)
+        except OAuthLoginError:
+            await self.close()
+            raise
+        path.append(urlsplit(redirect_uri).path)
         provider = _Provider(
-            self.url, _metadata(f"http://127.0.0.1:{port}{path}", self.scopes),
-            CredentialStorage(self.codex_home, self.config.name, self.url),
+            self.url, _metadata(redirect_uri, self.scopes),
+            CredentialStorage(self.codex_home, self.config.name, self.url,
+                              self.config.oauth_store),
             redirect_handler=self._redirect, callback_handler=self._wait_callback)
         self._flow = asyncio.get_running_loop().create_task(self._connect(provider))
         url_or_end: set[asyncio.Future[Any]] = {self._authorization_url, self._flow}

@@ -122,3 +122,40 @@ async def test_reference_turn_context_restores_settings(
     assert resumed["activePermissionProfile"] is None
     assert resumed["collaborationMode"] == {"mode": "plan", "settings": {
         "model": "gpt-6-sol", "reasoning_effort": "low", "developer_instructions": None}}
+
+
+def _told(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (role, first text) of each message of a request's input."""
+    return [(item["role"], item["content"][0]["text"]) for item in body["input"]
+            if item.get("type") == "message"]
+
+
+async def test_changed_permissions_and_cwd_are_told_to_the_model_on_the_next_turn(
+    spawn: ServerFactory, codex_home: Path, workdir: Path, mock: MockResponses
+) -> None:
+    """As the reference does after ``/permissions`` or a new cwd: the next turn's request
+    tells the model the new permissions (a developer message) and the new environment
+    (a user message) before the user's words; an unchanged turn tells nothing again."""
+    write_config(codex_home, mock)  # never, danger-full-access
+    client = await spawn(env={"MOCK_API_KEY": "k"})
+    thread_id = await start_thread(client, workdir)
+    sub = workdir / "sub"
+    sub.mkdir()
+    mock.push(text_reply("one"), text_reply("two"), text_reply("three"), text_reply("four"))
+    await run_turn(client, thread_id, "first")
+    first = _told(mock.requests[-1].body)
+    await run_turn(client, thread_id, "second", approvalPolicy="on-request",
+                   sandboxPolicy={"type": "workspaceWrite"})
+    second = _told(mock.requests[-1].body)
+    added = second[len(first) + 1:]  # after the first turn's answer
+    assert [role for role, _ in added] == ["developer", "user"]
+    assert "<permissions instructions>" in added[0][1] and added[1][1] == "second"
+    assert added[0][1] != first[0][1]  # not the first turn's permissions
+    await run_turn(client, thread_id, "third")
+    third = _told(mock.requests[-1].body)
+    assert [role for role, _ in third[len(second) + 1:]] == ["user"]  # nothing changed
+    await run_turn(client, thread_id, "fourth", cwd=str(sub))
+    fourth = _told(mock.requests[-1].body)
+    assert [role for role, _ in fourth[len(third) + 1:]] == ["user", "user"]
+    assert "<environment_context>" in fourth[len(third) + 1][1]
+    assert str(sub) in fourth[len(third) + 1][1]

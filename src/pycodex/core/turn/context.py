@@ -40,6 +40,30 @@ def initial_context(settings: TurnSettings, codex_home: Path) -> list[ResponseIt
     return items
 
 
+def told_settings(settings: TurnSettings) -> tuple[Any, ...]:
+    """What the model has been told of ``settings`` (its permissions and where it works):
+    when this changes between turns, :func:`settings_update` tells it again."""
+    return (settings.sandbox_policy, settings.approval_policy, str(settings.cwd))
+
+
+def settings_update(told: tuple[Any, ...], settings: TurnSettings) -> list[ResponseItem]:
+    """The items that tell the model what changed since ``told`` (as the reference does
+    after ``/permissions`` or a new cwd): the permissions again, the environment again."""
+    sandbox, approval, cwd = told
+    s = settings
+    roots = writable_roots(s)
+    items: list[ResponseItem] = []
+    if (sandbox, approval) != (s.sandbox_policy, s.approval_policy):
+        items.append({"type": "message", "role": "developer", "content": [{
+            "type": "input_text",
+            "text": instructions.permissions_text(s.sandbox_policy, s.approval_policy,
+                                                  roots)}]})
+    if cwd != str(s.cwd):
+        items.append(message("user", instructions.environment_context(
+            s.cwd, _user_shell(), s.sandbox_policy, roots)))
+    return items
+
+
 def turn_context_line(settings: TurnSettings, turn_id: str) -> tuple[str, dict[str, Any]]:
     """The ``turn_context`` rollout line of a turn (the reference's format, see
     :mod:`pycodex.core.turn_context`)."""

@@ -31,7 +31,12 @@ from pycodex.core.tool_router import ToolRouter
 from pycodex.core.tools.context import ThreadToolState, ToolContext
 from pycodex.core.turn import compaction
 from pycodex.core.turn.active import ActiveTurn, full_turn_error, turn_snapshot
-from pycodex.core.turn.context import initial_context, turn_context_line
+from pycodex.core.turn.context import (
+    initial_context,
+    settings_update,
+    told_settings,
+    turn_context_line,
+)
 from pycodex.core.turn.history import History, ResponseItem, message, message_text
 from pycodex.core.turn.inputs import user_input_to_content, wire_user_inputs
 from pycodex.core.turn.request import RequestBuilder
@@ -90,6 +95,9 @@ class ThreadEngine:
         self.settings = settings
         self.history = History(history)
         self.context_recorded = bool(self.history)
+        #: the settings the model was last told of (a thread from its rollout: those it
+        #: ran its last turn with)
+        self.told = told_settings(settings)
         self.tokens = tokens or TokenLedger()
         self.router = router or ToolRouter()
         self.requests = RequestBuilder(host)
@@ -247,6 +255,7 @@ class ThreadEngine:
             else:
                 hooks = await turn_points.turn_start(self, turn, inputs)  # hooks
                 await self._record_initial_context()
+                await self._record_settings_update()
                 await host.persist([turn_context_line(self.settings, turn.id)])
                 if not hooks.blocked:  # hooks: a refused prompt ends the turn here
                     await self._record_prompt(turn, inputs, hidden=turn.hidden_input)
@@ -402,6 +411,7 @@ class ThreadEngine:
         if self.context_recorded:
             return
         self.context_recorded = True
+        self.told = told_settings(self.settings)
         items = initial_context(self.settings, self.host.codex_home)
         skills = await asyncio.to_thread(  # skills: first part of the developer message
             skill_context.skills_text, self.host.codex_home, self.settings.cwd)
@@ -409,6 +419,15 @@ class ThreadEngine:
             items[0]["content"].insert(0, {"type": "input_text", "text": skills})
         self.history.extend(items)
         await self.host.persist([("response_item", item) for item in items])
+
+    async def _record_settings_update(self) -> None:
+        """Tell the model of permissions or a cwd changed since it was last told."""
+        told = told_settings(self.settings)
+        if told != self.told:
+            items = settings_update(self.told, self.settings)
+            self.told = told
+            if items:
+                await self._record_items(items)
 
     async def _record_user_input(self, turn: ActiveTurn, inputs: list[dict[str, Any]], *,
                                  record: bool = True) -> None:

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.support.hooks import relative, side_by_side, trust_all
+from tests.support.hooks import hook_tree, relative, side_by_side, trust_all
 from tests.support.mcp import EVERYTHING_STDIO, add_servers, namespaced_call, settled
 from tests.support.mock_responses import MockResponses, text_reply
 from tests.support.reference import REFERENCE
@@ -76,15 +74,7 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
 
 
 def setup_tree(root: Path, script: Path) -> tuple[Path, Path, Path]:
-    """A CODEX_HOME whose hooks.json runs ``script`` for PermissionRequest, and a git repo."""
-    home, repo, log = root / "codex-home", root / "repo", root / "log"
-    for path in (home, repo, log, root / "user-home"):
-        path.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    groups = {"PermissionRequest": [{"hooks": [
-        {"type": "command", "command": f"{sys.executable} {script}"}]}]}
-    (home / "hooks.json").write_text(json.dumps({"hooks": groups}))
-    return home, repo, log
+    return hook_tree(root, script, ("PermissionRequest",))
 
 
 async def test_mcp_approval_runs_permission_hooks_as_the_reference(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,21 +17,21 @@ from tests.support.approvals import answer, statuses
 from tests.support.client import AppServerClient, ServerError
 from tests.support.exec import begin_turn, finish_turn, items, start_thread, tool_output
 from tests.support.hooks import handler_groups, runs, trust_all
-from tests.support.mcp import free_port, namespaced_call, serving, settled
+from tests.support.mcp import (
+    EVERYTHING,
+    EVERYTHING_STDIO,
+    NODE,
+    free_port,
+    namespaced_call,
+    serving,
+    settled,
+)
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 
-EVERYTHING = (Path.home() / ".cache/pycodex-mcp-everything/node_modules/@modelcontextprotocol"
-              / "server-everything/dist/index.js")
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None or not EVERYTHING.is_file(),
+pytestmark = pytest.mark.skipif(EVERYTHING_STDIO is None,
                                 reason="node or @modelcontextprotocol/server-everything "
                                        "(installed by .ci/run) is absent")
-
-STDIO = f"""
-[mcp_servers.every]
-command = "{NODE}"
-args = ["{EVERYTHING}", "stdio"]
-"""
+STDIO = EVERYTHING_STDIO or ""
 #: allows a call unless its arguments name ``denied.gz``; logs its stdin to LOG
 PERMISSION_HOOK = """\
 import json, sys

@@ -5,16 +5,13 @@ the answer and ends the turn."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.support.hooks import side_by_side, trust_all
+from tests.support.hooks import hook_tree, side_by_side, trust_all
 from tests.support.mock_responses import MockResponses, slow_text_reply, text_reply
 from tests.support.reference import REFERENCE
 
@@ -76,13 +73,7 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
 
 
 def setup_tree(root: Path, script: Path) -> tuple[Path, Path, Path]:
-    home, repo, log = root / "codex-home", root / "repo", root / "log"
-    for path in (home, repo, log, root / "user-home"):
-        path.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    (home / "hooks.json").write_text(json.dumps({"hooks": {"UserPromptSubmit": [{"hooks": [
-        {"type": "command", "command": f"{sys.executable} {script}"}]}]}}))
-    return home, repo, log
+    return hook_tree(root, script, ("UserPromptSubmit",))
 
 
 async def test_steer_cuts_the_streamed_answer_as_the_reference(tmp_path: Path) -> None:

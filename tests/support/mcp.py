@@ -30,12 +30,12 @@ args = ["-m", "mcp_server_time", "--local-timezone", "UTC"]
 #: None when node or the package (installed by ``.ci/run``) is absent
 EVERYTHING = (Path.home() / ".cache/pycodex-mcp-everything/node_modules/@modelcontextprotocol"
               / "server-everything/dist/index.js")
-_NODE = shutil.which("node")
+NODE = shutil.which("node")
 EVERYTHING_STDIO = (f"""
 [mcp_servers.every]
-command = "{_NODE}"
+command = "{NODE}"
 args = ["{EVERYTHING}", "stdio"]
-""" if _NODE is not None and EVERYTHING.is_file() else None)
+""" if NODE is not None and EVERYTHING.is_file() else None)
 
 BROKEN = """
 [mcp_servers.broken]

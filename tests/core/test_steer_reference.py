@@ -1,10 +1,11 @@
 """``turn/steer`` while the model answers, side by side with the reference 0.171: the answer
 being streamed is cut (its item never completes, the history drops it) and the model is
 asked again with the steered input; a steer a ``UserPromptSubmit`` hook refuses still cuts
-the answer and ends the turn."""
+the answer and ends the turn. The cut request's ``PostModelRequest`` says ``cancelled``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,11 @@ pytestmark = pytest.mark.skipif(not REFERENCE.exists(),
 
 #: refuses a prompt that says "refused"
 HOOK = """\
-import json, sys
-if "refused" in json.loads(sys.stdin.read()).get("prompt", ""):
+import json, os, sys
+data = json.loads(sys.stdin.read())
+with open(os.path.join(os.environ["HOOK_LOG"], "stdin.jsonl"), "a") as fh:
+    fh.write(json.dumps(data) + "\\n")
+if "refused" in data.get("prompt", ""):
     print(json.dumps({"decision": "block", "reason": "no steering"}))
 """
 
@@ -35,8 +39,14 @@ def _seen(message: dict[str, Any]) -> Any:
         item = params["item"]
         return message["method"], item["type"], item.get("text") or item.get("content")
     if "run" in params:
-        return message["method"], params["run"]["status"]
+        return message["method"], params["run"]["eventName"], params["run"]["status"]
     return message["method"], params.get("delta")
+
+
+def _apart(seen: list[Any]) -> tuple[list[Any], list[Any]]:
+    """What the turn sent in order, and the hook runs sorted."""
+    hooks = [s for s in seen if s[0] == "hook/completed"]
+    return [s for s in seen if s[0] != "hook/completed"], sorted(hooks)
 
 
 async def session(client: AppServerClient, mock: MockResponses, root: Path, repo: Path,
@@ -69,17 +79,26 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
                            if i.get("role") in ("user", "assistant")
                            and not i["content"][0]["text"].startswith("<")],
         }
+    results["post"] = [
+        {k: v for k, v in d.items() if k not in ("session_id", "turn_id", "transcript_path",
+                                                  "cwd", "request_id", "response_id")}
+        for d in map(json.loads, (log / "stdin.jsonl").read_text().splitlines())
+        if d["hook_event_name"] == "PostModelRequest"]
     return results
 
 
 def setup_tree(root: Path, script: Path) -> tuple[Path, Path, Path]:
-    return hook_tree(root, script, ("UserPromptSubmit",))
+    return hook_tree(root, script, ("UserPromptSubmit", "PreModelRequest", "PostModelRequest"))
 
 
 async def test_steer_cuts_the_streamed_answer_as_the_reference(tmp_path: Path) -> None:
     reference, ours = await side_by_side(tmp_path, HOOK, setup_tree, session)
     assert reference["also this"]["requests"] == 2
     assert reference["refused"]["requests"] == 1
-    for key in reference:
-        assert ours[key]["seen"] == reference[key]["seen"], key
-        assert ours[key] == reference[key], key
+    assert [p["status"] for p in reference["post"]] == ["cancelled", "completed", "cancelled"]
+    for key in ("also this", "refused"):  # hooks run beside the turn: compared unordered
+        assert _apart(ours[key]["seen"]) == _apart(reference[key]["seen"]), key
+        assert ours[key]["requests"] == reference[key]["requests"], key
+        assert ours[key]["last_input"] == reference[key]["last_input"], key
+    assert [{k: v for k, v in p.items() if k != "thread_id"} for p in ours["post"]] == [
+        {k: v for k, v in p.items() if k != "thread_id"} for p in reference["post"]]

@@ -523,6 +523,7 @@ class ThreadEngine:
                     current = asyncio.current_task()
                     if not streaming.cancelled() or (current and current.cancelling()):
                         raise
+                    turn_points.model_response(self, turn, request_id, cancelled=True)  # hooks
                     await self._rate_limits(consumer.result.rate_limits)
                     return False  # steered: the loop goes on with the steered input
                 finally:

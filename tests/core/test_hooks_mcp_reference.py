@@ -1,10 +1,12 @@
 """``PermissionRequest`` hooks at an MCP tool-call approval, side by side with the reference
 0.171: the hook sees ``mcp__<server>__<tool>`` and the call's arguments, its allow runs the
-tool unasked, its deny fails the call with the hook's message (no elicitation either way).
+tool unasked, its deny fails the call with the hook's message (no elicitation either way),
+under ``on-request`` and under ``never`` alike.
 Needs the reference binary and npm's ``@modelcontextprotocol/server-everything``."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -38,13 +40,13 @@ def _args(name: str) -> dict[str, Any]:
 
 
 async def session(client: AppServerClient, mock: MockResponses, root: Path, repo: Path,
-                  log: Path) -> dict[str, Any]:
+                  log: Path, policy: str) -> dict[str, Any]:
     assert EVERYTHING_STDIO is not None
     add_servers(root / "codex-home", EVERYTHING_STDIO)
     await client.initialize()
     await trust_all(client, repo)
     thread = await client.request("thread/start", {
-        "cwd": str(repo), "approvalPolicy": "on-request", "sandbox": "read-only"})
+        "cwd": str(repo), "approvalPolicy": policy, "sandbox": "read-only"})
     thread_id = thread["thread"]["id"]
     assert (await settled(client, thread_id, "every"))["status"] == "ready"
     mock.push(namespaced_call("mcp__every", "gzip_file_as_resource", _args("denied.gz"), "m1"),
@@ -77,8 +79,11 @@ def setup_tree(root: Path, script: Path) -> tuple[Path, Path, Path]:
     return hook_tree(root, script, ("PermissionRequest",))
 
 
-async def test_mcp_approval_runs_permission_hooks_as_the_reference(tmp_path: Path) -> None:
-    reference, ours = await side_by_side(tmp_path, HOOK, setup_tree, session)
+@pytest.mark.parametrize("policy", ["on-request", "never"])
+async def test_mcp_approval_runs_permission_hooks_as_the_reference(tmp_path: Path,
+                                                                   policy: str) -> None:
+    reference, ours = await side_by_side(tmp_path, HOOK, setup_tree,
+                                         functools.partial(session, policy=policy))
     assert reference["asked"] == [] and len(reference["stdin"]) == 2
     assert reference["stdin"][0]["tool_name"] == "mcp__every__gzip_file_as_resource"
     for key in reference:

@@ -96,12 +96,12 @@ async def _approved(ctx: ToolContext, call: ToolCall, conn: McpConnection, tool:
     key = f"mcp\0{conn.name}\0{tool.name}"
     if not needs_approval(tool) or key in ctx.thread_state.approved_for_session:
         return None
-    if ctx.settings.approval_policy == "never":
-        return Refusal(NEVER)
-    decided = await turn_points.permission_request(  # hooks: may decide before the client
+    decided = await turn_points.permission_request(  # hooks: decide first, under any policy
         ctx, call.call_id, arguments, tool_name=hook_tool_name(call))
     if decided is not None:
         return None if decided.allow else Refusal(decided.message, by_hook=True)
+    if ctx.settings.approval_policy == "never":
+        return Refusal(NEVER)
     answer = await ctx.ask(_approval_request(ctx, conn, tool, arguments), "waitingOnApproval")
     if not isinstance(answer, dict) or answer.get("action") != "accept":
         return Refusal(REJECTED)

@@ -654,7 +654,8 @@ async def test_a_refused_steer_is_dropped_and_the_turn_ends(
     client: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
     tmp_path: Path
 ) -> None:
-    log = await install(client, codex_home, workdir, tmp_path, ["UserPromptSubmit"])
+    log = await install(client, codex_home, workdir, tmp_path,
+                        ["UserPromptSubmit", "PostModelRequest"])
     thread_id = await start_thread(client, workdir)
     mock.push(slow_text_reply("a", "b", "c", "d", interval=0.3), text_reply("never asked"))
     turn_id = await begin_turn(client, thread_id, "hello")
@@ -670,3 +671,6 @@ async def test_a_refused_steer_is_dropped_and_the_turn_ends(
     assert completed(client, "userPromptSubmit") == [
         ("completed", []), ("blocked", [{"kind": "feedback", "text": "no steering"}])]
     assert "steered" not in json.dumps(mock.requests[0].body["input"])
+    # the steer cut the answer: its PostModelRequest says so, without usage
+    assert [(d["status"], d["token_usage"]) for d in stdin_of(log, "PostModelRequest")] == [
+        ("cancelled", None)]

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.client import AppServerClient
-from tests.support.hooks import relative, side_by_side
+from tests.support.hooks import hook_tree, relative, side_by_side
 from tests.support.mock_responses import (
     MockResponses,
     custom_tool_call_reply,
@@ -102,15 +100,7 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
 
 
 def setup_tree(root: Path, script: Path) -> tuple[Path, Path, Path]:
-    """A CODEX_HOME whose hooks.json runs ``script`` for every event, and a git repo."""
-    home, repo, log = root / "codex-home", root / "repo", root / "log"
-    for path in (home, repo, log, root / "user-home"):
-        path.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    groups = {e: [{"hooks": [{"type": "command", "command": f"{sys.executable} {script}"}]}]
-              for e in EVENTS}
-    (home / "hooks.json").write_text(json.dumps({"hooks": groups}))
-    return home, repo, log
+    return hook_tree(root, script, EVENTS)
 
 
 async def test_every_event_runs_and_decides_as_in_the_reference(tmp_path: Path) -> None:

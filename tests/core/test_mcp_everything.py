@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,20 +16,31 @@ import pytest
 from tests.support.approvals import answer, statuses
 from tests.support.client import AppServerClient, ServerError
 from tests.support.exec import begin_turn, finish_turn, items, start_thread, tool_output
-from tests.support.mcp import free_port, namespaced_call, serving, settled
+from tests.support.hooks import handler_groups, runs, trust_all
+from tests.support.mcp import (
+    EVERYTHING,
+    EVERYTHING_STDIO,
+    NODE,
+    free_port,
+    namespaced_call,
+    serving,
+    settled,
+)
 from tests.support.mock_responses import MockResponses, function_call_reply, text_reply
 
-EVERYTHING = (Path.home() / ".cache/pycodex-mcp-everything/node_modules/@modelcontextprotocol"
-              / "server-everything/dist/index.js")
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None or not EVERYTHING.is_file(),
+pytestmark = pytest.mark.skipif(EVERYTHING_STDIO is None,
                                 reason="node or @modelcontextprotocol/server-everything "
                                        "(installed by .ci/run) is absent")
-
-STDIO = f"""
-[mcp_servers.every]
-command = "{NODE}"
-args = ["{EVERYTHING}", "stdio"]
+STDIO = EVERYTHING_STDIO or ""
+#: allows a call unless its arguments name ``denied.gz``; logs its stdin to LOG
+PERMISSION_HOOK = """\
+import json, sys
+data = json.loads(sys.stdin.read())
+open(LOG, "a").write(json.dumps(data) + "\\n")
+name = data["tool_input"].get("name")
+behavior = "deny" if name == "denied.gz" else "allow"
+print(json.dumps({"hookSpecificOutput": {"hookEventName": "PermissionRequest",
+    "decision": {"behavior": behavior, "message": "no " + str(name)}}}))
 """
 #: A data URI keeps gzip-file-as-resource offline.
 GZIP_ARGS = {"name": "a.gz", "data": "data:text/plain;base64,aGVsbG8=",
@@ -118,6 +129,40 @@ async def test_never_policy_fails_the_call_without_asking(
         "message": "MCP tool call requires approval, but approval policy is never"}
     # a read-only tool runs under any policy
     assert tool_output(mock, "call_echo").endswith("\nOutput:Echo: hi")
+
+
+async def test_permission_hooks_decide_before_the_client_is_asked(
+    every: AppServerClient, codex_home: Path, workdir: Path, mock: MockResponses,
+    tmp_path: Path
+) -> None:
+    log = tmp_path / "permission.jsonl"
+    script = tmp_path / "permission_hook.py"
+    script.write_text(f"LOG = {str(log)!r}\n" + PERMISSION_HOOK)
+    (codex_home / "hooks.json").write_text(json.dumps(handler_groups(
+        f"{sys.executable} {script}", {"PermissionRequest": None})))
+    await trust_all(every, workdir)
+    thread_id = await ready_thread(every, workdir, "on-request")
+    denied = {**GZIP_ARGS, "name": "denied.gz"}
+    mock.push(namespaced_call("mcp__every", "gzip_file_as_resource", denied, "call_d"),
+              namespaced_call("mcp__every", "gzip_file_as_resource", GZIP_ARGS, "call_a"),
+              text_reply("ok"))
+    turn_id = await begin_turn(every, thread_id)
+    await finish_turn(every, turn_id)
+    assert not [m for m in every.received if m.get("method") == "mcpServer/elicitation/request"]
+    received = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(d["hook_event_name"], d["turn_id"], d["tool_name"], d["tool_input"])
+            for d in received] == [
+        ("PermissionRequest", turn_id, "mcp__every__gzip_file_as_resource", denied),
+        ("PermissionRequest", turn_id, "mcp__every__gzip_file_as_resource", GZIP_ARGS)]
+    done = items(every, "item/completed", "call_d")[0]
+    assert (done["status"], done["error"]) == ("failed", {"message": "no denied.gz"})
+    # the hook's message reaches the model as its own content item
+    (first, second) = tool_output(mock, "call_d")
+    assert first["text"].startswith("Wall time: ") and first["text"].endswith("\nOutput:")
+    assert second == {"type": "input_text", "text": "no denied.gz"}
+    assert items(every, "item/completed", "call_a")[0]["status"] == "completed"
+    assert [(r["status"], r["entries"]) for r in runs(every, "hook/completed")] == [
+        ("blocked", [{"kind": "feedback", "text": "no denied.gz"}]), ("completed", [])]
 
 
 # -- elicitations started by the server -----------------------------------------------------------

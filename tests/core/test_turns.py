@@ -227,11 +227,11 @@ async def test_steer_adds_input_to_the_running_turn(
     client: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:
     thread_id = await start_thread(client, workdir)
-    mock.push(slow_text_reply("a", "b", "c", interval=0.2), text_reply("saw the steer"))
+    mock.push(slow_text_reply("a", "b", "c", "d", "e", interval=0.5), text_reply("saw the steer"))
     response = await client.request(
         "turn/start", {"threadId": thread_id, "input": [{"type": "text", "text": "go"}]})
     turn_id = response["turn"]["id"]
-    await client.wait_notification("turn/started")
+    await client.wait_notification("item/agentMessage/delta")
     bad = await client.request_raw("turn/steer", {
         "threadId": thread_id, "expectedTurnId": "other",
         "input": [{"type": "text", "text": "x"}]})
@@ -245,9 +245,16 @@ async def test_steer_adds_input_to_the_running_turn(
     assert steered == {"turnId": turn_id}
     completed = await client.wait_notification("turn/completed", timeout=30)
     assert completed["turn"]["status"] == "completed"
-    assert len(mock.requests) >= 2
+    # as the reference 0.171: the answer being streamed is dropped (never completed, not in
+    # the history) and the model is asked again with the steered input
+    assert len(mock.requests) == 2
     last_input = mock.requests[-1].body["input"]
-    assert last_input[-1]["content"][0]["text"] == "also this"
+    assert [(i["role"], i["content"][0]["text"]) for i in last_input[-2:]] == [
+        ("user", "go"), ("user", "also this")]
+    assert [n["params"]["item"]["text"] for n in client.notifications("item/completed")
+            if n["params"]["item"]["type"] == "agentMessage"] == ["saw the steer"]
+    assert "".join(n["params"]["delta"] for n in client.notifications(
+        "item/agentMessage/delta")).startswith("a")
     after = await client.request_raw("turn/steer", {
         "threadId": thread_id, "expectedTurnId": turn_id,
         "input": [{"type": "text", "text": "late"}]})

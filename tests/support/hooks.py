@@ -4,6 +4,8 @@ runs a client heard of, and one session's results against the reference and pyco
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,19 @@ def runs(client: AppServerClient, method: str) -> list[dict[str, Any]]:
 
 def relative(value: Any, root: Path) -> Any:
     return json.loads(json.dumps(value).replace(str(root), "<root>"))
+
+
+def hook_tree(root: Path, script: Path, events: tuple[str, ...] | list[str]
+              ) -> tuple[Path, Path, Path]:
+    """A CODEX_HOME whose hooks.json runs ``script`` for ``events``, a git repo and a log
+    folder under ``root`` (a ``side_by_side`` setup)."""
+    home, repo, log = root / "codex-home", root / "repo", root / "log"
+    for path in (home, repo, log, root / "user-home"):
+        path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (home / "hooks.json").write_text(json.dumps(handler_groups(
+        f"{sys.executable} {script}", dict.fromkeys(events))))
+    return home, repo, log
 
 
 Session = Callable[[AppServerClient, MockResponses, Path, Path, Path],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -24,6 +25,17 @@ command = "{sys.executable}"
 args = ["-m", "mcp_server_time", "--local-timezone", "UTC"]
 """
 
+
+#: npm's ``@modelcontextprotocol/server-everything`` over stdio (``[mcp_servers.every]``),
+#: None when node or the package (installed by ``.ci/run``) is absent
+EVERYTHING = (Path.home() / ".cache/pycodex-mcp-everything/node_modules/@modelcontextprotocol"
+              / "server-everything/dist/index.js")
+NODE = shutil.which("node")
+EVERYTHING_STDIO = (f"""
+[mcp_servers.every]
+command = "{NODE}"
+args = ["{EVERYTHING}", "stdio"]
+""" if NODE is not None and EVERYTHING.is_file() else None)
 
 BROKEN = """
 [mcp_servers.broken]

@@ -39,7 +39,8 @@ class HookContext(msgspec.Struct, frozen=True):
 
 
 def permission_mode(approval_policy: Any, sandbox_policy: dict[str, Any]) -> str:
-    """Claude-Code permission mode for the thread's approval and sandbox settings."""
-    if approval_policy == "never" and sandbox_policy.get("type") == "dangerFullAccess":
+    """Claude-Code permission mode for the thread's approval and sandbox settings: the
+    reference 0.171 says ``bypassPermissions`` under ``never`` whatever the sandbox."""
+    if approval_policy == "never":
         return "bypassPermissions"
     return "default"

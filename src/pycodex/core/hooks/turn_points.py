@@ -257,10 +257,10 @@ async def model_request(session: Session, turn: ActiveTurn) -> str:
 
 
 def model_response(session: Session, turn: ActiveTurn, request_id: str, *,
-                   result: StreamResult | None = None, error: Exception | None = None
-                   ) -> None:
-    """``PostModelRequest`` once the answer is in (or failed); it runs beside the turn,
-    which waits for it only before it ends (:func:`settle`)."""
+                   result: StreamResult | None = None, error: Exception | None = None,
+                   cancelled: bool = False) -> None:
+    """``PostModelRequest`` once the answer is in (or failed, or was cut by a steer); it
+    runs beside the turn, which waits for it only before it ends (:func:`settle`)."""
     hooks = _hooks(session, turn)
     if not hooks.enabled or not any(h.event == "PostModelRequest" and h.runnable
                                     for h in hooks.handlers):
@@ -268,7 +268,8 @@ def model_response(session: Session, turn: ActiveTurn, request_id: str, *,
     completed = result.completed if result is not None else None
     usage = completed.usage if completed is not None else None
     fields = {"request_id": request_id, "attempt_number": 1,
-              "status": "failed" if error is not None else "completed",
+              "status": "cancelled" if cancelled else "failed" if error is not None
+              else "completed",
               "error": str(error) if error is not None else None,
               "token_usage": usage_record(usage) if usage is not None else None,
               "response_id": completed.response_id if completed is not None else None}

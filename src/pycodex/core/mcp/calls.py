@@ -11,11 +11,12 @@ from typing import Any
 import mcp_types as types
 import msgspec
 
+from pycodex.core.hooks import turn_points
 from pycodex.core.ids import now_ms
 from pycodex.core.mcp.connection import McpCallError, McpConnection
 from pycodex.core.mcp.manager import McpManager, as_sent
 from pycodex.core.mcp.resources import HELPERS, run_helper
-from pycodex.core.tools.context import ToolCall, ToolContext, ToolError
+from pycodex.core.tools.context import ToolCall, ToolContext, ToolError, ToolOutput
 from pycodex.protocol.types.items import McpToolCallItem, McpToolCallProgressNotification
 from pycodex.protocol.types.mcp import McpServerElicitationRequestParamsForm
 
@@ -76,17 +77,34 @@ def _approval_request(ctx: ToolContext, conn: McpConnection, tool: types.Tool,
     }, McpServerElicitationRequestParamsForm), schema)
 
 
-async def _approved(ctx: ToolContext, conn: McpConnection, tool: types.Tool,
-                    arguments: dict[str, Any]) -> str | None:
-    """None when the call may run, else the error the item and the model get."""
+class Refusal(msgspec.Struct, frozen=True):
+    """Why a call may not run: the item's error, and whether a hook said it (the model then
+    gets the message as its own content item, as the reference sends a hook's denial)."""
+
+    message: str
+    by_hook: bool = False
+
+
+def hook_tool_name(call: ToolCall) -> str:
+    """The name ``PermissionRequest`` hooks see: the model's ``mcp__<server>__<tool>``."""
+    return f"{call.item.get('namespace')}__{call.name}"
+
+
+async def _approved(ctx: ToolContext, call: ToolCall, conn: McpConnection, tool: types.Tool,
+                    arguments: dict[str, Any]) -> Refusal | None:
+    """None when the call may run, else why not."""
     key = f"mcp\0{conn.name}\0{tool.name}"
     if not needs_approval(tool) or key in ctx.thread_state.approved_for_session:
         return None
+    decided = await turn_points.permission_request(  # hooks: decide first, under any policy
+        ctx, call.call_id, arguments, tool_name=hook_tool_name(call))
+    if decided is not None:
+        return None if decided.allow else Refusal(decided.message, by_hook=True)
     if ctx.settings.approval_policy == "never":
-        return NEVER
+        return Refusal(NEVER)
     answer = await ctx.ask(_approval_request(ctx, conn, tool, arguments), "waitingOnApproval")
     if not isinstance(answer, dict) or answer.get("action") != "accept":
-        return REJECTED
+        return Refusal(REJECTED)
     persist = (answer.get("_meta") or {}).get("persist") if isinstance(
         answer.get("_meta"), dict) else None
     if persist in ("session", "always"):
@@ -95,7 +113,7 @@ async def _approved(ctx: ToolContext, conn: McpConnection, tool: types.Tool,
 
 
 async def mcp_tool_call(call: ToolCall, ctx: ToolContext, manager: McpManager,
-                        conn: McpConnection, tool: types.Tool) -> str:
+                        conn: McpConnection, tool: types.Tool) -> ToolOutput:
     """Run one model call of ``tool`` with its item; returns the model's output text."""
     started = time.perf_counter()
     arguments = call.json_arguments()
@@ -111,10 +129,13 @@ async def mcp_tool_call(call: ToolCall, ctx: ToolContext, manager: McpManager,
         await ctx.finish_item(msgspec.structs.replace(item, **fields, duration_ms=duration),
                               started_ms)
 
-    refusal = await _approved(ctx, conn, tool, arguments)
+    refusal = await _approved(ctx, call, conn, tool, arguments)
     if refusal is not None:
-        await finish(status="failed", error={"message": refusal})
-        return _wall(started, refusal)
+        await finish(status="failed", error={"message": refusal.message})
+        if refusal.by_hook:
+            return [{"type": "input_text", "text": _wall(started, "")},
+                    {"type": "input_text", "text": refusal.message}]
+        return _wall(started, refusal.message)
 
     async def progress(message: str) -> None:
         await ctx.emit(McpToolCallProgressNotification(
@@ -137,7 +158,7 @@ async def mcp_tool_call(call: ToolCall, ctx: ToolContext, manager: McpManager,
     return _wall(started, call_text(wire))
 
 
-async def dispatch_mcp(call: ToolCall, ctx: ToolContext, manager: McpManager) -> str:
+async def dispatch_mcp(call: ToolCall, ctx: ToolContext, manager: McpManager) -> ToolOutput:
     """Run a call of an MCP tool (``namespace`` + name) or of a resource helper."""
     namespace = call.item.get("namespace")
     if not isinstance(namespace, str):

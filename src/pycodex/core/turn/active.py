@@ -50,6 +50,8 @@ class ActiveTurn(msgspec.Struct):
     hidden_input: list[dict[str, Any]] = msgspec.field(default_factory=list)
     #: the turn whose work this one continues (``rootTurnId``); None: itself
     root_id: str | None = None
+    #: the model answer being streamed, which a ``turn/steer`` cancels
+    stream: asyncio.Task[Any] | None = None
 
 
 def turn_snapshot(turn: ActiveTurn, *, status: TurnStatus = "inProgress",

@@ -187,6 +187,8 @@ class ThreadEngine:
                 "codexErrorInfo": {"activeTurnNotSteerable": {"turnKind": turn.kind}},
                 "additionalDetails": None})
         turn.pending_input.append(inputs)
+        if turn.stream is not None:  # as the reference: the answer so far is dropped and
+            turn.stream.cancel()     # the model asked again with the steered input
         return turn.id
 
     async def interrupt(self) -> None:
@@ -531,7 +533,20 @@ class ThreadEngine:
         try:
             async with contextlib.aclosing(client.stream_batches(
                     request, self.requests.headers(request))) as stream:
-                result = await consumer.consume(stream)
+                streaming = asyncio.ensure_future(consumer.consume(stream))
+                if announce:
+                    turn.stream = streaming
+                try:
+                    result = await streaming
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if not streaming.cancelled() or (current and current.cancelling()):
+                        raise
+                    turn_points.model_response(self, turn, request_id, cancelled=True)  # hooks
+                    await self._rate_limits(consumer.result.rate_limits)
+                    return False  # steered: the loop goes on with the steered input
+                finally:
+                    turn.stream = None
         except ModelError as exc:
             turn_points.model_response(self, turn, request_id, error=exc)  # hooks
             # the reference reports the answer's rate-limit headers even when the stream

@@ -5,6 +5,7 @@ the answer and ends the turn. The cut request's ``PostModelRequest`` says ``canc
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,17 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
                            if i.get("role") in ("user", "assistant")
                            and not i["content"][0]["text"].startswith("<")],
         }
+    # PostModelRequest runs beside the turn: the cut request's may end after turn/completed
+    for _ in range(100):
+        posts = [d for d in map(json.loads, (log / "stdin.jsonl").read_text().splitlines())
+                 if d["hook_event_name"] == "PostModelRequest"]
+        if len(posts) >= 3:
+            break
+        await asyncio.sleep(0.05)
     results["post"] = [
         {k: v for k, v in d.items() if k not in ("session_id", "turn_id", "transcript_path",
                                                   "cwd", "request_id", "response_id")}
-        for d in map(json.loads, (log / "stdin.jsonl").read_text().splitlines())
-        if d["hook_event_name"] == "PostModelRequest"]
+        for d in posts]
     return results
 
 

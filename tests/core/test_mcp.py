@@ -14,7 +14,14 @@ import pytest
 
 from tests.support import paths
 from tests.support.client import AppServerClient, ServerError
-from tests.support.exec import begin_turn, finish_turn, items, start_thread, tool_output
+from tests.support.exec import (
+    begin_turn,
+    finish_turn,
+    items,
+    output_text,
+    start_thread,
+    tool_output,
+)
 from tests.support.mcp import (
     BROKEN,
     CLOCK,
@@ -269,7 +276,7 @@ args = ["-m", "mcp_server_git", "--repository", "{workdir}"]
         await finish_turn(client, await begin_turn(client, thread_id))
         done = items(client, "item/completed", "call_git")[0]
         assert done["status"] == "completed" and done["tool"] == "git_status"
-        assert "new.txt" in tool_output(mock, "call_git")
+        assert "new.txt" in output_text(tool_output(mock, "call_git"))
 
 
 # -- lifecycle ------------------------------------------------------------------------------

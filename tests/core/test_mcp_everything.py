@@ -15,7 +15,14 @@ import pytest
 
 from tests.support.approvals import answer, statuses
 from tests.support.client import AppServerClient, ServerError
-from tests.support.exec import begin_turn, finish_turn, items, start_thread, tool_output
+from tests.support.exec import (
+    begin_turn,
+    finish_turn,
+    items,
+    output_text,
+    start_thread,
+    tool_output,
+)
 from tests.support.hooks import handler_groups, runs, trust_all
 from tests.support.mcp import (
     EVERYTHING,
@@ -54,8 +61,9 @@ async def every(codex_home: Path, workdir: Path, mock: MockResponses
         yield client
 
 
-async def ready_thread(client: AppServerClient, workdir: Path, approval: str) -> str:
-    thread_id = await start_thread(client, workdir, approval=approval)
+async def ready_thread(client: AppServerClient, workdir: Path, approval: str,
+                       sandbox: str = "danger-full-access") -> str:
+    thread_id = await start_thread(client, workdir, approval=approval, sandbox=sandbox)
     assert (await settled(client, thread_id, "every"))["status"] == "ready"
     return thread_id
 
@@ -94,7 +102,7 @@ async def test_open_world_tool_asks_and_runs_once_accepted(
     link = done["result"]["content"][0]
     assert link["type"] == "resource_link"
     # non-text content reaches the model as its JSON
-    assert '"type":"resource_link"' in tool_output(mock, "call_gz")
+    assert '"type":"resource_link"' in output_text(tool_output(mock, "call_gz"))
 
 
 async def test_declined_call_never_runs(
@@ -110,15 +118,17 @@ async def test_declined_call_never_runs(
     done = items(every, "item/completed", "call_no")[0]
     assert (done["status"], done["result"], done["error"]) == (
         "failed", None, {"message": "user rejected MCP tool call"})
-    output = tool_output(mock, "call_no")
-    assert output.startswith("Wall time: ")
-    assert output.endswith(" seconds\nOutput:user rejected MCP tool call")
+    wall, refusal = tool_output(mock, "call_no")  # the refusal is its own item
+    assert wall["text"].startswith("Wall time: ")
+    assert wall["text"].endswith(" seconds\nOutput:")
+    assert refusal == {"type": "input_text", "text": "user rejected MCP tool call"}
 
 
 async def test_never_policy_fails_the_call_without_asking(
     every: AppServerClient, workdir: Path, mock: MockResponses
 ) -> None:
-    thread_id = await ready_thread(every, workdir, "never")
+    # (with full access, never asking means running: the reference runs the tool then)
+    thread_id = await ready_thread(every, workdir, "never", sandbox="workspace-write")
     mock.push(namespaced_call("mcp__every", "gzip_file_as_resource", GZIP_ARGS, "call_nv"),
               namespaced_call("mcp__every", "echo", {"message": "hi"}, "call_echo"),
               text_reply("ok"))
@@ -128,7 +138,7 @@ async def test_never_policy_fails_the_call_without_asking(
     assert done["error"] == {
         "message": "MCP tool call requires approval, but approval policy is never"}
     # a read-only tool runs under any policy
-    assert tool_output(mock, "call_echo").endswith("\nOutput:Echo: hi")
+    assert output_text(tool_output(mock, "call_echo")).endswith("\nOutput:Echo: hi")
 
 
 async def test_permission_hooks_decide_before_the_client_is_asked(
@@ -185,7 +195,7 @@ async def test_server_elicitation_is_forwarded_and_answered(
     assert params["requestedSchema"]["properties"]["name"]["type"] == "string"
     done = items(every, "item/completed", "call_el")[0]
     assert done["status"] == "completed"
-    assert "Ada" in tool_output(mock, "call_el")
+    assert "Ada" in output_text(tool_output(mock, "call_el"))
 
 
 # -- resources ----------------------------------------------------------------------------------

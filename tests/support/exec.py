@@ -64,6 +64,13 @@ async def run_turn(client: AppServerClient, thread_id: str, text: str = "go",
     return await finish_turn(client, await begin_turn(client, thread_id, text, **params))
 
 
+def output_text(output: Any) -> str:
+    """A tool output as one text: a string as it is, content items' texts joined."""
+    if isinstance(output, str):
+        return output
+    return "".join(item.get("text", "") for item in output if item.get("type") == "input_text")
+
+
 def tool_output(mock: MockResponses, call_id: str) -> Any:
     """The output the model was sent for ``call_id`` (from the last request carrying it)."""
     for request in reversed(mock.requests):

@@ -20,7 +20,7 @@ from pycodex.core.tools.context import ToolCall, ToolContext, ToolError, ToolOut
 from pycodex.protocol.types.items import McpToolCallItem, McpToolCallProgressNotification
 from pycodex.protocol.types.mcp import McpServerElicitationRequestParamsForm
 
-__all__ = ["REJECTED", "call_text", "mcp_tool_call", "needs_approval"]
+__all__ = ["REJECTED", "call_output", "mcp_tool_call", "needs_approval"]
 
 REJECTED = "user rejected MCP tool call"
 NEVER = "MCP tool call requires approval, but approval policy is never"
@@ -38,18 +38,29 @@ def needs_approval(tool: types.Tool) -> bool:
     return bool(hints.open_world_hint or hints.destructive_hint)
 
 
-def call_text(result: dict[str, Any]) -> str:
-    """The body of the model's output for a ``CallToolResult`` (wire shape)."""
+def call_output(started: float, result: dict[str, Any]) -> ToolOutput:
+    """The model's output for a ``CallToolResult`` (wire shape), as the reference gives it:
+    one text when the result is structured, else content items (the wall time, then one
+    item per entry: texts and images as such, other entries as their JSON)."""
     structured = result.get("structuredContent")
     if structured is not None:
-        return "\n" + json.dumps(structured, separators=(",", ":"), ensure_ascii=False)
-    parts: list[str] = []
-    for item in result.get("content") or []:
-        if isinstance(item, dict) and item.get("type") == "text":
-            parts.append(str(item.get("text", "")))
+        return _wall(started, "\n" + json.dumps(structured, separators=(",", ":"),
+                                                 ensure_ascii=False))
+    content = [item for item in result.get("content") or [] if isinstance(item, dict)]
+    items: list[dict[str, Any]] = [{"type": "input_text", "text": _wall(started, "")}]
+    for item in content:
+        kind = item.get("type")
+        if kind == "text":
+            items.append({"type": "input_text", "text": str(item.get("text", ""))})
+        elif kind == "image" and isinstance(item.get("data"), str):
+            mime = item.get("mimeType") or "image/png"
+            items.append({"type": "input_image",
+                          "image_url": f"data:{mime};base64,{item['data']}",
+                          "detail": "original"})
         else:
-            parts.append(json.dumps(item, separators=(",", ":"), ensure_ascii=False))
-    return "".join(parts)
+            items.append({"type": "input_text", "text": json.dumps(
+                item, separators=(",", ":"), ensure_ascii=False)})
+    return items
 
 
 def _wall(started: float, body: str) -> str:
@@ -78,11 +89,10 @@ def _approval_request(ctx: ToolContext, conn: McpConnection, tool: types.Tool,
 
 
 class Refusal(msgspec.Struct, frozen=True):
-    """Why a call may not run: the item's error, and whether a hook said it (the model then
-    gets the message as its own content item, as the reference sends a hook's denial)."""
+    """Why a call may not run: the item's error (the model gets it as its own content item
+    after the wall time, as the reference sends a refusal)."""
 
     message: str
-    by_hook: bool = False
 
 
 def hook_tool_name(call: ToolCall) -> str:
@@ -96,10 +106,13 @@ async def _approved(ctx: ToolContext, call: ToolCall, conn: McpConnection, tool:
     key = f"mcp\0{conn.name}\0{tool.name}"
     if not needs_approval(tool) or key in ctx.thread_state.approved_for_session:
         return None
+    if ctx.settings.approval_policy == "never" and (
+            ctx.settings.sandbox_policy.get("type") == "dangerFullAccess"):
+        return None  # full access, never asked: the reference runs the tool
     decided = await turn_points.permission_request(  # hooks: decide first, under any policy
         ctx, call.call_id, arguments, tool_name=hook_tool_name(call))
     if decided is not None:
-        return None if decided.allow else Refusal(decided.message, by_hook=True)
+        return None if decided.allow else Refusal(decided.message)
     if ctx.settings.approval_policy == "never":
         return Refusal(NEVER)
     answer = await ctx.ask(_approval_request(ctx, conn, tool, arguments), "waitingOnApproval")
@@ -132,10 +145,8 @@ async def mcp_tool_call(call: ToolCall, ctx: ToolContext, manager: McpManager,
     refusal = await _approved(ctx, call, conn, tool, arguments)
     if refusal is not None:
         await finish(status="failed", error={"message": refusal.message})
-        if refusal.by_hook:
-            return [{"type": "input_text", "text": _wall(started, "")},
-                    {"type": "input_text", "text": refusal.message}]
-        return _wall(started, refusal.message)
+        return [{"type": "input_text", "text": _wall(started, "")},
+                {"type": "input_text", "text": refusal.message}]
 
     async def progress(message: str) -> None:
         await ctx.emit(McpToolCallProgressNotification(
@@ -155,7 +166,7 @@ async def mcp_tool_call(call: ToolCall, ctx: ToolContext, manager: McpManager,
     await finish(status="completed", result={
         "content": wire.get("content", []),
         "structuredContent": wire.get("structuredContent"), "_meta": wire.get("_meta")})
-    return _wall(started, call_text(wire))
+    return call_output(started, wire)
 
 
 async def dispatch_mcp(call: ToolCall, ctx: ToolContext, manager: McpManager) -> ToolOutput:

@@ -38,6 +38,7 @@ async def session(client: AppServerClient, mock: MockResponses, root: Path, repo
     mock.push(namespaced_call("mcp__every", "get_tiny_image", {}, "m1"),
               namespaced_call("mcp__every", "gzip_file_as_resource", GZIP, "m2"),
               namespaced_call("mcp__every", "echo", {"message": "hi"}, "m3"),
+              namespaced_call("mcp__every", "no-such-tool", {}, "m4"),
               text_reply("done"))
     await client.request("turn/start", {"threadId": thread_id,
                                         "input": [{"type": "text", "text": "hello"}]})
@@ -62,5 +63,6 @@ async def test_mcp_outputs_reach_the_model_as_the_reference(tmp_path: Path,
     assert image[2]["detail"] == "original"
     assert reference["outputs"]["m3"] == [{"type": "input_text", "text": "Wall time\nOutput:"},
                                           {"type": "input_text", "text": "Echo: hi"}]
+    assert reference["outputs"]["m4"] == "unsupported call: mcp__everyno-such-tool"
     assert reference["asked"] == []
     assert ours == reference

@@ -178,6 +178,6 @@ async def dispatch_mcp(call: ToolCall, ctx: ToolContext, manager: McpManager) ->
         raise ToolError(f"unsupported call: {call.name}")
     found = manager.resolve(namespace, call.name)
     if found is None:
-        raise ToolError(f"unsupported call: {namespace}.{call.name}")
+        raise ToolError(f"unsupported call: {namespace}{call.name}")  # the reference joins them
     conn, tool = found
     return await mcp_tool_call(call, ctx, manager, conn, tool)

@@ -25,8 +25,7 @@ def initial_context(settings: TurnSettings, codex_home: Path) -> list[ResponseIt
     """The items recorded once, before a thread's first user message."""
     s = settings
     roots = writable_roots(s)
-    developer_parts = [instructions.permissions_text(s.sandbox_policy, s.approval_policy,
-                                                     roots)]
+    developer_parts = [_permissions(s, roots)]
     if s.developer_instructions:
         developer_parts.append(s.developer_instructions)
     items: list[ResponseItem] = [{
@@ -35,9 +34,17 @@ def initial_context(settings: TurnSettings, codex_home: Path) -> list[ResponseIt
     docs = instructions.discover_agents_md(codex_home, s.cwd, s.config)
     if docs.text:
         items.append(message("user", instructions.agents_md_message(s.cwd, docs.text)))
-    items.append(message("user", instructions.environment_context(
-        s.cwd, _user_shell(), s.sandbox_policy, roots)))
+    items.append(_environment(s, roots))
     return items
+
+
+def _permissions(s: TurnSettings, roots: list[str]) -> str:
+    return instructions.permissions_text(s.sandbox_policy, s.approval_policy, roots)
+
+
+def _environment(s: TurnSettings, roots: list[str]) -> ResponseItem:
+    return message("user", instructions.environment_context(
+        s.cwd, _user_shell(), s.sandbox_policy, roots))
 
 
 def told_settings(settings: TurnSettings) -> tuple[Any, ...]:
@@ -54,13 +61,9 @@ def settings_update(told: tuple[Any, ...], settings: TurnSettings) -> list[Respo
     roots = writable_roots(s)
     items: list[ResponseItem] = []
     if (sandbox, approval) != (s.sandbox_policy, s.approval_policy):
-        items.append({"type": "message", "role": "developer", "content": [{
-            "type": "input_text",
-            "text": instructions.permissions_text(s.sandbox_policy, s.approval_policy,
-                                                  roots)}]})
+        items.append(message("developer", _permissions(s, roots)))
     if cwd != str(s.cwd):
-        items.append(message("user", instructions.environment_context(
-            s.cwd, _user_shell(), s.sandbox_policy, roots)))
+        items.append(_environment(s, roots))
     return items
 
 

@@ -24,6 +24,7 @@ from pycodex.core.token_usage import TokenLedger
 from pycodex.core.tool_router import ToolRouter
 from pycodex.core.turn.engine import ThreadEngine
 from pycodex.protocol.types.turns import ServerRequestResolvedNotification
+from pycodex.store.events import token_count_info
 from pycodex.store.goals import GoalStore
 
 logger = logging.getLogger(__name__)
@@ -153,10 +154,10 @@ class ThreadHost:
 def _last_token_info(lines: list[Any]) -> dict[str, Any] | None:
     info: dict[str, Any] | None = None
     for line in lines:
-        payload = getattr(line, "payload", None)
-        if getattr(line, "type", None) == "event_msg" and isinstance(payload, dict) and \
-                payload.get("type") == "token_count" and isinstance(payload.get("info"), dict):
-            info = payload["info"]
+        if getattr(line, "type", None) == "event_msg":
+            found = token_count_info(getattr(line, "payload", None))
+            if found is not None:
+                info = found
     return info
 
 

@@ -137,6 +137,15 @@ def token_count(
     return ("event_msg", {"type": "token_count", "info": info, "rate_limits": rate_limits})
 
 
+def token_count_info(payload: Any) -> dict[str, Any] | None:
+    """The usage an ``event_msg`` payload records, when it is a ``token_count`` with one."""
+    if isinstance(payload, dict) and payload.get("type") == "token_count":
+        info = payload.get("info")
+        if isinstance(info, dict):
+            return info
+    return None
+
+
 def compacted(message: str, replacement_history: list[Any] | None = None) -> RolloutItem:
     payload: dict[str, Any] = {"message": message}
     if replacement_history is not None:

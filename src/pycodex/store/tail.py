@@ -21,6 +21,7 @@ from typing import IO, Any
 import msgspec
 
 from pycodex.protocol.types.items import Turn
+from pycodex.store.events import token_count_info
 from pycodex.store.history import TurnBuilder
 from pycodex.store.rollout import decode_rollout_lines
 
@@ -211,10 +212,8 @@ def last_token_usage(path: Path) -> tuple[dict[str, Any], str | None] | None:
             if info is None:
                 if b'"token_count"' not in raw:
                     continue
-                kind = _turn_line_kind(raw)
-                payload = _payload(raw) if kind == ("event_msg", "token_count") else None
-                if payload is not None and isinstance(payload.get("info"), dict):
-                    info = payload["info"]
+                if _turn_line_kind(raw) == ("event_msg", "token_count"):
+                    info = token_count_info(_payload(raw))
                 continue
             kind = _turn_line_kind(raw)
             if kind is None or (kind[0] == "event_msg" and kind[1] not in _TURN_STARTS):

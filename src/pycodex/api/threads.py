@@ -399,15 +399,11 @@ async def _resumed(ctx: RequestContext, response: ThreadResumeResponse, *, whole
                     "`thread/turns/list` and `thread/items/list`."), to)
     with_sections(ctx.app, [response.thread])
     ctx.respond(response)
-    if loaded is not None:
-        from pycodex.core.token_usage import TokenLedger
-        from pycodex.store.tail import last_token_usage
-
-        counted = await asyncio.to_thread(last_token_usage, loaded)
-        if counted is not None and counted[1] is not None:
-            ctx.outgoing.notify("thread/tokenUsage/updated", TokenUsageUpdatedNotification(
-                thread_id=thread_id, turn_id=counted[1],
-                token_usage=TokenLedger.from_rollout(counted[0]).to_wire()), to)
+    counted = await thread_service.last_token_usage(loaded) if loaded is not None else None
+    if counted is not None:
+        ledger, turn_id = counted
+        ctx.outgoing.notify("thread/tokenUsage/updated", TokenUsageUpdatedNotification(
+            thread_id=thread_id, turn_id=turn_id, token_usage=ledger.to_wire()), to)
     ctx.outgoing.notify(*goal_on_resume(ctx.app, thread_id), to)
     if loaded is not None:
         await resume_goal(ctx, thread_id)

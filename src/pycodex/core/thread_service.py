@@ -25,6 +25,7 @@ from pycodex.core.git_info import collect_git_info
 from pycodex.core.thread_config import recorded
 from pycodex.core.thread_history import current_turns
 from pycodex.core.threads import LoadedThread, ThreadManager
+from pycodex.core.token_usage import TokenLedger
 from pycodex.core.turn_context import (
     PersistedSettings,
     applied_settings,
@@ -192,6 +193,17 @@ def history_mode(meta: dict[str, Any]) -> HistoryMode:
     """Only a rollout whose ``session_meta`` says so pages its history; older ones (and
     those of other writers) are read whole, as the reference reads them."""
     return "paginated" if meta.get("history_mode") == "paginated" else "legacy"
+
+
+async def last_token_usage(path: Path) -> tuple[TokenLedger, str] | None:
+    """The usage a stored rollout last counted and the turn it was counted in (read from
+    the file's end, off the loop); ``None`` when none was counted in a known turn."""
+    from pycodex.store.tail import last_token_usage as read_last
+
+    counted = await asyncio.to_thread(read_last, path)
+    if counted is None or counted[1] is None:
+        return None
+    return TokenLedger.from_rollout(counted[0]), counted[1]
 
 
 async def stored_history_mode(path: Path) -> HistoryMode:

@@ -145,8 +145,8 @@ async def mcp_tool_call(call: ToolCall, ctx: ToolContext, manager: McpManager,
     refusal = await _approved(ctx, call, conn, tool, arguments)
     if refusal is not None:
         await finish(status="failed", error={"message": refusal.message})
-        return [{"type": "input_text", "text": _wall(started, "")},
-                {"type": "input_text", "text": refusal.message}]
+        # rendered like a result holding the one text, as the reference sends a refusal
+        return call_output(started, {"content": [{"type": "text", "text": refusal.message}]})
 
     async def progress(message: str) -> None:
         await ctx.emit(McpToolCallProgressNotification(
